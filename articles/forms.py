@@ -1,0 +1,116 @@
+"""Admin forms: validation that names what to fix, and the fields moderation adds."""
+from django import forms
+from django.core.exceptions import ValidationError
+from django.utils.translation import gettext_lazy as _
+from markdownx.widgets import AdminMarkdownxWidget
+
+from . import images, publishing
+from .models import Figure, Source
+
+
+class MarkdownEditorWidget(AdminMarkdownxWidget):
+    """django-markdownx's admin widget with the site's own editor script.
+
+    The package's script traps Tab, pastes "Invalid response" into the text when an upload
+    fails and never initialises inline rows added later; ours keeps its attributes and
+    endpoints and fixes those.
+    """
+
+    class Media:
+        css = {"all": ["articles/admin/markdown-editor.css"]}
+        js = ["articles/admin/markdown-editor.js"]
+
+
+class CitationCheckMixin:
+    """Unknown citation keys are a form error naming the key, never a broken page."""
+
+    markdown_fields = ("body", "dek")
+
+    def clean(self):
+        cleaned = super().clean()
+        for name in self.markdown_fields:
+            if name in self.fields and cleaned.get(name):
+                errors = publishing.citation_errors(cleaned[name])
+                if errors:
+                    self.add_error(name, errors)
+        return cleaned
+
+
+class InlineModelForm(CitationCheckMixin, forms.ModelForm):
+    """Rows edited inside another object's form share that form's edit summary."""
+
+
+class ModeratedModelForm(CitationCheckMixin, forms.ModelForm):
+    """Every moderated admin form: the content fields plus the change's own fields."""
+
+    edit_summary = forms.CharField(
+        label=_("Edit summary"),
+        max_length=300,
+        help_text=_("Required. One line for the reviewer: what you changed and why."),
+        widget=forms.TextInput(attrs={"size": 80, "autocomplete": "off"}),
+    )
+    publish_now = forms.BooleanField(
+        label=_("Publish now"),
+        required=False,
+        initial=True,
+        help_text=_("Moderators only: untick to submit this change for review instead."),
+    )
+
+
+class AuthorsField(forms.CharField):
+    """Authors typed one per line, stored as a JSON list."""
+
+    widget = forms.Textarea(attrs={"rows": 3, "cols": 60})
+
+    def prepare_value(self, value):
+        if isinstance(value, list):
+            return "\n".join(value)
+        return value
+
+    def to_python(self, value):
+        if isinstance(value, list):
+            return value
+        text = super().to_python(value) or ""
+        return [line.strip() for line in text.splitlines() if line.strip()]
+
+    def has_changed(self, initial, data):
+        return self.to_python(initial or []) != self.to_python(data)
+
+
+class SourceForm(ModeratedModelForm):
+    authors = AuthorsField(
+        label=_("Authors"),
+        required=False,
+        help_text=_("One person per line, as “First Last”. Leave empty when an organisation is the author."),
+    )
+
+    class Meta:
+        model = Source
+        fields = "__all__"
+
+
+class FigureForm(ModeratedModelForm):
+    class Meta:
+        model = Figure
+        fields = "__all__"
+
+    def clean_image(self):
+        upload = self.cleaned_data.get("image")
+        if upload and "image" in self.changed_data and hasattr(upload, "read"):
+            normalised = images.normalise_image(upload)
+            return normalised.as_content_file(getattr(upload, "name", "figure").rsplit(".", 1)[0])
+        return upload
+
+
+class RejectForm(forms.Form):
+    reason = forms.CharField(
+        label=_("Reason"),
+        widget=forms.Textarea(attrs={"rows": 3, "cols": 60}),
+        help_text=_("Required. The author sees it in their e-mail and in the history."),
+    )
+
+    def clean_reason(self):
+        reason = self.cleaned_data["reason"].strip()
+        if not reason:
+            raise ValidationError(_("Give a reason: the author will see it."))
+        return reason

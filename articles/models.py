@@ -1,0 +1,675 @@
+"""Content and revision models.
+
+Live content (Article, Section, Topic, Source, Figure) is what readers see. Every change to it
+is a Revision: a JSON snapshot of the proposed fields plus the revision it was based on.
+Publishing (articles.publishing) applies a revision in one transaction and moves the object's
+``live_revision`` pointer; nothing here writes live content on its own.
+"""
+from __future__ import annotations
+
+import datetime
+
+from django.conf import settings
+from django.contrib.contenttypes.models import ContentType
+from django.core.exceptions import ValidationError
+from django.db import models
+from django.db.models import Q
+from django.urls import reverse
+from django.utils.html import format_html, format_html_join
+from django.utils.safestring import mark_safe
+from django.utils.translation import gettext_lazy as _
+
+from . import markup
+
+
+class PublicationState(models.TextChoices):
+    DRAFT = "draft", _("Draft (never published)")
+    LIVE = "live", _("Published")
+    UNPUBLISHED = "unpublished", _("Unpublished")
+    DELETED = "deleted", _("Deleted")
+
+
+class ModeratedQuerySet(models.QuerySet):
+    def published(self):
+        """The one definition of what readers may see."""
+        return self.filter(state=PublicationState.LIVE)
+
+
+class ModeratedContent(models.Model):
+    """Fields shared by every moderated content model.
+
+    ``REVISION_FIELDS`` names what a revision snapshot carries (many-to-many fields as lists of
+    primary keys). Derived fields (rendered HTML, citations) are never in a snapshot: they are
+    recomputed when a revision is published.
+    """
+
+    REVISION_FIELDS: tuple[str, ...] = ()
+
+    state = models.CharField(
+        _("state"),
+        max_length=16,
+        choices=PublicationState.choices,
+        default=PublicationState.DRAFT,
+        editable=False,
+        db_index=True,
+    )
+    live_revision = models.ForeignKey(
+        "articles.Revision",
+        verbose_name=_("live revision"),
+        null=True,
+        blank=True,
+        editable=False,
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    created_at = models.DateTimeField(_("created"), auto_now_add=True)
+    updated_at = models.DateTimeField(_("last updated"), auto_now=True)
+
+    objects = ModeratedQuerySet.as_manager()
+
+    class Meta:
+        abstract = True
+
+    @property
+    def is_live(self):
+        return self.state == PublicationState.LIVE
+
+    def owning_article(self):
+        """The article a change to this object affects most directly, if any."""
+        return None
+
+    def snapshot(self) -> dict:
+        """The object's content fields as JSON-ready data."""
+        data = {}
+        for name in self.REVISION_FIELDS:
+            field = self._meta.get_field(name)
+            if field.many_to_many:
+                if self.pk is None:
+                    data[name] = []
+                else:
+                    data[name] = sorted(getattr(self, name).values_list("pk", flat=True))
+            elif field.is_relation:
+                data[name] = getattr(self, field.attname)
+            else:
+                data[name] = field.value_to_string(self) if isinstance(
+                    field, (models.DateField, models.DateTimeField)
+                ) else getattr(self, name)
+                if isinstance(field, models.FileField):
+                    data[name] = getattr(self, name).name or ""
+        return data
+
+    def apply_snapshot(self, data: dict) -> dict:
+        """Set the concrete fields from a snapshot; return the many-to-many values to set after save."""
+        m2m = {}
+        for name in self.REVISION_FIELDS:
+            if name not in data:
+                continue
+            field = self._meta.get_field(name)
+            value = data[name]
+            if field.many_to_many:
+                m2m[name] = value
+            elif field.is_relation:
+                setattr(self, field.attname, value)
+            elif isinstance(field, models.DateField) and isinstance(value, str):
+                setattr(self, name, field.to_python(value) if value else None)
+            else:
+                setattr(self, name, value)
+        return m2m
+
+
+class Figure(ModeratedContent):
+    REVISION_FIELDS = ("image", "alt_text", "caption", "credit", "licence")
+
+    image = models.ImageField(
+        _("image"),
+        upload_to="figures/",
+        width_field="width",
+        height_field="height",
+        help_text=_("PNG, JPEG or WebP, at most 5 MB. Location data and other metadata are removed."),
+    )
+    width = models.PositiveIntegerField(_("width"), null=True, editable=False)
+    height = models.PositiveIntegerField(_("height"), null=True, editable=False)
+    alt_text = models.CharField(
+        _("alt text"),
+        max_length=300,
+        help_text=_("What the image shows, for readers who cannot see it. Required."),
+    )
+    caption = models.CharField(_("caption"), max_length=500, blank=True)
+    credit = models.CharField(_("credit"), max_length=200, blank=True, help_text=_("Who made the image."))
+    licence = models.CharField(_("licence"), max_length=200, blank=True, help_text=_("For example CC BY 4.0."))
+
+    class Meta:
+        verbose_name = _("figure")
+        verbose_name_plural = _("figures")
+        ordering = ["-created_at"]
+
+    def __str__(self):
+        return self.caption or self.alt_text
+
+    def get_absolute_url(self):
+        return self.image.url if self.image else ""
+
+
+class Topic(ModeratedContent):
+    REVISION_FIELDS = ("name", "slug", "summary", "body")
+
+    name = models.CharField(_("name"), max_length=200)
+    slug = models.SlugField(_("slug"), max_length=200, unique=True, help_text=_("Used in the page address."))
+    summary = models.CharField(_("summary"), max_length=300, blank=True, help_text=_("One sentence shown in lists."))
+    body = models.TextField(_("body"), blank=True, help_text=_("Markdown. Cite sources as [@key]."))
+    body_html = models.TextField(editable=False, blank=True)
+
+    class Meta:
+        verbose_name = _("topic")
+        verbose_name_plural = _("topics")
+        ordering = ["name"]
+
+    def __str__(self):
+        return self.name
+
+    def get_absolute_url(self):
+        return reverse("articles:topic_detail", kwargs={"slug": self.slug})
+
+
+class SourceKind(models.TextChoices):
+    BOOK = "book", _("Book")
+    JOURNAL_ARTICLE = "journal", _("Journal article")
+    REPORT = "report", _("Report")
+    UN_DOCUMENT = "un_document", _("UN document")
+    NEWS_ARTICLE = "news", _("News article")
+    WEB_PAGE = "web", _("Web page")
+    DATASET = "dataset", _("Dataset")
+    OTHER = "other", _("Other")
+
+
+class SourceQuerySet(ModeratedQuerySet):
+    def cited_in_article(self, article):
+        """The article's bibliography: published sources its published sections cite."""
+        return (
+            self.published()
+            .filter(citations__section__article=article, citations__section__state=PublicationState.LIVE)
+            .distinct()
+            .order_by("title")
+        )
+
+
+class Source(ModeratedContent):
+    REVISION_FIELDS = (
+        "key", "kind", "title", "authors", "publisher", "container_title",
+        "date_year", "date_month", "date_day", "url", "accessed_on", "identifier", "notes",
+    )
+
+    key = models.SlugField(
+        _("citation key"),
+        max_length=100,
+        unique=True,
+        help_text=_("Short, stable name used to cite this source in Markdown as [@key], e.g. unsc-res-2100."),
+    )
+    kind = models.CharField(_("kind"), max_length=16, choices=SourceKind.choices, default=SourceKind.WEB_PAGE)
+    title = models.CharField(_("title"), max_length=500)
+    authors = models.JSONField(
+        _("authors"),
+        default=list,
+        blank=True,
+        help_text=_("People, in order. Leave empty when an organisation is the author."),
+    )
+    publisher = models.CharField(
+        _("organisation or publisher"),
+        max_length=300,
+        blank=True,
+        help_text=_("E.g. United Nations Security Council."),
+    )
+    container_title = models.CharField(
+        _("published in"),
+        max_length=300,
+        blank=True,
+        help_text=_("The journal, newspaper or website the item appeared in, if any."),
+    )
+    date_year = models.PositiveSmallIntegerField(_("year"), null=True, blank=True)
+    date_month = models.PositiveSmallIntegerField(_("month"), null=True, blank=True)
+    date_day = models.PositiveSmallIntegerField(_("day"), null=True, blank=True)
+    url = models.URLField(_("URL"), max_length=500, blank=True)
+    accessed_on = models.DateField(_("accessed on"), null=True, blank=True, help_text=_("When the URL was last checked."))
+    identifier = models.CharField(
+        _("identifier"),
+        max_length=200,
+        blank=True,
+        help_text=_("DOI, ISBN, or a UN document symbol such as S/RES/2100 (2013)."),
+    )
+    notes = models.TextField(_("notes"), blank=True, help_text=_("For editors; not shown to readers."))
+
+    objects = SourceQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("source")
+        verbose_name_plural = _("sources")
+        ordering = ["key"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(date_month__isnull=True) | (Q(date_month__gte=1) & Q(date_month__lte=12)),
+                name="source_month_in_range",
+            ),
+            models.CheckConstraint(
+                condition=Q(date_day__isnull=True) | (Q(date_day__gte=1) & Q(date_day__lte=31)),
+                name="source_day_in_range",
+            ),
+            models.CheckConstraint(
+                condition=Q(date_day__isnull=True) | Q(date_month__isnull=False),
+                name="source_day_needs_month",
+            ),
+            models.CheckConstraint(
+                condition=Q(date_month__isnull=True) | Q(date_year__isnull=False),
+                name="source_month_needs_year",
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.title} [{self.key}]"
+
+    def get_absolute_url(self):
+        return reverse("articles:source_detail", kwargs={"key": self.key})
+
+    def clean(self):
+        super().clean()
+        if not isinstance(self.authors, list) or not all(isinstance(a, str) and a.strip() for a in self.authors):
+            raise ValidationError({"authors": _("Give the authors as a list of names.")})
+        if self.date_day and not self.date_month:
+            raise ValidationError({"date_month": _("A day needs a month.")})
+        if self.date_month and not self.date_year:
+            raise ValidationError({"date_year": _("A month needs a year.")})
+        if self.date_year and self.date_month and self.date_day:
+            try:
+                datetime.date(self.date_year, self.date_month, self.date_day)
+            except ValueError:
+                raise ValidationError({"date_day": _("This day does not exist in that month.")})
+
+    # Citation formatting (Chicago notes-bibliography) -------------------------------------
+
+    @property
+    def date_display(self) -> str:
+        if not self.date_year:
+            return ""
+        if not self.date_month:
+            return str(self.date_year)
+        month = datetime.date(2000, self.date_month, 1).strftime("%B")
+        if not self.date_day:
+            return f"{month} {self.date_year}"
+        return f"{month} {self.date_day}, {self.date_year}"
+
+    def _authors_for_note(self) -> str:
+        names = [a.strip() for a in self.authors]
+        if not names:
+            return ""
+        if len(names) == 1:
+            return names[0]
+        if len(names) == 2:
+            return f"{names[0]} and {names[1]}"
+        if len(names) > 3:
+            return f"{names[0]} et al."
+        return ", ".join(names[:-1]) + f", and {names[-1]}"
+
+    def _authors_for_bibliography(self) -> str:
+        names = [a.strip() for a in self.authors]
+        if not names:
+            return ""
+
+        def inverted(name):
+            parts = name.rsplit(" ", 1)
+            return f"{parts[1]}, {parts[0]}" if len(parts) == 2 else name
+
+        if len(names) == 1:
+            return inverted(names[0])
+        return ", ".join([inverted(names[0])] + names[1:-1]) + f", and {names[-1]}"
+
+    def _title_html(self):
+        # Books and reports are italicised; shorter works are quoted.
+        if self.kind in (SourceKind.BOOK, SourceKind.REPORT, SourceKind.DATASET):
+            return format_html("<cite>{}</cite>", self.title)
+        return format_html("“{}”", self.title)
+
+    def _parts(self, *, note: bool) -> list:
+        creator = self._authors_for_note() if note else self._authors_for_bibliography()
+        if not creator and self.publisher and self.kind != SourceKind.UN_DOCUMENT:
+            creator = self.publisher
+        parts = []
+        if creator:
+            parts.append(creator)
+        parts.append(self._title_html())
+        if self.container_title:
+            parts.append(format_html("<cite>{}</cite>", self.container_title))
+        if self.publisher and self.publisher != creator:
+            parts.append(self.publisher)
+        if self.identifier:
+            parts.append(self.identifier)
+        if self.date_display:
+            parts.append(self.date_display)
+        return parts
+
+    def _url_html(self):
+        if not self.url:
+            return ""
+        accessed = ""
+        if self.accessed_on:
+            accessed = f"Accessed {self.accessed_on.strftime('%B')} {self.accessed_on.day}, {self.accessed_on.year}. "
+        return format_html('{}<a href="{}">{}</a>', accessed, self.url, self.url)
+
+    def format_note(self, locator: str = "") -> str:
+        """A Chicago-style note, as safe HTML."""
+        parts = self._parts(note=True)
+        if locator:
+            parts.append(locator)
+        html = format_html_join(", ", "{}", ((p,) for p in parts)) + mark_safe(".")
+        if self.url:
+            html += mark_safe(" ") + self._url_html()
+        return mark_safe(html)
+
+    def format_bibliography(self) -> str:
+        """A Chicago-style bibliography entry, as safe HTML."""
+        html = format_html_join(". ", "{}", ((p,) for p in self._parts(note=False))) + mark_safe(".")
+        if self.url:
+            html += mark_safe(" ") + self._url_html()
+        return mark_safe(html)
+
+
+class Article(ModeratedContent):
+    REVISION_FIELDS = ("title", "slug", "dek", "lead_figure")
+
+    title = models.CharField(_("title"), max_length=300)
+    slug = models.SlugField(_("slug"), max_length=200, unique=True, help_text=_("Used in the page address."))
+    dek = models.TextField(
+        _("introduction"),
+        blank=True,
+        help_text=_("A short introduction in Markdown, shown under the title and in lists."),
+    )
+    dek_html = models.TextField(editable=False, blank=True)
+    notes_html = models.TextField(editable=False, blank=True)
+    lead_figure = models.ForeignKey(
+        Figure,
+        verbose_name=_("lead figure"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        help_text=_("Optional image shown at the top of the article."),
+    )
+    published_at = models.DateTimeField(_("last published"), null=True, blank=True, editable=False)
+
+    class Meta:
+        verbose_name = _("article")
+        verbose_name_plural = _("articles")
+        ordering = ["title"]
+
+    def __str__(self):
+        return self.title
+
+    def get_absolute_url(self):
+        return reverse("articles:article_detail", kwargs={"slug": self.slug})
+
+    def owning_article(self):
+        return self
+
+
+class SectionQuerySet(ModeratedQuerySet):
+    def visible(self):
+        """Published sections of published articles: what readers can reach."""
+        return self.published().filter(article__state=PublicationState.LIVE)
+
+    def for_reading(self):
+        """Published sections in reading order with everything the article page shows."""
+        return (
+            self.published()
+            .select_related("parent")
+            .prefetch_related(
+                models.Prefetch("topics", queryset=Topic.objects.published().only("name", "slug"))
+            )
+            .order_by("position", "pk")
+        )
+
+
+class Section(ModeratedContent):
+    REVISION_FIELDS = ("article", "parent", "title", "anchor", "position", "body", "topics")
+
+    article = models.ForeignKey(Article, verbose_name=_("article"), on_delete=models.CASCADE, related_name="sections")
+    parent = models.ForeignKey(
+        "self",
+        verbose_name=_("parent section"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="subsections",
+        help_text=_("Leave empty for a main section; choose one to make this a subsection of it."),
+    )
+    title = models.CharField(_("title"), max_length=300)
+    anchor = models.SlugField(
+        _("anchor"),
+        max_length=200,
+        help_text=_("The #name in the link to this section. Keep it stable: other sites may link to it."),
+    )
+    position = models.PositiveIntegerField(_("position"), default=0, help_text=_("Lower numbers come first."))
+    body = models.TextField(_("text"), blank=True, help_text=_("Markdown. Cite sources as [@key] or [@key, p. 4]."))
+    body_html = models.TextField(editable=False, blank=True)
+    topics = models.ManyToManyField(Topic, verbose_name=_("topics"), blank=True, related_name="sections")
+    sources = models.ManyToManyField(
+        Source, through="Citation", verbose_name=_("sources cited"), related_name="cited_in_sections", blank=True
+    )
+
+    objects = SectionQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("section")
+        verbose_name_plural = _("sections")
+        ordering = ["article", "position", "pk"]
+        constraints = [
+            models.UniqueConstraint(fields=["article", "anchor"], name="section_anchor_unique_in_article"),
+            models.CheckConstraint(condition=~Q(parent=models.F("pk")), name="section_not_own_parent"),
+        ]
+
+    def __str__(self):
+        return self.title
+
+    def get_absolute_url(self):
+        return f"{self.article.get_absolute_url()}#{self.anchor}"
+
+    def owning_article(self):
+        return self.article
+
+    @property
+    def level(self):
+        return 3 if self.parent_id else 2
+
+    def clean(self):
+        super().clean()
+        if self.parent_id:
+            parent = self.parent
+            if parent.parent_id:
+                raise ValidationError({"parent": _("Subsections cannot have subsections of their own: choose a main section.")})
+            if self.article_id and parent.article_id != self.article_id:
+                raise ValidationError({"parent": _("The parent section belongs to another article.")})
+            if self.pk and parent.pk == self.pk:
+                raise ValidationError({"parent": _("A section cannot be its own parent.")})
+
+
+class Citation(models.Model):
+    """Derived from section Markdown at publish time: which sources a section cites."""
+
+    section = models.ForeignKey(Section, on_delete=models.CASCADE, related_name="citations")
+    source = models.ForeignKey(Source, on_delete=models.PROTECT, related_name="citations")
+    locator = models.CharField(max_length=200, blank=True)
+    position = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        verbose_name = _("citation")
+        verbose_name_plural = _("citations")
+        ordering = ["section", "position"]
+        constraints = [
+            models.UniqueConstraint(fields=["section", "position"], name="citation_position_unique_in_section"),
+        ]
+
+    def __str__(self):
+        return f"{self.section} → {self.source.key}"
+
+
+# --- Revisions ----------------------------------------------------------------------------
+
+
+class RevisionAction(models.TextChoices):
+    CREATE = "create", _("Create")
+    CHANGE = "change", _("Change")
+    DELETE = "delete", _("Delete")
+    UNPUBLISH = "unpublish", _("Unpublish")
+    RESTORE = "restore", _("Restore")
+
+
+class RevisionStatus(models.TextChoices):
+    PENDING = "pending", _("Pending review")
+    PUBLISHED = "published", _("Published")
+    REJECTED = "rejected", _("Rejected")
+    WITHDRAWN = "withdrawn", _("Withdrawn")
+
+
+class RevisionQuerySet(models.QuerySet):
+    def pending(self):
+        return self.filter(status=RevisionStatus.PENDING)
+
+    def published(self):
+        return self.filter(status=RevisionStatus.PUBLISHED)
+
+    def for_object(self, obj):
+        return self.filter(content_type=ContentType.objects.get_for_model(obj), object_id=obj.pk)
+
+    def for_queue(self):
+        """Pending proposals, oldest first, with what the queue shows on each row."""
+        return self.pending().select_related("content_type", "author", "article", "base").order_by("created_at", "pk")
+
+
+class Revision(models.Model):
+    """One proposed or published state of a content object. Never changed once decided."""
+
+    content_type = models.ForeignKey(ContentType, verbose_name=_("kind"), on_delete=models.PROTECT)
+    object_id = models.PositiveBigIntegerField(_("object id"), db_index=True)
+    object_repr = models.CharField(_("object"), max_length=300)
+    article = models.ForeignKey(
+        Article,
+        verbose_name=_("article"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="revisions",
+        help_text=_("The article this change belongs to, for grouping in the queue."),
+    )
+    action = models.CharField(_("action"), max_length=16, choices=RevisionAction.choices, default=RevisionAction.CHANGE)
+    status = models.CharField(
+        _("status"), max_length=16, choices=RevisionStatus.choices, default=RevisionStatus.PENDING, db_index=True
+    )
+    data = models.JSONField(_("content"), default=dict)
+    base = models.ForeignKey(
+        "self",
+        verbose_name=_("based on"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        help_text=_("The live revision the author was editing."),
+    )
+    summary = models.CharField(_("edit summary"), max_length=300)
+    author = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("author"),
+        null=True,
+        on_delete=models.SET_NULL,
+        related_name="revisions",
+    )
+    author_name = models.CharField(_("author name"), max_length=150, blank=True)
+    created_at = models.DateTimeField(_("proposed at"), auto_now_add=True, db_index=True)
+    updated_at = models.DateTimeField(_("last amended"), auto_now=True)
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("decided by"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="decided_revisions",
+    )
+    decided_at = models.DateTimeField(_("decided at"), null=True, blank=True)
+    decision_note = models.TextField(_("reason"), blank=True)
+    reverted_from = models.ForeignKey(
+        "self",
+        verbose_name=_("reverts to"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+
+    objects = RevisionQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("revision")
+        verbose_name_plural = _("revisions")
+        ordering = ["-created_at", "-pk"]
+        permissions = [
+            ("moderate_revision", _("Can approve, reject, publish directly and revert revisions")),
+            ("propose_revision", _("Can propose revisions")),
+        ]
+        constraints = [
+            models.CheckConstraint(
+                condition=~Q(status=RevisionStatus.REJECTED) | ~Q(decision_note=""),
+                name="revision_rejection_has_reason",
+            ),
+            models.CheckConstraint(
+                condition=Q(status=RevisionStatus.PENDING) | Q(decided_at__isnull=False),
+                name="revision_decision_has_time",
+            ),
+        ]
+        indexes = [models.Index(fields=["content_type", "object_id", "status"], name="revision_object_status")]
+
+    def __str__(self):
+        return f"{self.get_action_display()} {self.content_type.name} “{self.object_repr}” #{self.pk}"
+
+    @property
+    def model_class(self):
+        return self.content_type.model_class()
+
+    def get_object(self):
+        return self.model_class._default_manager.filter(pk=self.object_id).first()
+
+    @property
+    def is_pending(self):
+        return self.status == RevisionStatus.PENDING
+
+    def get_admin_url(self):
+        return reverse("admin:articles_revision_change", args=[self.pk])
+
+
+class ModerationEvent(models.Model):
+    """The audit trail: who did what to which revision, and when."""
+
+    class Kind(models.TextChoices):
+        PROPOSED = "proposed", _("Proposed")
+        AMENDED = "amended", _("Amended")
+        WITHDRAWN = "withdrawn", _("Withdrawn")
+        APPROVED = "approved", _("Approved and published")
+        PUBLISHED_DIRECTLY = "published_directly", _("Published directly")
+        REJECTED = "rejected", _("Rejected")
+        REVERTED = "reverted", _("Reverted")
+        OVERRIDDEN = "overridden", _("Changed by a superuser")
+
+    revision = models.ForeignKey(Revision, verbose_name=_("revision"), on_delete=models.PROTECT, related_name="events")
+    kind = models.CharField(_("event"), max_length=32, choices=Kind.choices)
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("by"), null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    actor_name = models.CharField(_("by (name)"), max_length=150, blank=True)
+    at = models.DateTimeField(_("at"), auto_now_add=True, db_index=True)
+    note = models.TextField(_("note"), blank=True)
+
+    class Meta:
+        verbose_name = _("moderation event")
+        verbose_name_plural = _("moderation events")
+        ordering = ["-at", "-pk"]
+
+    def __str__(self):
+        return f"{self.get_kind_display()}: {self.revision}"
+
+
+MODERATED_MODELS = (Article, Section, Topic, Source, Figure)

@@ -1,0 +1,224 @@
+"""The moderation services: the only way content changes.
+
+The admin, the importer, the demo loader and the tests all call these. Each service checks
+permission, changes state inside one transaction, records an audit event, and sends e-mail only
+after the transaction commits.
+"""
+from __future__ import annotations
+
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from . import notifications, publishing
+from .models import (
+    ModeratedContent,
+    ModerationEvent,
+    PublicationState,
+    Revision,
+    RevisionAction,
+    RevisionStatus,
+)
+
+
+class StaleRevisionError(ValidationError):
+    """The object changed since the proposal was written; publishing it would lose that change."""
+
+
+def can_propose(user) -> bool:
+    return bool(user and user.is_active and (user.has_perm("articles.propose_revision") or can_moderate(user)))
+
+
+def can_moderate(user) -> bool:
+    return bool(user and user.is_active and user.has_perm("articles.moderate_revision"))
+
+
+def display_name(user) -> str:
+    if user is None:
+        return ""
+    return user.get_full_name() or user.get_username()
+
+
+def is_stale(revision: Revision, obj: ModeratedContent | None = None) -> bool:
+    """True when live content moved on since the proposal's base revision."""
+    if revision.status != RevisionStatus.PENDING:
+        return False
+    obj = obj if obj is not None else revision.get_object()
+    if obj is None:
+        return False
+    return obj.live_revision_id != revision.base_id
+
+
+def _record(revision, kind, actor, note=""):
+    return ModerationEvent.objects.create(
+        revision=revision, kind=kind, actor=actor, actor_name=display_name(actor), note=note
+    )
+
+
+def _clean_summary(summary: str) -> str:
+    summary = (summary or "").strip()
+    if not summary:
+        raise ValidationError({"summary": _("Write a short edit summary: what did you change, and why?")})
+    return summary[:300]
+
+
+def _validate_data(obj, data, action):
+    if action in (RevisionAction.DELETE, RevisionAction.UNPUBLISH):
+        publishing.check_publishable(obj, action)
+        return
+    errors = []
+    for name in ("body", "dek"):
+        if name in data:
+            errors.extend(publishing.citation_errors(data[name] or ""))
+    if errors:
+        raise ValidationError({"body" if "body" in data else "dek": errors})
+
+
+@transaction.atomic
+def propose(*, obj: ModeratedContent, author, summary: str, data: dict | None = None,
+            action: str = RevisionAction.CHANGE, notify: bool = True) -> Revision:
+    """Record a proposed state of ``obj`` for review; live content does not change."""
+    if not can_propose(author):
+        raise PermissionDenied(_("You may not propose changes."))
+    if obj.pk is None:
+        raise ValueError("Save new objects as drafts before proposing them.")
+    summary = _clean_summary(summary)
+    data = obj.snapshot() if data is None else data
+    _validate_data(obj, data, action)
+    article = obj.owning_article()
+    revision = Revision.objects.create(
+        content_type=_content_type(obj),
+        object_id=obj.pk,
+        object_repr=str(obj)[:300],
+        article=article if article is not None and article.pk else None,
+        action=action,
+        data=data,
+        base_id=obj.live_revision_id,
+        summary=summary,
+        author=author,
+        author_name=display_name(author),
+    )
+    _record(revision, ModerationEvent.Kind.PROPOSED, author, summary)
+    if notify:
+        transaction.on_commit(lambda: notifications.proposal_submitted(revision))
+    return revision
+
+
+@transaction.atomic
+def amend(*, revision: Revision, user, data: dict, summary: str) -> Revision:
+    """Replace the content of a pending proposal; its base stays the same."""
+    revision = Revision.objects.select_for_update().get(pk=revision.pk)
+    if revision.status != RevisionStatus.PENDING:
+        raise ValidationError(_("Only a pending proposal can be amended; this one is %(status)s.")
+                              % {"status": revision.get_status_display().lower()})
+    if revision.author_id != getattr(user, "pk", None) and not can_moderate(user):
+        raise PermissionDenied(_("Only the author or a moderator can amend this proposal."))
+    obj = revision.get_object()
+    _validate_data(obj, data, revision.action)
+    revision.data = data
+    revision.summary = _clean_summary(summary)
+    revision.object_repr = str(obj)[:300]
+    revision.save(update_fields=["data", "summary", "object_repr", "updated_at"])
+    _record(revision, ModerationEvent.Kind.AMENDED, user, revision.summary)
+    return revision
+
+
+@transaction.atomic
+def withdraw(*, revision: Revision, user) -> Revision:
+    revision = Revision.objects.select_for_update().get(pk=revision.pk)
+    if revision.status != RevisionStatus.PENDING:
+        raise ValidationError(_("Only a pending proposal can be withdrawn."))
+    if revision.author_id != getattr(user, "pk", None) and not user.is_superuser:
+        raise PermissionDenied(_("Only the author can withdraw this proposal."))
+    revision.status = RevisionStatus.WITHDRAWN
+    revision.decided_by = user
+    revision.decided_at = timezone.now()
+    revision.save(update_fields=["status", "decided_by", "decided_at", "updated_at"])
+    _record(revision, ModerationEvent.Kind.WITHDRAWN, user)
+    return revision
+
+
+@transaction.atomic
+def approve(*, revision: Revision, moderator, override_stale: bool = False,
+            event_kind: str = ModerationEvent.Kind.APPROVED, notify: bool = True):
+    """Publish a pending proposal. Refuses a stale one unless the moderator overrides after review."""
+    if not can_moderate(moderator):
+        raise PermissionDenied(_("Only moderators can approve proposals."))
+    revision = Revision.objects.select_for_update().select_related("content_type").get(pk=revision.pk)
+    if revision.status != RevisionStatus.PENDING:
+        raise ValidationError(_("This proposal is already %(status)s.") % {"status": revision.get_status_display().lower()})
+    # Lock the live object: a second approval for it waits here, then sees it is stale.
+    obj = revision.model_class._default_manager.select_for_update().get(pk=revision.object_id)
+    if is_stale(revision, obj) and not override_stale:
+        raise StaleRevisionError(
+            _("“%(object)s” changed since this proposal was written. Review the newer changes; "
+              "publishing it as it is would undo them.") % {"object": revision.object_repr},
+            code="stale",
+        )
+    publishing.apply_revision(revision)
+    revision.status = RevisionStatus.PUBLISHED
+    revision.decided_by = moderator
+    revision.decided_at = timezone.now()
+    revision.save(update_fields=["status", "decided_by", "decided_at", "updated_at"])
+    _record(revision, event_kind, moderator)
+    if notify and revision.author_id and revision.author_id != moderator.pk:
+        transaction.on_commit(lambda: notifications.proposal_decided(revision))
+    return revision
+
+
+@transaction.atomic
+def reject(*, revision: Revision, moderator, reason: str) -> Revision:
+    if not can_moderate(moderator):
+        raise PermissionDenied(_("Only moderators can reject proposals."))
+    reason = (reason or "").strip()
+    if not reason:
+        raise ValidationError({"reason": _("Give a reason: the author will see it.")})
+    revision = Revision.objects.select_for_update().get(pk=revision.pk)
+    if revision.status != RevisionStatus.PENDING:
+        raise ValidationError(_("This proposal is already %(status)s.") % {"status": revision.get_status_display().lower()})
+    revision.status = RevisionStatus.REJECTED
+    revision.decided_by = moderator
+    revision.decided_at = timezone.now()
+    revision.decision_note = reason
+    revision.save(update_fields=["status", "decided_by", "decided_at", "decision_note", "updated_at"])
+    _record(revision, ModerationEvent.Kind.REJECTED, moderator, reason)
+    transaction.on_commit(lambda: notifications.proposal_decided(revision))
+    return revision
+
+
+@transaction.atomic
+def publish_directly(*, obj: ModeratedContent, moderator, summary: str, data: dict | None = None,
+                     action: str = RevisionAction.CHANGE) -> Revision:
+    """A moderator's own edit: recorded as a revision and published in one step."""
+    if not can_moderate(moderator):
+        raise PermissionDenied(_("Only moderators can publish directly."))
+    revision = propose(obj=obj, author=moderator, summary=summary, data=data, action=action, notify=False)
+    return approve(revision=revision, moderator=moderator, event_kind=ModerationEvent.Kind.PUBLISHED_DIRECTLY)
+
+
+@transaction.atomic
+def revert(*, obj: ModeratedContent, to_revision: Revision, moderator, summary: str = "") -> Revision:
+    """Publish a new revision whose content is that of an earlier one. History is kept."""
+    if not can_moderate(moderator):
+        raise PermissionDenied(_("Only moderators can revert."))
+    if (to_revision.content_type_id, to_revision.object_id) != (_content_type(obj).pk, obj.pk):
+        raise ValidationError(_("That revision belongs to another object."))
+    if to_revision.action in (RevisionAction.DELETE, RevisionAction.UNPUBLISH):
+        action = to_revision.action
+    elif obj.state in (PublicationState.DELETED, PublicationState.UNPUBLISHED):
+        action = RevisionAction.RESTORE
+    else:
+        action = RevisionAction.CHANGE
+    summary = summary.strip() or _("Reverted to revision %(number)s") % {"number": to_revision.pk}
+    revision = propose(obj=obj, author=moderator, summary=summary, data=dict(to_revision.data),
+                       action=action, notify=False)
+    revision.reverted_from = to_revision
+    revision.save(update_fields=["reverted_from"])
+    return approve(revision=revision, moderator=moderator, event_kind=ModerationEvent.Kind.REVERTED)
+
+
+def _content_type(obj):
+    from django.contrib.contenttypes.models import ContentType
+
+    return ContentType.objects.get_for_model(obj, for_concrete_model=True)

@@ -1,0 +1,77 @@
+"""Objects for tests, made through the same services editors use."""
+import itertools
+
+from django.contrib.auth.models import Group, User
+
+from articles import moderation
+from articles.models import Article, Figure, PublicationState, Section, Source, Topic
+
+_counter = itertools.count(1)
+PASSWORD = "correct-horse-battery-staple"
+
+
+def make_user(username, *, group=None, superuser=False, email=None):
+    user = User.objects.create_user(
+        username=username,
+        password=PASSWORD,
+        email=email if email is not None else f"{username}@example.org",
+        is_staff=True,
+        is_superuser=superuser,
+    )
+    if group:
+        user.groups.add(Group.objects.get(name=group))
+    return user
+
+
+def _publish(model, moderator, m2m=None, **fields):
+    obj = model(state=PublicationState.DRAFT, **fields)
+    obj.save()
+    for name, values in (m2m or {}).items():
+        getattr(obj, name).set(values)
+    moderation.publish_directly(obj=obj, moderator=moderator, summary="Created in a test", action="create")
+    obj.refresh_from_db()
+    return obj
+
+
+def article(moderator, **fields):
+    n = next(_counter)
+    fields.setdefault("title", f"Article {n}")
+    fields.setdefault("slug", f"article-{n}")
+    fields.setdefault("dek", "An introduction.")
+    return _publish(Article, moderator, **fields)
+
+
+def section(moderator, article, topics=(), **fields):
+    n = next(_counter)
+    fields.setdefault("title", f"Section {n}")
+    fields.setdefault("anchor", f"section-{n}")
+    fields.setdefault("position", n)
+    fields.setdefault("body", f"Body of section {n}.")
+    return _publish(Section, moderator, m2m={"topics": [t.pk for t in topics]}, article=article, **fields)
+
+
+def topic(moderator, **fields):
+    n = next(_counter)
+    fields.setdefault("name", f"Topic {n}")
+    fields.setdefault("slug", f"topic-{n}")
+    return _publish(Topic, moderator, **fields)
+
+
+def source(moderator, **fields):
+    n = next(_counter)
+    fields.setdefault("key", f"source-{n}")
+    fields.setdefault("title", f"Source {n}")
+    fields.setdefault("kind", "report")
+    fields.setdefault("publisher", "United Nations")
+    fields.setdefault("date_year", 2013)
+    return _publish(Source, moderator, **fields)
+
+
+def figure(moderator, image_file, **fields):
+    fields.setdefault("alt_text", "A test image")
+    obj = Figure(state=PublicationState.DRAFT, **fields)
+    obj.image.save(image_file.name, image_file, save=False)
+    obj.save()
+    moderation.publish_directly(obj=obj, moderator=moderator, summary="Created in a test", action="create")
+    obj.refresh_from_db()
+    return obj
