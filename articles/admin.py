@@ -95,12 +95,12 @@ class ModeratedAdmin(admin.ModelAdmin):
         return AmendForm
 
     def get_fieldsets(self, request, obj=None):
-        own = ("edit_summary", "publish_now")
+        own = ("edit_summary", "publish_now", "base_revision")
         fieldsets = [
             (title, {**opts, "fields": [f for f in opts["fields"] if f not in own]})
             for title, opts in super().get_fieldsets(request, obj)
         ]
-        change_fields = ["edit_summary"]
+        change_fields = ["edit_summary", "base_revision"]
         if moderation.can_moderate(request.user) and getattr(request, "amending_revision", None) is None:
             change_fields.append("publish_now")
         return fieldsets + [(_("Your change"), {"fields": change_fields, "classes": ("moderation-fields",)})]
@@ -138,12 +138,13 @@ class ModeratedAdmin(admin.ModelAdmin):
 
     # --- Writing: every path goes through articles.moderation ------------------------------
 
-    def _submit(self, request, obj, data, action, summary, publish):
+    def _submit(self, request, obj, data, action, summary, publish, base_id=None):
         if publish:
             revision = moderation.publish_directly(obj=obj, moderator=request.user, summary=summary,
-                                                   data=data, action=action)
+                                                   data=data, action=action, base_id=base_id)
         else:
-            revision = moderation.propose(obj=obj, author=request.user, summary=summary, data=data, action=action)
+            revision = moderation.propose(obj=obj, author=request.user, summary=summary, data=data, action=action,
+                                          base_id=base_id)
         request.moderation_results = getattr(request, "moderation_results", []) + [(revision, publish)]
         return revision
 
@@ -176,7 +177,8 @@ class ModeratedAdmin(admin.ModelAdmin):
                 else:
                     live = type(obj)._default_manager.get(pk=obj.pk).snapshot()
                     if data != live:
-                        self._submit(request, obj, data, RevisionAction.CHANGE, summary, publish)
+                        self._submit(request, obj, data, RevisionAction.CHANGE, summary, publish,
+                                     base_id=form.cleaned_data.get("base_revision"))
                 for formset in formsets:
                     self.save_inline_formset(request, formset, summary, publish)
         except ValidationError as error:
@@ -201,7 +203,8 @@ class ModeratedAdmin(admin.ModelAdmin):
                              RevisionAction.CREATE, summary, publish)
             else:
                 self._submit(request, instance, snapshot_from_form(instance, inline_form),
-                             RevisionAction.CHANGE, summary, publish)
+                             RevisionAction.CHANGE, summary, publish,
+                             base_id=inline_form.cleaned_data.get("base_revision"))
 
     def delete_model(self, request, obj):
         summary = request.POST.get("edit_summary", "").strip() or _("Delete “%(object)s”") % {"object": obj}
@@ -343,7 +346,7 @@ class SectionInline(admin.StackedInline):
     fk_name = "article"
     form = InlineModelForm
     extra = 0
-    fields = ("title", "anchor", "parent", "position", "body", "topics")
+    fields = ("title", "anchor", "parent", "position", "body", "topics", "base_revision")
     prepopulated_fields = {"anchor": ("title",)}
     autocomplete_fields = ("topics",)
     show_change_link = True

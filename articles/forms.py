@@ -36,11 +36,23 @@ class CitationCheckMixin:
         return cleaned
 
 
-class InlineModelForm(CitationCheckMixin, forms.ModelForm):
+class BaseRevisionMixin(forms.Form):
+    """Carries the live revision the editor saw, so a later approval can tell a stale edit."""
+
+    base_revision = forms.IntegerField(required=False, widget=forms.HiddenInput)
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        instance = getattr(self, "instance", None)
+        if instance is not None and instance.pk and "base_revision" not in self.initial:
+            self.initial["base_revision"] = instance.live_revision_id
+
+
+class InlineModelForm(BaseRevisionMixin, CitationCheckMixin, forms.ModelForm):
     """Rows edited inside another object's form share that form's edit summary."""
 
 
-class ModeratedModelForm(CitationCheckMixin, forms.ModelForm):
+class ModeratedModelForm(BaseRevisionMixin, CitationCheckMixin, forms.ModelForm):
     """Every moderated admin form: the content fields plus the change's own fields."""
 
     edit_summary = forms.CharField(

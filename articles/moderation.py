@@ -77,8 +77,13 @@ def _validate_data(obj, data, action):
 
 @transaction.atomic
 def propose(*, obj: ModeratedContent, author, summary: str, data: dict | None = None,
-            action: str = RevisionAction.CHANGE, notify: bool = True) -> Revision:
-    """Record a proposed state of ``obj`` for review; live content does not change."""
+            action: str = RevisionAction.CHANGE, base_id: int | None = None, notify: bool = True) -> Revision:
+    """Record a proposed state of ``obj`` for review; live content does not change.
+
+    ``base_id`` is the live revision the author saw when they started editing; without it, the
+    one live now. Approval compares it with the live revision then, so edits never silently
+    overwrite each other.
+    """
     if not can_propose(author):
         raise PermissionDenied(_("You may not propose changes."))
     if obj.pk is None:
@@ -94,7 +99,7 @@ def propose(*, obj: ModeratedContent, author, summary: str, data: dict | None = 
         article=article if article is not None and article.pk else None,
         action=action,
         data=data,
-        base_id=obj.live_revision_id,
+        base_id=base_id if base_id is not None else _live_revision_id(obj),
         summary=summary,
         author=author,
         author_name=display_name(author),
@@ -189,11 +194,12 @@ def reject(*, revision: Revision, moderator, reason: str) -> Revision:
 
 @transaction.atomic
 def publish_directly(*, obj: ModeratedContent, moderator, summary: str, data: dict | None = None,
-                     action: str = RevisionAction.CHANGE) -> Revision:
+                     action: str = RevisionAction.CHANGE, base_id: int | None = None) -> Revision:
     """A moderator's own edit: recorded as a revision and published in one step."""
     if not can_moderate(moderator):
         raise PermissionDenied(_("Only moderators can publish directly."))
-    revision = propose(obj=obj, author=moderator, summary=summary, data=data, action=action, notify=False)
+    revision = propose(obj=obj, author=moderator, summary=summary, data=data, action=action, base_id=base_id,
+                       notify=False)
     return approve(revision=revision, moderator=moderator, event_kind=ModerationEvent.Kind.PUBLISHED_DIRECTLY)
 
 
@@ -216,6 +222,10 @@ def revert(*, obj: ModeratedContent, to_revision: Revision, moderator, summary: 
     revision.reverted_from = to_revision
     revision.save(update_fields=["reverted_from"])
     return approve(revision=revision, moderator=moderator, event_kind=ModerationEvent.Kind.REVERTED)
+
+
+def _live_revision_id(obj):
+    return type(obj)._default_manager.filter(pk=obj.pk).values_list("live_revision_id", flat=True).first()
 
 
 def _content_type(obj):

@@ -1,5 +1,4 @@
 """Public pages. Views only fetch and render: HTML was rendered when the content was published."""
-from django.contrib.admin.views.decorators import staff_member_required
 from django.db.models import Prefetch
 from django.http import Http404
 from django.shortcuts import get_object_or_404, render
@@ -28,9 +27,10 @@ def article_detail(request, slug):
 
 
 @never_cache
-@staff_member_required
 def article_preview(request, slug, revision_id):
     """The article with one pending proposal applied, for staff; never cached, never saved."""
+    if not (request.user.is_active and request.user.is_staff):
+        raise Http404  # Not even a login redirect: previews do not exist for the public.
     article = get_object_or_404(Article.objects.select_related("lead_figure"), slug=slug)
     revision = get_object_or_404(Revision.objects.select_related("content_type"), pk=revision_id)
     if revision.article_id != article.pk and not (
