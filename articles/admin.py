@@ -187,24 +187,28 @@ class ModeratedAdmin(admin.ModelAdmin):
 
     def save_inline_formset(self, request, formset, summary, publish):
         deleted = {id(f) for f in formset.deleted_forms}
+        # The admin's change message reads these; formset.save(), which would set them, is never called.
+        formset.new_objects, formset.changed_objects, formset.deleted_objects = [], [], []
         for inline_form in formset.forms:
             instance = inline_form.instance
             if id(inline_form) in deleted:
                 if instance.pk:
                     self._submit(request, instance, None, RevisionAction.DELETE, summary, publish)
+                    formset.deleted_objects.append(instance)
                 continue
             if not inline_form.has_changed():
                 continue
             if instance.pk is None:
                 instance.state = PublicationState.DRAFT
-                instance.save()
-                inline_form.save_m2m()
+                inline_form.save()  # the draft row and its many-to-many (save_m2m exists only after commit=False)
                 self._submit(request, instance, snapshot_from_form(instance, inline_form),
                              RevisionAction.CREATE, summary, publish)
+                formset.new_objects.append(instance)
             else:
                 self._submit(request, instance, snapshot_from_form(instance, inline_form),
                              RevisionAction.CHANGE, summary, publish,
                              base_id=inline_form.cleaned_data.get("base_revision"))
+                formset.changed_objects.append((instance, inline_form.changed_data))
 
     def delete_model(self, request, obj):
         summary = request.POST.get("edit_summary", "").strip() or _("Delete “%(object)s”") % {"object": obj}
@@ -236,7 +240,7 @@ class ModeratedAdmin(admin.ModelAdmin):
 
     def message_user(self, request, message, level=messages.INFO, extra_tags="", fail_silently=False):
         results = getattr(request, "moderation_results", None)
-        if results is not None and level == messages.SUCCESS:
+        if results and level == messages.SUCCESS:
             request.moderation_results = None
             for revision, published in results:
                 link = reverse("admin:articles_revision_change", args=[revision.pk])

@@ -60,6 +60,7 @@ class ModeratedModelForm(BaseRevisionMixin, CitationCheckMixin, forms.ModelForm)
         max_length=300,
         help_text=_("Required. One line for the reviewer: what you changed and why."),
         widget=forms.TextInput(attrs={"size": 80, "autocomplete": "off"}),
+        error_messages={"required": _("Write a short edit summary: what did you change, and why?")},
     )
     publish_now = forms.BooleanField(
         label=_("Publish now"),

@@ -150,7 +150,7 @@ def approve(*, revision: Revision, moderator, override_stale: bool = False,
     """Publish a pending proposal. Refuses a stale one unless the moderator overrides after review."""
     if not can_moderate(moderator):
         raise PermissionDenied(_("Only moderators can approve proposals."))
-    revision = Revision.objects.select_for_update().select_related("content_type").get(pk=revision.pk)
+    revision = Revision.objects.select_for_update(of=("self",)).select_related("content_type").get(pk=revision.pk)
     if revision.status != RevisionStatus.PENDING:
         raise ValidationError(_("This proposal is already %(status)s.") % {"status": revision.get_status_display().lower()})
     # Lock the live object: a second approval for it waits here, then sees it is stale.
