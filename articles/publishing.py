@@ -98,7 +98,10 @@ def refresh_article(article: Article) -> None:
     """Re-render an article's stored HTML and citations from its live content."""
     sections = list(article.sections.published())
     rendered = render_article(article, sections)
-    Article.objects.filter(pk=article.pk).update(dek_html=rendered.dek_html, notes_html=rendered.notes_html)
+    # Any published change to what the article shows counts as an update for readers.
+    Article.objects.filter(pk=article.pk).update(
+        dek_html=rendered.dek_html, notes_html=rendered.notes_html, published_at=timezone.now()
+    )
     article.dek_html, article.notes_html = rendered.dek_html, rendered.notes_html
     source_ids = dict(Source.objects.filter(
         key__in={key for refs in rendered.citations.values() for key, _ in refs}
@@ -209,8 +212,6 @@ def apply_revision(revision: Revision) -> ModeratedContent:
     check_publishable(obj, revision.action)
     obj.full_clean(exclude=["live_revision"])
     obj.live_revision = revision
-    if isinstance(obj, Article) and obj.state == PublicationState.LIVE:
-        obj.published_at = timezone.now()
     obj.save()
     for name, pks in m2m.items():
         getattr(obj, name).set(pks)
