@@ -11,7 +11,7 @@ import datetime
 
 from django.conf import settings
 from django.contrib.contenttypes.models import ContentType
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import models
 from django.db.models import Q
 from django.urls import reverse
@@ -639,6 +639,9 @@ class Revision(models.Model):
 
     def get_admin_url(self):
         return reverse("admin:articles_revision_change", args=[self.pk])
+
+    def delete(self, *args, **kwargs):
+        raise PermissionDenied(_("Revisions are the history of the site and are never deleted."))
 
 
 class ModerationEvent(models.Model):

@@ -263,3 +263,10 @@ def test_a_section_citing_an_unpublished_source_cannot_be_published_before_it(ed
         moderation.approve(revision=revision, moderator=moderator)
     section.refresh_from_db()
     assert section.body == "Plain."
+
+
+def test_revisions_cannot_be_deleted(editor, live_section):
+    revision = propose_body(live_section, editor, "Text.")
+    with pytest.raises(PermissionDenied):
+        revision.delete()
+    assert Revision.objects.filter(pk=revision.pk).exists()

@@ -176,3 +176,85 @@ def test_edit_link_beside_each_section_leads_editors_to_its_form(client, editor,
     assert response.status_code == 302 and "/admin/login/" in response["Location"]  # readers cannot edit
     client.force_login(editor)
     assert client.get(link).status_code == 200
+
+
+def test_bulk_approve_and_bulk_reject_from_the_queue(client, editor, moderator, live_section):
+    topic = factories.topic(moderator, name="MINUSMA", slug="minusma")
+    one = moderation.propose(obj=live_section, author=editor, summary="One",
+                             data={**live_section.snapshot(), "body": "Bulk text."})
+    two = moderation.propose(obj=topic, author=editor, summary="Two", data={**topic.snapshot(), "summary": "New."})
+    three = moderation.propose(obj=topic, author=editor, summary="Three", data={**topic.snapshot(), "body": "x"})
+    client.force_login(moderator)
+    client.post("/admin/articles/revision/", {"action": "approve_selected", "_selected_action": [one.pk, two.pk]})
+    one.refresh_from_db(), two.refresh_from_db()
+    assert one.status == two.status == RevisionStatus.PUBLISHED
+    live_section.refresh_from_db()
+    assert live_section.body == "Bulk text."
+
+    confirm = client.post("/admin/articles/revision/", {"action": "reject_selected", "_selected_action": [three.pk]})
+    assert "Reason" in confirm.content.decode()
+    three.refresh_from_db()
+    assert three.status == RevisionStatus.PENDING  # nothing happens before a reason is given
+    client.post("/admin/articles/revision/", {"action": "reject_selected", "_selected_action": [three.pk],
+                                              "reason": "Out of scope."})
+    three.refresh_from_db()
+    assert three.status == RevisionStatus.REJECTED and three.decision_note == "Out of scope."
+
+
+def test_editors_are_not_offered_bulk_moderation(client, editor, live_section):
+    client.force_login(editor)
+    page = client.get("/admin/articles/revision/").content.decode()
+    assert "approve_selected" not in page and "reject_selected" not in page
+
+
+def test_queue_lists_pending_oldest_first_with_filters(client, editor, moderator, live_section):
+    other = factories.make_user("second-editor", group="Editor")
+    first = moderation.propose(obj=live_section, author=editor, summary="Older one",
+                               data={**live_section.snapshot(), "body": "A."})
+    moderation.propose(obj=live_section, author=other, summary="Newer one",
+                       data={**live_section.snapshot(), "body": "B."})
+    decided = moderation.propose(obj=live_section, author=other, summary="Decided one",
+                                 data={**live_section.snapshot(), "body": "C."})
+    moderation.reject(revision=decided, moderator=moderator, reason="No.")
+    client.force_login(moderator)
+    page = client.get("/admin/articles/revision/").content.decode()
+    assert page.index("Older one") < page.index("Newer one")
+    assert "Decided one" not in page
+    mine = client.get("/admin/articles/revision/", {"author__id__exact": editor.pk}).content.decode()
+    assert "Older one" in mine and "Newer one" not in mine
+    by_kind = client.get("/admin/articles/revision/", {"kind": "topic"}).content.decode()
+    assert "Older one" not in by_kind
+    by_article = client.get("/admin/articles/revision/",
+                            {"article__id__exact": live_section.article_id}).content.decode()
+    assert "Older one" in by_article
+    assert first.pk
+
+
+def test_no_public_page_shows_unapproved_text(client, editor, moderator, live_section):
+    """Propose a change to every kind of content; no public page may show any of it."""
+    source = factories.source(moderator, key="unsc-res-2100", title="Resolution 2100")
+    topic = factories.topic(moderator, name="MINUSMA", slug="minusma", summary="The mission.")
+    article = live_section.article
+    moderation.publish_directly(obj=live_section, moderator=moderator, summary="Tag and cite",
+                                data={**live_section.snapshot(), "topics": [topic.pk],
+                                      "body": "Original text [@unsc-res-2100]."})
+    live_section.refresh_from_db()
+    secret = "UNAPPROVED-TEXT"
+    moderation.propose(obj=live_section, author=editor, summary="s",
+                       data={**live_section.snapshot(), "title": secret, "body": secret})
+    moderation.propose(obj=article, author=editor, summary="a", data={**article.snapshot(), "title": secret,
+                                                                      "dek": secret})
+    moderation.propose(obj=topic, author=editor, summary="t", data={**topic.snapshot(), "name": secret,
+                                                                    "summary": secret, "body": secret})
+    moderation.propose(obj=source, author=editor, summary="src", data={**source.snapshot(), "title": secret})
+    from articles.models import Section
+
+    draft = Section(article=article, title=secret, anchor="secret", body=secret, state="draft")
+    draft.save()
+    moderation.propose(obj=draft, author=editor, summary="new", action="create")
+
+    urls = ["/", article.get_absolute_url(), "/topics/", "/topics/minusma/", "/sources/", "/sources/unsc-res-2100/"]
+    for url in urls:
+        response = client.get(url)
+        assert response.status_code == 200, url
+        assert secret not in response.content.decode(), url
