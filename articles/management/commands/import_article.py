@@ -9,7 +9,9 @@ transaction: if any step fails, nothing at all is recorded.
 
 --replace updates the existing article with the same title (case-insensitive). Sections are
 matched by anchor; a section whose content already matches the file gets no revision, so
-re-importing an unchanged file adds nothing to the moderators' queue. Plain text has no way to
+re-importing an unchanged file adds nothing to the moderators' queue. A published section missing
+from the file gets a delete revision; draft and unpublished sections are not compared (readers do
+not see them, and export_article does not write them) and are only listed. Plain text has no way to
 name topics, so a text re-import keeps each matched section's topics; in Markdown the
 ``<!-- topics: ... -->`` line is authoritative.
 """
@@ -64,6 +66,7 @@ class ImportResult:
         "new": 0, "changed": 0, "restored": 0, "unchanged": 0, "removed": 0,
     })
     warnings: list[str] = field(default_factory=list)
+    left_alone: list[Section] = field(default_factory=list)  # unpublished sections not in the file
 
 
 class ArticleImport:
@@ -171,36 +174,49 @@ class ArticleImport:
 
         # Every state: a deleted section whose anchor is back in the file is restored, which also
         # keeps the (article, anchor) constraint intact.
-        existing = {s.anchor: s for s in article.sections.prefetch_related("topics")}
+        existing = {s.anchor: s for s in article.sections.all()}
         kept = set()
         parent = None
-        for position, (parsed_section, anchor) in enumerate(
-            zip(parsed.sections, section_anchors(parsed.sections)), start=1
-        ):
+        # Last position used among each group of siblings (main sections: None; subsections: the
+        # parent's pk). A section keeps its position while the file's order agrees with it, so that
+        # re-importing an unchanged file proposes nothing.
+        last_position = {}
+        for parsed_section, anchor in zip(parsed.sections, section_anchors(parsed.sections)):
             parent_for_this = parent if parsed_section.level == 3 else None
+            group = parent_for_this.pk if parent_for_this else None
+            previous = last_position.get(group, 0)
             section = existing.get(anchor)
             if section is None:
+                position = previous + 10
                 section = self.create_section(
-                    article, parsed_section, anchor=anchor, position=position * 10, parent=parent_for_this
+                    article, parsed_section, anchor=anchor, position=position, parent=parent_for_this
                 )
             else:
                 live = section.snapshot()
+                position = live["position"] if live["position"] > previous else previous + 10
                 data = {
                     **live,
-                    "parent": parent_for_this.pk if parent_for_this else None,
+                    "parent": group,
                     "title": parsed_section.title,
                     "anchor": anchor,
-                    "position": position * 10,
+                    "position": position,
                     "body": parsed_section.body,
                     "topics": live["topics"] if self.keep_topics else self.topic_ids(parsed_section),
                 }
                 self.change(section, data, label=f"Section “{parsed_section.title}”", counts=True)
             kept.add(section.pk)
+            last_position[group] = position
             if parsed_section.level == 2:
                 parent = section
 
+        # The file is compared with what readers see: a live section missing from it is removed.
+        # Draft and unpublished sections are not part of the page (nor of an export), so they are
+        # left to their own proposals and only listed.
         for section in existing.values():
             if section.pk in kept or section.state == PublicationState.DELETED:
+                continue
+            if section.state != PublicationState.LIVE:
+                self.result.left_alone.append(section)
                 continue
             self.record(section, action=RevisionAction.DELETE, label=f"Removing section “{section.title}”")
             self.result.sections["removed"] += 1
@@ -235,6 +251,12 @@ class ArticleImport:
 
 
 def _messages(error) -> str:
+    """A validation error as one line, naming the fields it is about."""
+    if hasattr(error, "error_dict"):
+        return " ".join(
+            (f"{name}: " if name != "__all__" else "") + " ".join(messages)
+            for name, messages in error.message_dict.items()
+        )
     return " ".join(getattr(error, "messages", None) or [str(error)])
 
 
@@ -361,6 +383,10 @@ class Command(BaseCommand):
         write(f"  Dropped lines: {len(parsed.dropped_lines)}")
         for line in parsed.dropped_lines:
             write(f"      {line}")
+        if result.left_alone:
+            write(f"  Not in the file but left alone, because readers do not see them: {len(result.left_alone)}")
+            for section in result.left_alone:
+                write(f"      {section.title} (#{section.anchor}, {section.get_state_display().lower()})")
         name = user.get_username()
         plural = "s" if result.revisions != 1 else ""
         if result.revisions == 0:
