@@ -522,6 +522,7 @@ class RevisionAction(models.TextChoices):
 
 class RevisionStatus(models.TextChoices):
     PENDING = "pending", _("Pending review")
+    SCHEDULED = "scheduled", _("Approved, scheduled")
     PUBLISHED = "published", _("Published")
     REJECTED = "rejected", _("Rejected")
     WITHDRAWN = "withdrawn", _("Withdrawn")
@@ -530,6 +531,15 @@ class RevisionStatus(models.TextChoices):
 class RevisionQuerySet(models.QuerySet):
     def pending(self):
         return self.filter(status=RevisionStatus.PENDING)
+
+    def scheduled(self):
+        return self.filter(status=RevisionStatus.SCHEDULED)
+
+    def due(self, now=None):
+        """Scheduled revisions whose time has come, earliest first."""
+        from django.utils import timezone
+
+        return self.scheduled().filter(scheduled_for__lte=now or timezone.now()).order_by("scheduled_for", "pk")
 
     def published(self):
         return self.filter(status=RevisionStatus.PUBLISHED)
@@ -592,6 +602,27 @@ class Revision(models.Model):
     )
     decided_at = models.DateTimeField(_("decided at"), null=True, blank=True)
     decision_note = models.TextField(_("reason"), blank=True)
+    scheduled_for = models.DateTimeField(
+        _("publish at"),
+        null=True,
+        blank=True,
+        db_index=True,
+        help_text=_("When an approved proposal goes live; empty means at once."),
+    )
+    original_data = models.JSONField(
+        _("content as proposed"),
+        null=True,
+        blank=True,
+        help_text=_("The author's own version, kept when a moderator merged or resolved it with newer changes."),
+    )
+    original_base = models.ForeignKey(
+        "self",
+        verbose_name=_("originally based on"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
     reverted_from = models.ForeignKey(
         "self",
         verbose_name=_("reverts to"),
@@ -619,6 +650,10 @@ class Revision(models.Model):
             models.CheckConstraint(
                 condition=Q(status=RevisionStatus.PENDING) | Q(decided_at__isnull=False),
                 name="revision_decision_has_time",
+            ),
+            models.CheckConstraint(
+                condition=~Q(status=RevisionStatus.SCHEDULED) | Q(scheduled_for__isnull=False),
+                name="revision_schedule_has_time",
             ),
         ]
         indexes = [models.Index(fields=["content_type", "object_id", "status"], name="revision_object_status")]
@@ -653,6 +688,9 @@ class ModerationEvent(models.Model):
         WITHDRAWN = "withdrawn", _("Withdrawn")
         APPROVED = "approved", _("Approved and published")
         PUBLISHED_DIRECTLY = "published_directly", _("Published directly")
+        MERGED = "merged", _("Merged with newer changes")
+        SCHEDULED = "scheduled", _("Approved for a later time")
+        SCHEDULE_FAILED = "schedule_failed", _("Scheduled publishing failed")
         REJECTED = "rejected", _("Rejected")
         REVERTED = "reverted", _("Reverted")
         OVERRIDDEN = "overridden", _("Changed by a superuser")
