@@ -20,8 +20,16 @@ from django.utils.html import format_html
 from django.utils.timesince import timesince
 from django.utils.translation import gettext_lazy as _, ngettext
 
-from . import diffing, moderation
-from .forms import FigureForm, InlineModelForm, MarkdownEditorWidget, ModeratedModelForm, RejectForm, SourceForm
+from . import diffing, merging, moderation
+from .forms import (
+    ApproveForm,
+    FigureForm,
+    InlineModelForm,
+    MarkdownEditorWidget,
+    ModeratedModelForm,
+    RejectForm,
+    SourceForm,
+)
 from .models import (
     Article,
     Figure,
@@ -523,7 +531,7 @@ class ContentTypeFilter(admin.SimpleListFilter):
 @admin.register(Revision)
 class RevisionAdmin(admin.ModelAdmin):
     list_display = ("object_link", "kind", "article", "author_name", "age", "summary", "size_of_change",
-                    "status_display")
+                    "status_display", "scheduled_for")
     list_display_links = None
     list_filter = (RevisionStatusFilter, MineFilter, ContentTypeFilter, "author", "article")
     list_select_related = ("content_type", "article", "base", "author")
@@ -588,6 +596,8 @@ class RevisionAdmin(admin.ModelAdmin):
                  name="articles_revision_reject"),
             path("<int:revision_id>/withdraw/", self.admin_site.admin_view(self.withdraw_view),
                  name="articles_revision_withdraw"),
+            path("<int:revision_id>/resolve/", self.admin_site.admin_view(self.resolve_view),
+                 name="articles_revision_resolve"),
         ] + super().get_urls()
 
     def change_view(self, request, object_id, form_url="", extra_context=None):
@@ -606,6 +616,20 @@ class RevisionAdmin(admin.ModelAdmin):
         else:
             changes = diffing.compare(model, revision.base.data if revision.base else {}, revision.data)
         since_base = diffing.compare(model, revision.base.data if revision.base else {}, live) if stale else []
+        merged = moderation.merge_with_live(revision, obj) if stale and revision.action == RevisionAction.CHANGE else None
+        merged_changes = diffing.compare(model, live, merged.data) if merged and merged.is_clean else []
+        conflicts = [
+            {
+                "name": f.name,
+                "label": str(model._meta.get_field(f.name).verbose_name).capitalize(),
+                "is_text": f.name in merging.TEXT_FIELDS and isinstance(f.proposed, (str, type(None))),
+                "base": diffing.display_value(model, f.name, f.base),
+                "live": diffing.display_value(model, f.name, f.live),
+                "proposed": diffing.display_value(model, f.name, f.proposed),
+                "marked": f.marked_text() if f.name in merging.TEXT_FIELDS and isinstance(f.proposed, (str, type(None))) else "",
+            }
+            for f in (merged.conflicts if merged else [])
+        ]
         article = revision.article or (obj if isinstance(obj, Article) else None)
         context = {
             **self.admin_site.each_context(request),
@@ -618,10 +642,15 @@ class RevisionAdmin(admin.ModelAdmin):
             "changes": changes,
             "stale": stale,
             "since_base": since_base,
+            "merged": merged,
+            "merged_changes": merged_changes,
+            "conflicts": conflicts,
+            "can_resolve": moderation.can_moderate(request.user) or revision.author_id == request.user.pk,
             "preview_url": reverse("articles:article_preview", args=[article.slug, revision.pk]) if article else "",
             "can_moderate": moderation.can_moderate(request.user),
             "is_author": revision.author_id == request.user.pk,
             "reject_form": RejectForm(),
+            "approve_form": ApproveForm(initial={"merge": bool(merged and merged.is_clean)}),
             "events": revision.events.select_related("actor").order_by("at", "pk"),
         }
         request.current_app = self.admin_site.name
@@ -641,13 +670,44 @@ class RevisionAdmin(admin.ModelAdmin):
     def approve_view(self, request, revision_id):
         if not moderation.can_moderate(request.user):
             raise PermissionDenied
-        override = request.POST.get("override_stale") == "on"
+        form = ApproveForm(request.POST)
+        if not form.is_valid():
+            self.message_user(request, " ".join(m for errors in form.errors.values() for m in errors), messages.ERROR)
+            return HttpResponseRedirect(reverse("admin:articles_revision_change", args=[revision_id]))
+        publish_at = form.cleaned_data.get("publish_at")
         failed = self._decide(request, revision_id, lambda r: moderation.approve(
-            revision=r, moderator=request.user, override_stale=override))
+            revision=r, moderator=request.user, override_stale=form.cleaned_data["override_stale"],
+            merge=form.cleaned_data["merge"], publish_at=publish_at))
         if failed:
             return failed
-        self.message_user(request, _("Approved and published. Readers see it now."), messages.SUCCESS)
+        if publish_at and publish_at > timezone.now():
+            self.message_user(request, _("Approved. It will be published at %(when)s (UTC).")
+                              % {"when": publish_at.strftime("%Y-%m-%d %H:%M")}, messages.SUCCESS)
+        else:
+            self.message_user(request, _("Approved and published. Readers see it now."), messages.SUCCESS)
         return HttpResponseRedirect(reverse("admin:articles_revision_changelist"))
+
+    def resolve_view(self, request, revision_id):
+        if request.method != "POST" or not moderation.can_propose(request.user):
+            raise PermissionDenied
+        revision = get_object_or_404(Revision.objects.select_related("content_type", "base"), pk=revision_id)
+        merged = moderation.merge_with_live(revision)
+        resolutions = {}
+        for conflict in merged.conflicts:
+            key = f"resolve_{conflict.name}"
+            if conflict.name in merging.TEXT_FIELDS and isinstance(conflict.proposed, (str, type(None))):
+                if key in request.POST:
+                    resolutions[conflict.name] = request.POST[key].replace("\r\n", "\n")
+            elif request.POST.get(key) in ("live", "proposed"):
+                resolutions[conflict.name] = getattr(conflict, request.POST[key])
+        try:
+            moderation.resolve_conflicts(revision=revision, user=request.user, resolutions=resolutions)
+        except ValidationError as error:
+            self.message_user(request, " ".join(error.messages), messages.ERROR)
+        else:
+            self.message_user(request, _("Conflicts resolved. The proposal now applies to the published version "
+                                         "and can be approved."), messages.SUCCESS)
+        return HttpResponseRedirect(reverse("admin:articles_revision_change", args=[revision.pk]))
 
     def reject_view(self, request, revision_id):
         if not moderation.can_moderate(request.user):

@@ -64,7 +64,7 @@ class FieldChange:
         return self.name in MARKDOWN_FIELDS
 
 
-def _display(model, name, value) -> str:
+def display_value(model, name, value) -> str:
     field = model._meta.get_field(name)
     if value in (None, "", []):
         return ""
@@ -89,7 +89,7 @@ def compare(model, old: dict | None, new: dict | None) -> list[FieldChange]:
         if before == after or (before in (None, "", []) and after in (None, "", [])):
             continue
         label = str(model._meta.get_field(name).verbose_name).capitalize()
-        old_text, new_text = _display(model, name, before), _display(model, name, after)
+        old_text, new_text = display_value(model, name, before), display_value(model, name, after)
         change = FieldChange(name, label, old_text, new_text, word_diff_html(old_text, new_text))
         if name in MARKDOWN_FIELDS:
             change.old_html = mark_safe(publishing.render_standalone(old_text))

@@ -127,3 +127,17 @@ class RejectForm(forms.Form):
         if not reason:
             raise ValidationError(_("Give a reason: the author will see it."))
         return reason
+
+
+class ApproveForm(forms.Form):
+    publish_at = forms.DateTimeField(
+        label=_("Publish later (optional, UTC)"),
+        required=False,
+        widget=forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M"),
+        help_text=_("Leave empty to publish now."),
+    )
+    merge = forms.BooleanField(required=False, widget=forms.HiddenInput)
+    override_stale = forms.BooleanField(
+        label=_("I have read the newer changes; publish this proposal as it is, over them."),
+        required=False,
+    )

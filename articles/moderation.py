@@ -11,7 +11,7 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from . import notifications, publishing
+from . import merging, notifications, publishing
 from .models import (
     ModeratedContent,
     ModerationEvent,
@@ -24,6 +24,10 @@ from .models import (
 
 class StaleRevisionError(ValidationError):
     """The object changed since the proposal was written; publishing it would lose that change."""
+
+
+class MergeConflictError(StaleRevisionError):
+    """The proposal and the newer published content changed the same words."""
 
 
 def can_propose(user) -> bool:
@@ -42,7 +46,9 @@ def display_name(user) -> str:
 
 def is_stale(revision: Revision, obj: ModeratedContent | None = None) -> bool:
     """True when live content moved on since the proposal's base revision."""
-    if revision.status != RevisionStatus.PENDING:
+    if revision.status not in (RevisionStatus.PENDING, RevisionStatus.SCHEDULED):
+        return False
+    if revision.action == RevisionAction.CREATE:
         return False
     obj = obj if obj is not None else revision.get_object()
     if obj is None:
@@ -144,23 +150,73 @@ def withdraw(*, revision: Revision, user) -> Revision:
     return revision
 
 
+def merge_with_live(revision: Revision, obj: ModeratedContent | None = None) -> merging.MergeResult:
+    """The proposal merged three ways with what was published since its base."""
+    obj = obj if obj is not None else revision.get_object()
+    base = revision.base.data if revision.base_id else {}
+    live = obj.live_revision.data if obj.live_revision_id else obj.snapshot()
+    return merging.merge_snapshots(revision.model_class, base, live, revision.data)
+
+
+def _rebase(revision: Revision, obj, data: dict, actor, kind, note: str):
+    """Make ``data`` the proposal's content, now based on the live revision; keep the author's version."""
+    if revision.original_data is None:
+        revision.original_data = revision.data
+        revision.original_base_id = revision.base_id
+    revision.data = data
+    revision.base_id = obj.live_revision_id
+    revision.save(update_fields=["data", "base", "original_data", "original_base", "updated_at"])
+    _record(revision, kind, actor, note)
+
+
 @transaction.atomic
-def approve(*, revision: Revision, moderator, override_stale: bool = False,
-            event_kind: str = ModerationEvent.Kind.APPROVED, notify: bool = True):
-    """Publish a pending proposal. Refuses a stale one unless the moderator overrides after review."""
+def approve(*, revision: Revision, moderator, override_stale: bool = False, merge: bool = False,
+            publish_at=None, event_kind: str = ModerationEvent.Kind.APPROVED, notify: bool = True):
+    """Publish a pending proposal, now or at ``publish_at``.
+
+    A stale proposal is refused, unless ``merge`` (after the moderator saw the merged result:
+    non-overlapping edits are merged three ways, overlapping ones raise MergeConflictError) or
+    ``override_stale`` (the moderator read the newer changes and publishes over them).
+    """
     if not can_moderate(moderator):
         raise PermissionDenied(_("Only moderators can approve proposals."))
+    # of=("self",): lock the revision row only, not the content type it is joined to.
     revision = Revision.objects.select_for_update(of=("self",)).select_related("content_type").get(pk=revision.pk)
     if revision.status != RevisionStatus.PENDING:
         raise ValidationError(_("This proposal is already %(status)s.") % {"status": revision.get_status_display().lower()})
+    if publish_at is not None and publish_at > timezone.now():
+        revision.status = RevisionStatus.SCHEDULED
+        revision.scheduled_for = publish_at
+        revision.decided_by = moderator
+        revision.decided_at = timezone.now()
+        revision.save(update_fields=["status", "scheduled_for", "decided_by", "decided_at", "updated_at"])
+        _record(revision, ModerationEvent.Kind.SCHEDULED, moderator,
+                _("To be published at %(when)s") % {"when": publish_at.isoformat(timespec="minutes")})
+        return revision
+    return _publish(revision, moderator, override_stale=override_stale, merge=merge,
+                    event_kind=event_kind, notify=notify)
+
+
+def _publish(revision, moderator, *, override_stale, merge, event_kind, notify):
     # Lock the live object: a second approval for it waits here, then sees it is stale.
     obj = revision.model_class._default_manager.select_for_update().get(pk=revision.object_id)
     if is_stale(revision, obj) and not override_stale:
-        raise StaleRevisionError(
-            _("“%(object)s” changed since this proposal was written. Review the newer changes; "
-              "publishing it as it is would undo them.") % {"object": revision.object_repr},
-            code="stale",
-        )
+        if not merge or revision.action != RevisionAction.CHANGE:
+            raise StaleRevisionError(
+                _("“%(object)s” changed since this proposal was written. Review the newer changes; "
+                  "publishing it as it is would undo them.") % {"object": revision.object_repr},
+                code="stale",
+            )
+        merged = merge_with_live(revision, obj)
+        if not merged.is_clean:
+            raise MergeConflictError(
+                _("This proposal and the newer published version change the same text (%(fields)s). "
+                  "Resolve the conflict before publishing.")
+                % {"fields": ", ".join(f.name for f in merged.conflicts)},
+                code="conflict",
+            )
+        _rebase(revision, obj, merged.data, moderator, ModerationEvent.Kind.MERGED,
+                _("Merged with revision #%(live)s") % {"live": obj.live_revision_id})
     publishing.apply_revision(revision)
     revision.status = RevisionStatus.PUBLISHED
     revision.decided_by = moderator
@@ -170,6 +226,66 @@ def approve(*, revision: Revision, moderator, override_stale: bool = False,
     if notify and revision.author_id and revision.author_id != moderator.pk:
         transaction.on_commit(lambda: notifications.proposal_decided(revision))
     return revision
+
+
+@transaction.atomic
+def resolve_conflicts(*, revision: Revision, user, resolutions: dict) -> Revision:
+    """Settle a stale proposal's conflicts; it becomes a proposal based on the live version."""
+    revision = Revision.objects.select_for_update(of=("self",)).select_related("content_type").get(pk=revision.pk)
+    if revision.status != RevisionStatus.PENDING:
+        raise ValidationError(_("Only a pending proposal can be resolved."))
+    if revision.author_id != getattr(user, "pk", None) and not can_moderate(user):
+        raise PermissionDenied(_("Only the author or a moderator can resolve this proposal."))
+    obj = revision.model_class._default_manager.select_for_update().get(pk=revision.object_id)
+    if not is_stale(revision, obj):
+        raise ValidationError(_("This proposal already applies to the published version: nothing to resolve."))
+    merged = merge_with_live(revision, obj)
+    data = dict(merged.data)
+    missing = [f.name for f in merged.conflicts if f.name not in resolutions]
+    if missing:
+        raise ValidationError(_("Choose a version for: %(fields)s.") % {"fields": ", ".join(missing)})
+    data.update({name: value for name, value in resolutions.items() if name in revision.model_class.REVISION_FIELDS})
+    marked = merging.has_conflict_markers(data)
+    if marked:
+        raise ValidationError(_("Remove the conflict markers (<<<<<<< … >>>>>>>) from: %(fields)s.")
+                              % {"fields": ", ".join(marked)})
+    _validate_data(obj, data, revision.action)
+    _rebase(revision, obj, data, user, ModerationEvent.Kind.AMENDED,
+            _("Conflicts resolved against revision #%(live)s") % {"live": obj.live_revision_id})
+    return revision
+
+
+def publish_due(*, now=None) -> list[tuple[Revision, str]]:
+    """Publish scheduled revisions whose time has come. Safe to run again: each is taken once."""
+    results = []
+    for pk in list(Revision.objects.due(now).values_list("pk", flat=True)):
+        with transaction.atomic():
+            revision = (
+                Revision.objects.select_for_update(of=("self",), skip_locked=True)
+                .select_related("content_type", "decided_by")
+                .filter(pk=pk, status=RevisionStatus.SCHEDULED)
+                .first()
+            )
+            if revision is None:
+                continue  # taken by another run meanwhile
+            moderator = revision.decided_by
+            try:
+                with transaction.atomic():
+                    if moderator is None or not can_moderate(moderator):
+                        raise PermissionDenied(_("The moderator who scheduled it can no longer publish."))
+                    _publish(revision, moderator, override_stale=False, merge=True,
+                             event_kind=ModerationEvent.Kind.APPROVED, notify=True)
+                results.append((revision, "published"))
+            except (ValidationError, PermissionDenied) as error:
+                message = " ".join(getattr(error, "messages", [str(error)]))
+                revision.status = RevisionStatus.PENDING
+                revision.scheduled_for = None
+                revision.decided_by = None
+                revision.decided_at = None
+                revision.save(update_fields=["status", "scheduled_for", "decided_by", "decided_at", "updated_at"])
+                _record(revision, ModerationEvent.Kind.SCHEDULE_FAILED, moderator, message)
+                results.append((revision, message))
+    return results
 
 
 @transaction.atomic

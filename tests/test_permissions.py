@@ -39,6 +39,8 @@ MATRIX.update({
     ("admin:articles_revision_change", "GET"): STAFF_READ,
     ("admin:articles_revision_approve", "POST"): MODERATE_POST,
     ("admin:articles_revision_reject", "POST"): MODERATE_POST,
+    # Author or moderator; here the proposal is another editor's and has nothing to resolve.
+    ("admin:articles_revision_resolve", "POST"): MODERATE_POST,
     # Only the author may withdraw; the pending proposal here is another editor's.
     ("admin:articles_revision_withdraw", "POST"): (LOGIN, LOGIN, 403, 403, 302),
     ("admin:articles_revision_add", "GET"): (LOGIN, LOGIN, 403, 403, 403),
