@@ -1,0 +1,445 @@
+"""The demo content, as data: one article with its sections, topics, sources and lead figure.
+
+Written by the team for the demo (no sentence is taken from elsewhere). Every fact comes from
+the team's list of verified facts and is cited to the source that states it; where the list has
+nothing, the text stays general and uncited. ``python manage.py load_demo`` publishes all of it through
+the moderation services.
+
+The lead figure is drawn here with Pillow when the demo is loaded, so no binary is committed.
+"""
+from __future__ import annotations
+
+import datetime
+from dataclasses import dataclass
+from io import BytesIO
+
+from PIL import Image, ImageDraw, ImageFont
+
+ACCESSED_ON = datetime.date(2026, 11, 1)
+
+# --- Sources -------------------------------------------------------------------------------
+# Keys are what the section bodies cite as [@key]. Dates carry only the precision the source
+# gives (year, month or day); press releases keep their UN symbol as the identifier.
+
+SOURCES: list[dict] = [
+    {
+        "key": "unsc-res-2100",
+        "kind": "un_document",
+        "title": "Resolution 2100 (2013)",
+        "publisher": "United Nations Security Council",
+        "date_year": 2013, "date_month": 4, "date_day": 25,
+        "identifier": "S/RES/2100 (2013)",
+        "url": "https://lawglobalhub.com/united-nations-security-council-resolution-2100-mali",
+        "accessed_on": ACCESSED_ON,
+        "notes": "The URL is a reproduction of the text; the official document is S/RES/2100 (2013).",
+    },
+    {
+        "key": "minusma-mandate",
+        "kind": "web",
+        "title": "Mandat de la Mission",
+        "publisher": "MINUSMA",
+        "url": "https://minusma.unmissions.org/mandat-0",
+        "accessed_on": ACCESSED_ON,
+        "notes": "In French. The page gives no publication date.",
+    },
+    {
+        "key": "sc-11453",
+        "kind": "web",
+        "title": "Press release on Security Council resolution 2164 (2014), extending MINUSMA's mandate",
+        "publisher": "United Nations",
+        "date_year": 2014, "date_month": 6, "date_day": 25,
+        "identifier": "SC/11453",
+        "url": "https://press.un.org/en/2014/sc11453.doc.htm",
+        "accessed_on": ACCESSED_ON,
+        "notes": "Descriptive title: replace it with the release's own headline when checking the URL.",
+    },
+    {
+        "key": "sc-13400",
+        "kind": "web",
+        "title": "Press release on Security Council resolution 2423 (2018), extending MINUSMA's mandate",
+        "publisher": "United Nations",
+        "date_year": 2018, "date_month": 6, "date_day": 28,
+        "identifier": "SC/13400",
+        "url": "https://press.un.org/en/2018/sc13400.doc.htm",
+        "accessed_on": ACCESSED_ON,
+        "notes": "Descriptive title: replace it with the release's own headline when checking the URL.",
+    },
+    {
+        "key": "unsc-res-2690",
+        "kind": "web",
+        "title": "The Situation in Mali - Security Council, 9365th Meeting",
+        "publisher": "United Nations",
+        "container_title": "UN Audiovisual Library",
+        "date_year": 2023, "date_month": 6, "date_day": 30,
+        "url": "https://media.un.org/avlibrary/en/asset/d306/d3067286",
+        "accessed_on": ACCESSED_ON,
+        "notes": "Recording of the meeting that adopted resolution 2690 (2023).",
+    },
+    {
+        "key": "g5-withdrawal-2022",
+        "kind": "news",
+        "title": "Mali withdraws from G5 Sahel",
+        "publisher": "Xinhua",
+        "container_title": "Big News Network",
+        "date_year": 2022, "date_month": 5, "date_day": 16,
+        "notes": "Xinhua report carried by Big News Network. No URL recorded.",
+    },
+    {
+        "key": "ecowas-66th-summit",
+        "kind": "news",
+        "title": "ECOWAS 66th summit communiqué",
+        "publisher": "ECOWAS",
+        "container_title": "The Nation (Nigeria)",
+        "date_year": 2024, "date_month": 12,
+        "notes": "The communiqué as reported by The Nation (Nigeria). No URL recorded.",
+    },
+    {
+        "key": "mali-independence",
+        "kind": "other",
+        "title": "Mali (general encyclopaedia entry)",
+        "notes": "General reference: any encyclopaedia entry on Mali gives the date of independence.",
+    },
+]
+
+# --- Topics --------------------------------------------------------------------------------
+
+TOPICS: list[dict] = [
+    {
+        "slug": "minusma",
+        "name": "MINUSMA",
+        "summary": "The UN stabilisation mission in Mali, created in 2013 and closed in 2023.",
+        "body": (
+            "MINUSMA is short for the United Nations Multidimensional Integrated Stabilization "
+            "Mission in Mali. The Security Council set it up in April 2013[@unsc-res-2100] and "
+            "brought its mandate to an end in June 2023.[@unsc-res-2690]"
+        ),
+    },
+    {
+        "slug": "g5-sahel",
+        "name": "G5 Sahel",
+        "summary": "A five-country Sahel grouping founded in 2014, with a joint force from 2017.",
+        "body": (
+            "The five founding states were Burkina Faso, Chad, Mali, Mauritania and Niger. "
+            "Mali announced its departure from the grouping in May 2022.[@g5-withdrawal-2022]"
+        ),
+    },
+    {
+        "slug": "ecowas",
+        "name": "ECOWAS",
+        "summary": "The regional organisation that Mali, Burkina Faso and Niger left with effect from January 2025.",
+        "body": (
+            "The three Sahel states made their intention to leave known in January 2024; the "
+            "organisation's leaders then fixed the date on which the departure took effect."
+            "[@ecowas-66th-summit]"
+        ),
+    },
+    {
+        "slug": "alliance-of-sahel-states",
+        "name": "Alliance of Sahel States",
+        "summary": "A collective-defence pact formed in 2023 by Mali, Burkina Faso and Niger.",
+        "body": (
+            "Known by its initials, AES, the alliance links the three countries for their common "
+            "defence.[@ecowas-66th-summit]"
+        ),
+    },
+    {
+        "slug": "un-security-council",
+        "name": "UN Security Council",
+        "summary": "The UN body whose resolutions created, extended and ended MINUSMA's mandate.",
+        "body": (
+            "Four of its resolutions mark the life of the Mali mission:\n\n"
+            "- 2100 (2013), which created it;[@unsc-res-2100]\n"
+            "- 2164 (2014) and 2423 (2018), two of the extensions;[@sc-11453; @sc-13400]\n"
+            "- 2690 (2023), which closed it.[@unsc-res-2690]"
+        ),
+    },
+    {
+        "slug": "civil-military-relations",
+        "name": "Civil-military relations",
+        "summary": "How armed forces, foreign and national, relate to the civilian authorities that call on them.",
+        "body": (
+            "This topic gathers the parts of the history in which Mali's own authorities decided "
+            "whether outside forces should come or go. Both of the requests in this article, for "
+            "French help in 2013 and for the UN mission's departure in 2023, came from transitional "
+            "authorities.[@unsc-res-2100; @unsc-res-2690]"
+        ),
+    },
+]
+
+# --- The article ---------------------------------------------------------------------------
+
+ARTICLE: dict = {
+    "title": "Mali's Military Deployments: A Short History",
+    "slug": "malis-military-deployments",
+    "dek": (
+        "Since 2013 Mali has hosted a French intervention and a United Nations mission, belonged "
+        "to a five-country joint force, and then stepped away from one regional framework after "
+        "another. This short history follows those arrangements in order, keeping to dates and "
+        "figures that can be checked."
+    ),
+}
+
+
+@dataclass(frozen=True)
+class DemoSection:
+    anchor: str
+    title: str
+    body: str
+    topics: tuple[str, ...] = ()
+    parent: str | None = None  # the anchor of the main section this one belongs under
+
+
+SECTIONS: list[DemoSection] = [
+    DemoSection(
+        anchor="background",
+        title="Background: an independent state since 1960",
+        topics=("civil-military-relations",),
+        body="""\
+Mali has been independent since 22 September 1960.[@mali-independence] Everything this article
+describes happened more than half a century later, from 2013 onwards.
+
+The scope is deliberately narrow. Rather than a full account of the country's armed forces or of
+its politics, what follows traces a single thread: the foreign and multinational forces Mali has
+hosted, the regional security bodies it has joined, and the moments when it chose to leave them.
+""",
+    ),
+    DemoSection(
+        anchor="french-intervention-and-afisma",
+        title="2013: French forces and AFISMA",
+        topics=("un-security-council", "civil-military-relations"),
+        body="""\
+French troops went into action in Mali in January 2013. They came because Mali's transitional
+authorities had asked them to, and a few months later the Security Council welcomed both their
+intervention and the AFISMA contingents in the very resolution that set up a UN
+mission.[@unsc-res-2100, preamble]
+
+The order is worth keeping in mind: the request for help came from Mali's own authorities,
+and the UN framework followed it.
+""",
+    ),
+    DemoSection(
+        anchor="minusma",
+        title="MINUSMA, 2013–2023",
+        topics=("minusma", "un-security-council"),
+        body="""\
+With resolution 2100, adopted on 25 April 2013, the Security Council created the United Nations
+Multidimensional Integrated Stabilization Mission in Mali, better known as
+MINUSMA.[@unsc-res-2100] Its deployment began on 1 July 2013. At first the mission was meant to
+help make the main towns secure again and to bring back the authority of the
+State.[@minusma-mandate]
+
+The mission's life can be read from four dates:
+
+- **25 April 2013**: the Council creates it;[@unsc-res-2100]
+- **1 July 2013**: its deployment starts;[@minusma-mandate]
+- **30 June 2023**: the Council ends its mandate;[@unsc-res-2690]
+- **31 December 2023**: the deadline for its withdrawal.[@unsc-res-2690]
+""",
+    ),
+    DemoSection(
+        anchor="mandate-renewals",
+        title="Extensions and personnel ceilings",
+        parent="minusma",
+        topics=("minusma", "un-security-council"),
+        body="""\
+The 2013 mandate was not open-ended, and the Council prolonged it by later resolutions. Two of
+those extensions, four years apart, are set side by side here, with the personnel ceilings each
+one fixed.
+
+| Resolution | Year | Mandate runs to | Troops | Police |
+|:-----------|-----:|:----------------|-------:|-------:|
+| 2164[@sc-11453] | 2014 | 30 June 2015 | 11,200 | 1,440 |
+| 2423[@sc-13400] | 2018 | 30 June 2019 | 13,289 | 1,920 |
+
+Between the two, the authorised strength grew by 2,089 troops and 480 police. The 2018 text
+also gave the mission a new priority: backing the 2015 Agreement on Peace and Reconciliation in
+Mali.[@sc-13400]
+""",
+    ),
+    DemoSection(
+        anchor="g5-sahel",
+        title="The G5 Sahel and its joint force",
+        topics=("g5-sahel",),
+        body="""\
+While the UN mission was at work, Mali also took part in a regional grouping. Burkina Faso,
+Chad, Mali, Mauritania and Niger founded the G5 Sahel in 2014, and in 2017 the five launched a
+joint force.[@g5-withdrawal-2022]
+
+That membership ended in 2022. On 15 May of that year Mali said it was pulling out of every G5
+Sahel body, the joint force among them.[@g5-withdrawal-2022]
+""",
+    ),
+    DemoSection(
+        anchor="end-of-minusma",
+        title="The end of the UN mission",
+        topics=("minusma", "un-security-council", "civil-military-relations"),
+        body="""\
+In 2023 the transitional government wrote to the Security Council to ask that MINUSMA leave the
+country; its letter was circulated as document S/2023/463. On 30 June 2023 the Council replied
+with resolution 2690. The vote was unanimous, and the mandate expired that same
+day.[@unsc-res-2690]
+
+Ending a mandate and leaving a country are different steps. The resolution allowed until
+31 December 2023 for the withdrawal to be completed, with the liquidation of the mission
+starting on 1 January 2024.[@unsc-res-2690]
+""",
+    ),
+    DemoSection(
+        anchor="leaving-ecowas",
+        title="Leaving ECOWAS",
+        topics=("ecowas", "alliance-of-sahel-states"),
+        body="""\
+On 28 January 2024, Mali, Burkina Faso and Niger announced their withdrawal from ECOWAS. At its
+66th summit, in December 2024, the organisation named 29 January 2025 as the day their exit
+took effect, and allowed a transition period lasting until 29 July 2025.[@ecowas-66th-summit]
+""",
+    ),
+    DemoSection(
+        anchor="alliance-of-sahel-states",
+        title="The Alliance of Sahel States",
+        parent="leaving-ecowas",
+        topics=("alliance-of-sahel-states",),
+        body="""\
+By the time of that announcement the three countries already had an alliance of their own. They
+had formed the Alliance of Sahel States, or AES, in 2023, with collective defence as its
+purpose.[@ecowas-66th-summit] Seen in that light, the break with ECOWAS confirmed a realignment
+that had begun the year before.
+""",
+    ),
+    DemoSection(
+        anchor="in-outline",
+        title="Twelve years in outline",
+        topics=("minusma", "g5-sahel", "ecowas", "alliance-of-sahel-states"),
+        body="""\
+In 2013 the frameworks around Mali's security were international: a French operation, the
+AFISMA contingents and, from July, a UN stabilisation mission. Between 2022 and 2025 Mali
+stepped back from three such arrangements in turn, the G5 Sahel, MINUSMA and ECOWAS, while
+building a three-country alliance with Burkina Faso and Niger.[@g5-withdrawal-2022;
+@unsc-res-2690; @ecowas-66th-summit]
+
+The timeline at the top of this page sets the same sequence out at a glance.
+""",
+    ),
+]
+
+# --- The lead figure -----------------------------------------------------------------------
+
+FIGURE: dict = {
+    "stem": "mali-deployments-timeline-2013-2025",
+    "alt_text": (
+        "Timeline, 2013 to 2025. UN events above the line: MINUSMA created 25 April 2013, deployed "
+        "1 July 2013, extended 2014 and 2018, ended 30 June 2023. Regional events below: G5 Sahel "
+        "founded 2014, joint force 2017, Mali leaves 15 May 2022, AES formed 2023, ECOWAS exit "
+        "effective 29 January 2025."
+    ),
+    "caption": "Mali's main international and regional security arrangements, 2013–2025.",
+    "credit": "Mali History",
+    "licence": "CC BY 4.0",
+}
+
+
+@dataclass(frozen=True)
+class TimelineEvent:
+    """One labelled marker on the timeline.
+
+    ``tier`` 1 is nearest the axis. Labels run to the right of their line unless ``align`` is
+    "right". Tiers and alignment are chosen by hand so that no line crosses another label:
+    with left-aligned labels an earlier event sits higher, with right-aligned ones a later one.
+    """
+
+    when: float  # fractional year
+    date: str
+    lines: tuple[str, ...]
+    above: bool
+    tier: int = 1
+    align: str = "left"
+
+
+def _year(year: int, month: int = 7, day: int = 1) -> float:
+    """A date as a fractional year; a year given alone is placed at its middle."""
+    return year + (datetime.date(year, month, day).timetuple().tm_yday - 1) / 365
+
+
+TIMELINE: list[TimelineEvent] = [
+    # United Nations, above the axis.
+    TimelineEvent(_year(2013, 4, 25), "25 April 2013",
+                  ("MINUSMA created (Res. 2100)", "Deployed from 1 July 2013"), above=True, tier=2),
+    TimelineEvent(_year(2014), "2014", ("Mandate extended", "11,200 troops, 1,440 police"), above=True),
+    TimelineEvent(_year(2018), "2018", ("Mandate extended", "13,289 troops, 1,920 police"), above=True),
+    TimelineEvent(_year(2023, 6, 30), "30 June 2023", ("Mandate ends", "Resolution 2690"), above=True),
+    # Regional organisations, below the axis.
+    TimelineEvent(_year(2014), "2014", ("G5 Sahel founded",), above=False),
+    TimelineEvent(_year(2017), "2017", ("G5 Sahel joint", "force launched"), above=False),
+    TimelineEvent(_year(2022, 5, 15), "15 May 2022", ("Mali leaves G5 Sahel",), above=False, align="right"),
+    TimelineEvent(_year(2023), "2023", ("Alliance of Sahel States formed",), above=False, tier=2, align="right"),
+    TimelineEvent(_year(2025, 1, 29), "29 January 2025", ("ECOWAS exit takes effect",),
+                  above=False, tier=3, align="right"),
+]
+
+_WIDTH, _HEIGHT = 1600, 640
+_BACKGROUND = "#ffffff"
+_INK = "#1f2933"
+_MUTED = "#4a5561"
+_BAR = "#e7e4dd"
+_UN = "#1d4e89"
+_REGIONAL = "#9c3d1c"
+_LINE_HEIGHT = 34
+_TIER_STEP_ABOVE, _TIER_STEP_BELOW = 118, 86
+
+
+def _font(size: int):
+    # Pillow >= 10.1 ships a scalable default font, so no system font has to be installed.
+    return ImageFont.load_default(size=size)
+
+
+def draw_timeline() -> bytes:
+    """The lead figure as PNG bytes: a 2013–2025 timeline, UN events above the axis, regional below."""
+    image = Image.new("RGB", (_WIDTH, _HEIGHT), _BACKGROUND)
+    draw = ImageDraw.Draw(image)
+    title_font, small_font, text_font = _font(38), _font(26), _font(28)
+
+    # The built-in font has no en dash: "to" reads as well.
+    draw.text((60, 24), "Mali's security arrangements, 2013 to 2025", font=title_font, fill=_INK)
+    legend_x = _WIDTH - 60
+    for label, colour in (("Regional (below)", _REGIONAL), ("United Nations (above)", _UN)):
+        legend_x -= draw.textlength(label, font=small_font)
+        draw.text((legend_x, 32), label, font=small_font, fill=_INK)
+        draw.ellipse((legend_x - 28, 37, legend_x - 10, 55), fill=colour)
+        legend_x -= 56
+
+    first, last = 2013, 2026
+    left, right = 70, _WIDTH - 70
+    bar_top, bar_bottom = 322, 360
+
+    def x_of(when: float) -> float:
+        return left + (when - first) / (last - first) * (right - left)
+
+    draw.rounded_rectangle((left, bar_top, right, bar_bottom), radius=19, fill=_BAR)
+    # Each year's label sits in the middle of its own span, so a date falls inside its year.
+    for year in range(first, last):
+        if year > first:
+            draw.line((x_of(year), bar_top + 8, x_of(year), bar_bottom - 8), fill=_MUTED, width=1)
+        draw.text((x_of(year + 0.5), (bar_top + bar_bottom) / 2), str(year), font=small_font, fill=_INK,
+                  anchor="mm")
+
+    for event in TIMELINE:
+        colour = _UN if event.above else _REGIONAL
+        x = x_of(event.when)
+        lines = [(event.date, small_font, colour)] + [(text, text_font, _INK) for text in event.lines]
+        height = _LINE_HEIGHT * len(lines)
+        if event.above:
+            top = bar_top - 18 - (event.tier - 1) * _TIER_STEP_ABOVE - height
+            draw.line((x, top, x, bar_top), fill=colour, width=3)
+            marker_y = bar_top
+        else:
+            top = bar_bottom + 20 + (event.tier - 1) * _TIER_STEP_BELOW
+            draw.line((x, bar_bottom, x, top + height - 6), fill=colour, width=3)
+            marker_y = bar_bottom
+        draw.ellipse((x - 9, marker_y - 9, x + 9, marker_y + 9), fill=colour, outline=_BACKGROUND, width=3)
+        for index, (text, font, fill) in enumerate(lines):
+            anchor, text_x = ("ra", x - 12) if event.align == "right" else ("la", x + 12)
+            draw.text((text_x, top + index * _LINE_HEIGHT), text, font=font, fill=fill, anchor=anchor)
+
+    buffer = BytesIO()
+    image.save(buffer, format="PNG")
+    return buffer.getvalue()
