@@ -17,6 +17,7 @@ class MarkdownEditorWidget(AdminMarkdownxWidget):
     """
 
     class Media:
+        extend = False
         css = {"all": ["articles/admin/markdown-editor.css"]}
         js = ["articles/admin/markdown-editor.js"]
 

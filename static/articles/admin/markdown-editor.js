@@ -107,6 +107,10 @@
     return Array.prototype.slice.call(list || []);
   }
 
+  function carriesFiles(event) {
+    return Boolean(event.dataTransfer) && filesFrom(event.dataTransfer.types).indexOf("Files") !== -1;
+  }
+
   function MarkdownEditor(container) {
     this.container = container;
     this.editor = container.querySelector("textarea.markdownx-editor, .markdownx-editor");
@@ -119,6 +123,8 @@
     this.previewRequest = 0;
     this.uploads = 0;
     this.statusKind = "";
+    // Until the editor has been used, a textarea's cursor sits at the start of the text.
+    this.cursorPlaced = false;
     this.build();
     this.bind();
     this.resize();
@@ -173,10 +179,17 @@
     });
     this.editor.addEventListener("keydown", function (event) { self.onKeyDown(event); });
     this.editor.addEventListener("paste", function (event) { self.onPaste(event); });
-    this.editor.addEventListener("dragover", function (event) { self.onDragOver(event); });
-    this.editor.addEventListener("dragenter", function (event) { self.onDragOver(event); });
-    this.editor.addEventListener("dragleave", function () { self.container.classList.remove("is-dragover"); });
-    this.editor.addEventListener("drop", function (event) { self.onDrop(event); });
+    ["focus", "mouseup", "keyup", "select"].forEach(function (type) {
+      self.editor.addEventListener(type, function () { self.cursorPlaced = true; });
+    });
+    // The whole editor, preview included, takes dropped files: a near miss must not make the
+    // browser open the image instead of the form.
+    this.container.addEventListener("dragover", function (event) { self.onDragOver(event); });
+    this.container.addEventListener("dragenter", function (event) { self.onDragOver(event); });
+    this.container.addEventListener("dragleave", function (event) {
+      if (!self.container.contains(event.relatedTarget)) self.container.classList.remove("is-dragover");
+    });
+    this.container.addEventListener("drop", function (event) { self.onDrop(event); });
     this.button.addEventListener("click", function () { self.fileInput.click(); });
     this.fileInput.addEventListener("change", function () {
       var files = filesFrom(self.fileInput.files);
@@ -266,8 +279,7 @@
   };
 
   MarkdownEditor.prototype.onDragOver = function (event) {
-    var types = event.dataTransfer ? filesFrom(event.dataTransfer.types) : [];
-    if (types.indexOf("Files") === -1) return; // dragging text: the browser's own behaviour
+    if (!carriesFiles(event)) return; // dragging text: the browser's own behaviour
     event.preventDefault();
     event.dataTransfer.dropEffect = "copy";
     this.container.classList.add("is-dragover");
@@ -278,6 +290,7 @@
     var files = event.dataTransfer ? filesFrom(event.dataTransfer.files) : [];
     if (!files.length) return;
     event.preventDefault();
+    if (event.target === this.editor) this.cursorPlaced = true;
     this.editor.focus();
     this.uploadAll(files);
   };
@@ -328,18 +341,16 @@
 
   MarkdownEditor.prototype.setBusy = function (busy) {
     this.uploads += busy ? 1 : -1;
-    var active = this.uploads > 0;
-    this.container.classList.toggle("is-uploading", active);
-    this.container.setAttribute("aria-busy", active ? "true" : "false");
-    this.button.disabled = active;
+    // The button stays enabled: disabling it would drop a keyboard user's focus to the page.
+    this.container.classList.toggle("is-uploading", this.uploads > 0);
   };
 
   /** Insert text at the cursor as a paragraph of its own (an image inside a sentence is inline). */
   MarkdownEditor.prototype.insertBlock = function (text) {
     var editor = this.editor;
     var value = editor.value;
-    var start = editor.selectionStart;
-    var end = editor.selectionEnd;
+    var start = this.cursorPlaced ? editor.selectionStart : value.length;
+    var end = this.cursorPlaced ? editor.selectionEnd : value.length;
     var before = value.slice(0, start);
     var after = value.slice(end);
     var lead = before === "" ? "" : /\n\n$/.test(before) ? "" : /\n$/.test(before) ? "\n" : "\n\n";
@@ -443,7 +454,20 @@
     Array.prototype.forEach.call(scope.querySelectorAll(".markdownx"), enhance);
   }
 
+  function guardAgainstOpeningDroppedFiles(event) {
+    // A file dropped beside an editor would make the browser leave the page and lose the
+    // form. File inputs keep their own drop behaviour.
+    if (!carriesFiles(event)) return;
+    var target = event.target && event.target.closest ? event.target : null;
+    if (target && target.closest("input[type=file], .markdown-editor")) return;
+    event.preventDefault();
+    if (event.type === "dragover") event.dataTransfer.dropEffect = "none";
+  }
+
+  // For scripts that add editors to the page themselves.
   window.MarkdownEditor = { enhance: enhanceAll };
+  document.addEventListener("dragover", guardAgainstOpeningDroppedFiles);
+  document.addEventListener("drop", guardAgainstOpeningDroppedFiles);
 
   // Django admin (4.1+) dispatches "formset:added" on the new inline row; it bubbles to document.
   document.addEventListener("formset:added", function (event) { enhanceAll(event.target); });
