@@ -19,9 +19,6 @@
   "use strict";
 
   var READY = "data-editor-ready";
-  // The package's script skips editors carrying its marker; setting it keeps the two from
-  // both handling one editor when the package's script is on the page as well.
-  var PACKAGE_READY = "data-markdownx-init";
   var MIN_LATENCY = 200;
   var INDENT = "    ";
   var idCounter = 0;
@@ -420,25 +417,12 @@
 
   // --- Setup ---------------------------------------------------------------------------------
 
-  function shedForeignListeners(container) {
-    // If the package's own script got to this editor first, its listeners (the Tab trap, the
-    // "Invalid response" insertion) live on the textarea: a copy of the element has none.
-    var editor = container.querySelector(".markdownx-editor");
-    if (!editor || !editor.hasAttribute(PACKAGE_READY)) return;
-    var copy = editor.cloneNode(true);
-    copy.value = editor.value;
-    copy.removeAttribute("style");
-    editor.replaceWith(copy);
-  }
-
   function enhance(container) {
     if (container.hasAttribute(READY) || isTemplateRow(container)) return;
     var editor = container.querySelector(".markdownx-editor");
     var preview = container.querySelector(".markdownx-preview");
     if (!editor || !preview) return;
     container.setAttribute(READY, "");
-    shedForeignListeners(container);
-    container.querySelector(".markdownx-editor").setAttribute(PACKAGE_READY, "");
     try {
       new MarkdownEditor(container);
     } catch (error) {
@@ -473,9 +457,7 @@
   document.addEventListener("formset:added", function (event) { enhanceAll(event.target); });
 
   if (document.readyState === "loading") {
-    // A capturing listener on window runs before DOMContentLoaded listeners on document, so the
-    // editors are marked as set up before the package's script (if loaded too) looks at them.
-    window.addEventListener("DOMContentLoaded", function () { enhanceAll(document); }, { capture: true, once: true });
+    document.addEventListener("DOMContentLoaded", function () { enhanceAll(document); }, { once: true });
   } else {
     enhanceAll(document);
   }
