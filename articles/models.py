@@ -321,29 +321,37 @@ class Source(ModeratedContent):
             return inverted(names[0])
         return ", ".join([inverted(names[0])] + names[1:-1]) + f", and {names[-1]}"
 
-    def _title_html(self):
-        # Books and reports are italicised; shorter works are quoted.
-        if self.kind in (SourceKind.BOOK, SourceKind.REPORT, SourceKind.DATASET):
-            return format_html("<cite>{}</cite>", self.title)
-        return format_html("“{}”", self.title)
+    @property
+    def _title_is_quoted(self) -> bool:
+        # Books, reports and datasets are italicised; shorter works are quoted.
+        return self.kind not in (SourceKind.BOOK, SourceKind.REPORT, SourceKind.DATASET)
 
-    def _parts(self, *, note: bool) -> list:
+    def _creator(self, *, note: bool) -> str:
         creator = self._authors_for_note() if note else self._authors_for_bibliography()
         if not creator and self.publisher and self.kind != SourceKind.UN_DOCUMENT:
             creator = self.publisher
-        parts = []
-        if creator:
-            parts.append(creator)
-        parts.append(self._title_html())
-        if self.container_title:
-            parts.append(format_html("<cite>{}</cite>", self.container_title))
+        return creator
+
+    def _title_with(self, punctuation: str):
+        """The title, with the punctuation that follows it inside the quotes, as Chicago wants."""
+        if self._title_is_quoted:
+            return format_html("“{}{}”", self.title, punctuation)
+        return format_html("<cite>{}</cite>{}", self.title, punctuation)
+
+    def _facts(self, creator: str) -> list[str]:
+        facts = []
         if self.publisher and self.publisher != creator:
-            parts.append(self.publisher)
+            facts.append(self.publisher)
         if self.identifier:
-            parts.append(self.identifier)
+            facts.append(self.identifier)
         if self.date_display:
-            parts.append(self.date_display)
-        return parts
+            facts.append(self.date_display)
+        return facts
+
+    @property
+    def sort_key(self) -> tuple:
+        """Bibliographies are ordered by what each entry starts with."""
+        return (self._creator(note=False) or self.title).casefold(), self.title.casefold()
 
     def _url_html(self):
         if not self.url:
@@ -354,18 +362,28 @@ class Source(ModeratedContent):
         return format_html('{}<a href="{}">{}</a>', accessed, self.url, self.url)
 
     def format_note(self, locator: str = "") -> str:
-        """A Chicago-style note, as safe HTML."""
-        parts = self._parts(note=True)
-        if locator:
-            parts.append(locator)
-        html = format_html_join(", ", "{}", ((p,) for p in parts)) + mark_safe(".")
+        """A Chicago-style note, as safe HTML: Creator, “Title,” Container, Publisher, Date, locator."""
+        creator = self._creator(note=True)
+        rest = ([format_html("<cite>{}</cite>", self.container_title)] if self.container_title else [])
+        rest += self._facts(creator) + ([locator] if locator else [])
+        html = format_html("{}, ", creator) if creator else mark_safe("")
+        html += self._title_with("," if rest else ".")
+        if rest:
+            html += mark_safe(" ") + format_html_join(", ", "{}", ((p,) for p in rest)) + mark_safe(".")
         if self.url:
             html += mark_safe(" ") + self._url_html()
         return mark_safe(html)
 
     def format_bibliography(self) -> str:
-        """A Chicago-style bibliography entry, as safe HTML."""
-        html = format_html_join(". ", "{}", ((p,) for p in self._parts(note=False))) + mark_safe(".")
+        """A Chicago-style bibliography entry, as safe HTML: Creator. “Title.” Container. Publisher, Date."""
+        creator = self._creator(note=False)
+        html = format_html("{}. ", creator.rstrip(".")) if creator else mark_safe("")
+        html += self._title_with(".")
+        if self.container_title:
+            html += format_html(" <cite>{}</cite>.", self.container_title)
+        facts = self._facts(creator)
+        if facts:
+            html += mark_safe(" ") + format_html_join(", ", "{}", ((p,) for p in facts)) + mark_safe(".")
         if self.url:
             html += mark_safe(" ") + self._url_html()
         return mark_safe(html)

@@ -186,7 +186,7 @@ def book(authors):
 
 def test_un_document_note_has_symbol_and_full_date():
     assert un_resolution().format_note() == (
-        "“Resolution 2100 (2013)”, United Nations Security Council, S/RES/2100 (2013), April 25, 2013."
+        "“Resolution 2100 (2013),” United Nations Security Council, S/RES/2100 (2013), April 25, 2013."
     )
 
 
@@ -196,7 +196,7 @@ def test_un_document_note_with_locator():
 
 def test_un_document_bibliography_entry():
     assert un_resolution().format_bibliography() == (
-        "“Resolution 2100 (2013)”. United Nations Security Council. S/RES/2100 (2013). April 25, 2013."
+        "“Resolution 2100 (2013).” United Nations Security Council, S/RES/2100 (2013), April 25, 2013."
     )
 
 
@@ -210,7 +210,7 @@ def test_book_with_one_author():
     source = book(["Gregory Mann"])
     title = "<cite>From Empires to NGOs in the West African Sahel</cite>"
     assert source.format_note("45") == f"Gregory Mann, {title}, Cambridge University Press, 2015, 45."
-    assert source.format_bibliography() == f"Mann, Gregory. {title}. Cambridge University Press. 2015."
+    assert source.format_bibliography() == f"Mann, Gregory. {title}. Cambridge University Press, 2015."
 
 
 def test_book_with_two_authors():
@@ -243,10 +243,10 @@ def test_web_page_with_url_and_access_date():
     )
     link = '<a href="https://peacekeeping.un.org/en/mission/minusma">https://peacekeeping.un.org/en/mission/minusma</a>'
     assert source.format_note() == (
-        f"United Nations Peacekeeping, “MINUSMA Fact Sheet”. Accessed June 30, 2023. {link}"
+        f"United Nations Peacekeeping, “MINUSMA Fact Sheet.” Accessed June 30, 2023. {link}"
     )
     assert source.format_bibliography() == (
-        f"United Nations Peacekeeping. “MINUSMA Fact Sheet”. Accessed June 30, 2023. {link}"
+        f"United Nations Peacekeeping. “MINUSMA Fact Sheet.” Accessed June 30, 2023. {link}"
     )
 
 
@@ -255,7 +255,7 @@ def test_journal_article_names_the_journal_in_italics():
         key="lecocq-2013", kind=SourceKind.JOURNAL_ARTICLE, title="Mali: This Is Only the Beginning",
         authors=["Baz Lecocq"], container_title="Concord Review", date_year=2013,
     )
-    assert source.format_note() == "Baz Lecocq, “Mali: This Is Only the Beginning”, <cite>Concord Review</cite>, 2013."
+    assert source.format_note() == "Baz Lecocq, “Mali: This Is Only the Beginning,” <cite>Concord Review</cite>, 2013."
 
 
 def test_formatting_escapes_markup_in_titles():

@@ -132,7 +132,7 @@ def test_article_page_citation_markers_and_notes(client, history):
     notes = re.findall(r'<li id="note-(\d+)">(.*?)</li>', html, re.S)
     assert [number for number, _ in notes] == ["1", "2", "3"]
     assert notes[0][1].startswith(
-        "“Resolution 2100 (2013)”, United Nations Security Council, S/RES/2100 (2013), April 25, 2013, para. 3."
+        "“Resolution 2100 (2013),” United Nations Security Council, S/RES/2100 (2013), April 25, 2013, para. 3."
     )
     assert notes[1][1].startswith(
         "Gregory Mann, <cite>From Empires to NGOs in the West African Sahel</cite>, Cambridge University Press, 2015, p. 45."
@@ -147,10 +147,10 @@ def test_article_page_bibliography(client, history):
     html = get_page(client, "/articles/operation-serval/")
     bibliography = html[html.index('id="bibliography"'):]
     assert (
-        "Mann, Gregory. <cite>From Empires to NGOs in the West African Sahel</cite>. Cambridge University Press. 2015."
+        "Mann, Gregory. <cite>From Empires to NGOs in the West African Sahel</cite>. Cambridge University Press, 2015."
         in bibliography
     )
-    assert "“Resolution 2100 (2013)”. United Nations Security Council. S/RES/2100 (2013). April 25, 2013." in bibliography
+    assert "“Resolution 2100 (2013).” United Nations Security Council, S/RES/2100 (2013), April 25, 2013." in bibliography
     assert bibliography.index("From Empires") < bibliography.index("Resolution 2100")  # by title
     assert 'href="/sources/mann-2015/"' in bibliography
 
@@ -178,7 +178,7 @@ def test_source_list_is_the_bibliography(client, history):
     Source.objects.create(key="draft-source", title="A draft source")
     html = get_page(client, "/sources/")
     assert "Mann, Gregory. <cite>From Empires to NGOs in the West African Sahel</cite>." in html
-    assert "“Resolution 2100 (2013)”." in html
+    assert "“Resolution 2100 (2013).”" in html
     assert 'href="/sources/unsc-res-2100/"' in html
     assert "A draft source" not in html
 
