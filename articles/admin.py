@@ -218,6 +218,35 @@ class ModeratedAdmin(admin.ModelAdmin):
                              base_id=inline_form.cleaned_data.get("base_revision"))
                 formset.changed_objects.append((instance, inline_form.changed_data))
 
+    actions = ["unpublish_selected", "restore_selected"]
+
+    def _bulk_state_change(self, request, queryset, action, states, verb):
+        publish = moderation.can_moderate(request.user)
+        done, failures = 0, []
+        for obj in queryset.filter(state__in=states):
+            try:
+                self._submit(request, obj, obj.snapshot(), action, _("%(verb)s “%(object)s”") % {
+                    "verb": verb, "object": obj}, publish)
+                done += 1
+            except ValidationError as error:
+                failures.append(f"“{obj}”: {' '.join(error.messages)}")
+        if not done and not failures:
+            self.message_user(request, _("None of the selected items can be changed that way."), messages.WARNING)
+        for failure in failures:
+            self.message_user(request, failure, messages.ERROR)
+        if done:
+            self.message_user(request, _("Done."), messages.SUCCESS)
+
+    @admin.action(description=_("Unpublish the selected items (moderators: at once; editors: proposed)"))
+    def unpublish_selected(self, request, queryset):
+        self._bulk_state_change(request, queryset, RevisionAction.UNPUBLISH, [PublicationState.LIVE],
+                                _("Unpublish"))
+
+    @admin.action(description=_("Restore the selected deleted or unpublished items"))
+    def restore_selected(self, request, queryset):
+        self._bulk_state_change(request, queryset, RevisionAction.RESTORE,
+                                [PublicationState.DELETED, PublicationState.UNPUBLISHED], _("Restore"))
+
     def delete_model(self, request, obj):
         summary = request.POST.get("edit_summary", "").strip() or _("Delete “%(object)s”") % {"object": obj}
         publish = moderation.can_moderate(request.user) and request.POST.get("publish_now") == "on"
@@ -413,6 +442,75 @@ class ArticleAdmin(ModeratedAdmin):
     @admin.display(description=_("Published sections"), ordering="live_sections")
     def section_count(self, obj):
         return obj.live_sections
+
+    def get_urls(self):
+        return [
+            path("<path:object_id>/review/", self.admin_site.admin_view(self.review_view),
+                 name="articles_article_review"),
+        ] + super().get_urls()
+
+    def change_view(self, request, object_id, form_url="", extra_context=None):
+        extra_context = {**(extra_context or {}), "review_url": reverse("admin:articles_article_review",
+                                                                         args=[object_id])}
+        return super().change_view(request, object_id, form_url, extra_context)
+
+    def review_view(self, request, object_id):
+        """Everything pending for one article, as one diff, approved or rejected in one go."""
+        article = self.get_object(request, unquote(object_id))
+        if article is None:
+            raise Http404
+        if not self.has_view_or_change_permission(request, article):
+            raise PermissionDenied
+        pending = list(Revision.objects.pending_for_article(article))
+        if request.method == "POST":
+            if not moderation.can_moderate(request.user):
+                raise PermissionDenied
+            chosen = [r for r in pending if str(r.pk) in request.POST.getlist("revision")]
+            if not chosen:
+                self.message_user(request, _("Select at least one proposal."), messages.WARNING)
+            elif "reject" in request.POST:
+                form = RejectForm(request.POST)
+                if form.is_valid():
+                    with transaction.atomic():
+                        for revision in chosen:
+                            moderation.reject(revision=revision, moderator=request.user,
+                                              reason=form.cleaned_data["reason"])
+                    self.message_user(request, ngettext("%d proposal rejected.", "%d proposals rejected.",
+                                                        len(chosen)) % len(chosen), messages.SUCCESS)
+                else:
+                    self.message_user(request, _("Give a reason for rejecting: the authors will see it."),
+                                      messages.ERROR)
+            else:
+                try:
+                    moderation.approve_many(revisions=chosen, moderator=request.user)
+                except ValidationError as error:
+                    self.message_user(request, " ".join(error.messages), messages.ERROR)
+                else:
+                    self.message_user(request, ngettext("%d proposal published together.",
+                                                        "%d proposals published together.", len(chosen))
+                                      % len(chosen), messages.SUCCESS)
+            return HttpResponseRedirect(request.path)
+        items = []
+        for revision in pending:
+            obj = revision.get_object()
+            live = obj.snapshot() if obj is not None and obj.live_revision_id else {}
+            proposed = {} if revision.action == RevisionAction.DELETE else revision.data
+            items.append({
+                "revision": revision,
+                "stale": moderation.is_stale(revision, obj),
+                "changes": diffing.compare(revision.model_class, live, proposed),
+            })
+        context = {
+            **self.admin_site.each_context(request),
+            "title": _("Review everything pending for “%s”") % article,
+            "opts": self.opts,
+            "object": article,
+            "items": items,
+            "can_moderate": moderation.can_moderate(request.user),
+            "reject_form": RejectForm(),
+        }
+        request.current_app = self.admin_site.name
+        return TemplateResponse(request, "admin/articles/article_review.html", context)
 
 
 @admin.register(Section)

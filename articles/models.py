@@ -569,6 +569,32 @@ class RevisionQuerySet(models.QuerySet):
         """Pending proposals, oldest first, with what the queue shows on each row."""
         return self.pending().select_related("content_type", "author", "article", "base").order_by("created_at", "pk")
 
+    def pending_for_article(self, article):
+        """Everything pending that would change how ``article`` reads: its own proposals and those
+        for the topics, sources and lead figure it uses (including sources its pending sections cite)."""
+        def ids(model, pks):
+            return Q(content_type=ContentType.objects.get_for_model(model), object_id__in=list(pks))
+
+        pending = self.pending()
+        own = pending.filter(article=article)
+        cited_keys = {
+            key
+            for body in own.filter(content_type=ContentType.objects.get_for_model(Section))
+            .values_list("data__body", flat=True)
+            for key in markup.citation_keys(body or "")
+        }
+        sources = Source.objects.filter(
+            Q(citations__section__article=article) | Q(key__in=cited_keys)
+        ).values_list("pk", flat=True)
+        topics = Topic.objects.filter(sections__article=article).values_list("pk", flat=True)
+        figures = [article.lead_figure_id] if article.lead_figure_id else []
+        return (
+            pending.filter(Q(article=article) | ids(Source, sources) | ids(Topic, topics) | ids(Figure, figures))
+            .select_related("content_type", "author", "base")
+            .order_by("created_at", "pk")
+            .distinct()
+        )
+
 
 class Revision(models.Model):
     """One proposed or published state of a content object. Never changed once decided."""

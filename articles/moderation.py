@@ -228,6 +228,30 @@ def _publish(revision, moderator, *, override_stale, merge, event_kind, notify):
     return revision
 
 
+# Sources, figures and topics go first: sections and articles cite and show them.
+PUBLISH_ORDER = {"source": 0, "figure": 1, "topic": 2, "article": 3, "section": 4}
+
+
+@transaction.atomic
+def approve_many(*, revisions, moderator, merge: bool = True) -> list[Revision]:
+    """Approve a set of proposals as one change: all are published, or (on any error) none."""
+    ordered = sorted(
+        revisions,
+        key=lambda r: (PUBLISH_ORDER.get(r.content_type.model, 9), r.action != RevisionAction.CREATE,
+                       r.data.get("parent") is not None, r.created_at, r.pk),
+    )
+    published = []
+    for revision in ordered:
+        try:
+            published.append(approve(revision=revision, moderator=moderator, merge=merge))
+        except ValidationError as error:
+            raise ValidationError(
+                _("Nothing was published: “%(object)s” (#%(pk)s) could not be: %(reason)s")
+                % {"object": revision.object_repr, "pk": revision.pk, "reason": " ".join(error.messages)}
+            ) from error
+    return published
+
+
 @transaction.atomic
 def resolve_conflicts(*, revision: Revision, user, resolutions: dict) -> Revision:
     """Settle a stale proposal's conflicts; it becomes a proposal based on the live version."""

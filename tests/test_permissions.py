@@ -35,6 +35,8 @@ for model in CONTENT:
     })
 MATRIX.update({
     ("admin:autocomplete", "GET"): STAFF_READ,
+    ("admin:articles_article_review", "GET"): STAFF_READ,
+    ("admin:articles_article_review", "POST"): (LOGIN, LOGIN, 403, 302, 302),
     ("admin:articles_revision_changelist", "GET"): STAFF_READ,
     ("admin:articles_revision_change", "GET"): STAFF_READ,
     ("admin:articles_revision_approve", "POST"): MODERATE_POST,
@@ -102,6 +104,8 @@ def _url(name, world):
     if name.endswith(("_changelist", "_add")) or name in ("articles:home", "articles:topic_list", "articles:source_list",
                                                           "markdownx_markdownify", "markdownx_upload"):
         return reverse(name)
+    if name == "admin:articles_article_review":
+        return reverse(name, args=[world["article"].pk])
     if name.startswith("admin:articles_revision_") or name.startswith("admin:articles_moderationevent_"):
         target = world["event"] if "moderationevent" in name else world["pending"]
         return reverse(name, args=[target.pk])
@@ -131,6 +135,8 @@ def _post_data(name):
         return {"content": "**bold**"}
     if name == "markdownx_upload":
         return {"image": _png()}
+    if name == "admin:articles_article_review":
+        return {"approve": "1"}
     return {}
 
 
