@@ -30,6 +30,10 @@ class CitationCheckMixin:
     def clean(self):
         cleaned = super().clean()
         for name in self.markdown_fields:
+            if isinstance(cleaned.get(name), str):
+                # Browsers send CRLF from text areas; stored text uses LF so diffs and merges see
+                # only real changes.
+                cleaned[name] = cleaned[name].replace("\r\n", "\n").replace("\r", "\n")
             if name in self.fields and cleaned.get(name):
                 errors = publishing.citation_errors(cleaned[name])
                 if errors:
