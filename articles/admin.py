@@ -20,7 +20,7 @@ from django.utils.html import format_html
 from django.utils.timesince import timesince
 from django.utils.translation import gettext_lazy as _, ngettext
 
-from . import diffing, merging, moderation
+from . import corrections, diffing, merging, moderation
 from .forms import (
     ApproveForm,
     FigureForm,
@@ -30,8 +30,12 @@ from .forms import (
     RejectForm,
     SourceForm,
 )
+from .login_throttle import ThrottledAdminAuthenticationForm
 from .models import (
+    MODERATED_MODELS,
     Article,
+    CorrectionStatus,
+    CorrectionSuggestion,
     Figure,
     ModerationEvent,
     PublicationState,
@@ -40,12 +44,15 @@ from .models import (
     RevisionStatus,
     Section,
     Source,
+    TimelineEvent,
     Topic,
 )
 
 admin.site.site_header = _("Mali History editorial desk")
 admin.site.site_title = _("Mali History")
 admin.site.index_title = _("Content and moderation")
+# Repeated failed sign-ins lock the username out from that address for a while (shared cache).
+admin.site.login_form = ThrottledAdminAuthenticationForm
 # The stock bulk delete removes rows outright, around moderation.
 admin.site.disable_action("delete_selected")
 
@@ -142,7 +149,15 @@ class ModeratedAdmin(admin.ModelAdmin):
                 Revision.objects.for_object(obj).pending().select_related("author").order_by("created_at")
             )
             extra_context["amending_revision"] = getattr(request, "amending_revision", None)
+            extra_context["correction"] = self._correction_for(request, obj)
         return super().change_view(request, object_id, form_url, extra_context)
+
+    def _correction_for(self, request, obj):
+        """The reader correction this edit starts from (``?correction=N``), if any."""
+        correction_id = request.GET.get("correction")
+        if not correction_id or not isinstance(obj, Section) or not str(correction_id).isdigit():
+            return None
+        return CorrectionSuggestion.objects.open().filter(pk=correction_id, section=obj).first()
 
     # --- Writing: every path goes through articles.moderation ------------------------------
 
@@ -189,6 +204,9 @@ class ModeratedAdmin(admin.ModelAdmin):
                                      base_id=form.cleaned_data.get("base_revision"))
                 for formset in formsets:
                     self.save_inline_formset(request, formset, summary, publish)
+                correction = self._correction_for(request, obj) if change else None
+                if correction is not None and request.moderation_results:
+                    corrections.link_to_proposal(suggestion=correction, revision=request.moderation_results[0][0])
         except ValidationError as error:
             # Services re-check what forms checked; a race (e.g. a source deleted meanwhile) lands here.
             raise PermissionDenied(" ".join(error.messages)) from error
@@ -578,6 +596,33 @@ class FigureAdmin(ModeratedAdmin):
         return format_html('<img src="{}" alt="" width="80" class="figure-thumbnail">', obj.image.url)
 
 
+# --- Timeline events (articles.timeline) ---------------------------------------------------
+
+
+@admin.register(TimelineEvent)
+class TimelineEventAdmin(ModeratedAdmin):
+    list_display = ("title", "date_column", "topic_names", "state", "updated_at")
+    list_filter = (StateListFilter, "topics", "date_year")
+    search_fields = ("title", "text")
+    autocomplete_fields = ("topics",)
+    fieldsets = (
+        (None, {"fields": ("title", "text", "topics")}),
+        (_("Date (fill in as much as is known)"), {"fields": (("date_year", "date_month", "date_day"),)}),
+        (_("Advanced"), {"fields": ("state_display",), "classes": ("collapse",)}),
+    )
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).prefetch_related("topics")
+
+    @admin.display(description=_("Date"), ordering="date_year")
+    def date_column(self, obj):
+        return obj.date_display
+
+    @admin.display(description=_("Topics"))
+    def topic_names(self, obj):
+        return ", ".join(topic.name for topic in obj.topics.all()) or "—"
+
+
 # --- Moderation ----------------------------------------------------------------------------
 
 
@@ -620,7 +665,7 @@ class ContentTypeFilter(admin.SimpleListFilter):
     parameter_name = "kind"
 
     def lookups(self, request, model_admin):
-        return [(m._meta.model_name, m._meta.verbose_name.capitalize()) for m in (Article, Section, Topic, Source, Figure)]
+        return [(m._meta.model_name, m._meta.verbose_name.capitalize()) for m in MODERATED_MODELS]
 
     def queryset(self, request, queryset):
         return queryset.filter(content_type__model=self.value()) if self.value() else queryset
@@ -656,6 +701,11 @@ class RevisionAdmin(admin.ModelAdmin):
 
     def has_moderate_permission(self, request):
         return moderation.can_moderate(request.user)
+
+    def changelist_view(self, request, extra_context=None):
+        extra_context = {**(extra_context or {}),
+                         "open_corrections": CorrectionSuggestion.objects.filter(status=CorrectionStatus.OPEN).count()}
+        return super().changelist_view(request, extra_context)
 
     @admin.display(description=_("Object"), ordering="object_repr")
     def object_link(self, obj):
@@ -898,3 +948,88 @@ class ModerationEventAdmin(admin.ModelAdmin):
 
     def has_module_permission(self, request):
         return moderation.can_propose(request.user)
+
+
+@admin.register(CorrectionSuggestion)
+class CorrectionSuggestionAdmin(admin.ModelAdmin):
+    """Readers' suggestions, beside the editors' proposals in the moderators' queue."""
+
+    list_display = ("section", "article", "problem_excerpt", "status", "created_at", "has_email")
+    list_filter = ("status",)
+    list_select_related = ("section__article",)
+    search_fields = ("problem", "suggested_text", "section__title")
+    readonly_fields = ("section", "problem", "suggested_text", "source_reference", "email", "status", "created_at",
+                       "revision", "decided_by", "decided_at", "decision_note")
+    actions = ["accept_selected", "dismiss_selected"]
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_view_permission(self, request, obj=None):
+        return moderation.can_propose(request.user)
+
+    def has_module_permission(self, request):
+        return moderation.can_propose(request.user)
+
+    def has_moderate_permission(self, request):
+        return moderation.can_moderate(request.user)
+
+    @admin.display(description=_("Article"))
+    def article(self, obj):
+        return obj.section.article
+
+    @admin.display(description=_("What is wrong"))
+    def problem_excerpt(self, obj):
+        return obj.problem[:120]
+
+    @admin.display(description=_("Reply by e-mail"), boolean=True)
+    def has_email(self, obj):
+        return bool(obj.email)
+
+    def change_view(self, request, object_id, form_url="", extra_context=None):
+        suggestion = get_object_or_404(CorrectionSuggestion.objects.select_related("section__article"),
+                                       pk=unquote(object_id))
+        if request.method == "POST":
+            if not moderation.can_moderate(request.user):
+                raise PermissionDenied
+            note = request.POST.get("note", "").strip()
+            if suggestion.status not in (CorrectionStatus.OPEN, CorrectionStatus.PROPOSED):
+                self.message_user(request, _("This suggestion was already decided."), messages.WARNING)
+            elif "accept" in request.POST:
+                corrections.accept(suggestion=suggestion, moderator=request.user, note=note)
+                self.message_user(request, _("Accepted; the reader is told if they left an address."),
+                                  messages.SUCCESS)
+            elif "dismiss" in request.POST:
+                corrections.dismiss(suggestion=suggestion, moderator=request.user, note=note)
+                self.message_user(request, _("Dismissed; the reader is told if they left an address."),
+                                  messages.SUCCESS)
+            return HttpResponseRedirect(reverse("admin:articles_correctionsuggestion_changelist"))
+        extra_context = {
+            **(extra_context or {}),
+            "suggestion": suggestion,
+            "can_moderate": moderation.can_moderate(request.user),
+            "proposal_url": reverse("admin:articles_section_change", args=[suggestion.section_id])
+            + f"?correction={suggestion.pk}",
+        }
+        return super().change_view(request, object_id, form_url, extra_context)
+
+    def _decide_selected(self, request, queryset, decide, done_message):
+        count = 0
+        for suggestion in queryset.open():
+            decide(suggestion=suggestion, moderator=request.user)
+            count += 1
+        self.message_user(request, done_message % count, messages.SUCCESS)
+
+    @admin.action(description=_("Accept the selected suggestions"), permissions=["moderate"])
+    def accept_selected(self, request, queryset):
+        self._decide_selected(request, queryset, corrections.accept, _("%d suggestions accepted."))
+
+    @admin.action(description=_("Dismiss the selected suggestions"), permissions=["moderate"])
+    def dismiss_selected(self, request, queryset):
+        self._decide_selected(request, queryset, corrections.dismiss, _("%d suggestions dismissed."))

@@ -443,3 +443,107 @@ def draw_timeline() -> bytes:
     buffer = BytesIO()
     image.save(buffer, format="PNG")
     return buffer.getvalue()
+
+
+# --- Timeline events (articles.timeline) ----------------------------------------------------
+# The same verified facts as the article, one dated event each, with only the precision the
+# source gives. Published before the article, so publishing them re-renders nothing.
+
+TIMELINE_EVENTS: list[dict] = [
+    {
+        "title": "Independence",
+        "date_year": 1960, "date_month": 9, "date_day": 22,
+        "text": "Mali becomes an independent state.[@mali-independence]",
+        "topics": (),
+    },
+    {
+        "title": "French forces intervene",
+        "date_year": 2013, "date_month": 1,
+        "text": "French troops go into action at the request of Mali's transitional authorities.[@unsc-res-2100]",
+        "topics": ("civil-military-relations",),
+    },
+    {
+        "title": "MINUSMA created",
+        "date_year": 2013, "date_month": 4, "date_day": 25,
+        "text": "Security Council resolution 2100 sets up the UN stabilisation mission and welcomes the French "
+                "intervention and the AFISMA troops.[@unsc-res-2100]",
+        "topics": ("minusma", "un-security-council"),
+    },
+    {
+        "title": "MINUSMA deploys",
+        "date_year": 2013, "date_month": 7, "date_day": 1,
+        "text": "The mission's first aim is to make the main towns secure and restore the authority of the "
+                "State.[@minusma-mandate]",
+        "topics": ("minusma",),
+    },
+    {
+        "title": "G5 Sahel founded",
+        "date_year": 2014,
+        "text": "Burkina Faso, Chad, Mali, Mauritania and Niger form the grouping.[@g5-withdrawal-2022]",
+        "topics": ("g5-sahel",),
+    },
+    {
+        "title": "Mandate extended to June 2015",
+        "date_year": 2014,
+        "text": "Resolution 2164 sets ceilings of 11,200 military and 1,440 police personnel.[@sc-11453]",
+        "topics": ("minusma", "un-security-council"),
+    },
+    {
+        "title": "G5 Sahel joint force launched",
+        "date_year": 2017,
+        "text": "The five member states launch a joint force.[@g5-withdrawal-2022]",
+        "topics": ("g5-sahel",),
+    },
+    {
+        "title": "Mandate extended to June 2019",
+        "date_year": 2018,
+        "text": "Resolution 2423 keeps 13,289 troops and 1,920 police, and makes support for the 2015 Agreement "
+                "on Peace and Reconciliation in Mali a priority.[@sc-13400]",
+        "topics": ("minusma", "un-security-council"),
+    },
+    {
+        "title": "Mali leaves the G5 Sahel",
+        "date_year": 2022, "date_month": 5, "date_day": 15,
+        "text": "Mali withdraws from every organ of the grouping, the joint force included.[@g5-withdrawal-2022]",
+        "topics": ("g5-sahel",),
+    },
+    {
+        "title": "Alliance of Sahel States formed",
+        "date_year": 2023,
+        "text": "Mali, Burkina Faso and Niger join together for their collective defence.[@ecowas-66th-summit]",
+        "topics": ("alliance-of-sahel-states",),
+    },
+    {
+        "title": "MINUSMA's mandate ends",
+        "date_year": 2023, "date_month": 6, "date_day": 30,
+        "text": "At the transitional government's request (letter S/2023/463), the Security Council ends the "
+                "mandate by a unanimous vote on resolution 2690.[@unsc-res-2690]",
+        "topics": ("minusma", "un-security-council", "civil-military-relations"),
+    },
+    {
+        "title": "Withdrawal deadline",
+        "date_year": 2023, "date_month": 12, "date_day": 31,
+        "text": "The date by which the mission's withdrawal was to be complete; its liquidation starts the next "
+                "day.[@unsc-res-2690]",
+        "topics": ("minusma",),
+    },
+    {
+        "title": "Three states announce they are leaving ECOWAS",
+        "date_year": 2024, "date_month": 1, "date_day": 28,
+        "text": "Mali, Burkina Faso and Niger announce their withdrawal.[@ecowas-66th-summit]",
+        "topics": ("ecowas", "alliance-of-sahel-states"),
+    },
+    {
+        "title": "ECOWAS fixes the date of the exit",
+        "date_year": 2024, "date_month": 12,
+        "text": "At its 66th summit the organisation sets 29 January 2025 for the withdrawal to take effect, with "
+                "a transition period to 29 July 2025.[@ecowas-66th-summit]",
+        "topics": ("ecowas",),
+    },
+    {
+        "title": "ECOWAS exit takes effect",
+        "date_year": 2025, "date_month": 1, "date_day": 29,
+        "text": "The three states' withdrawal from ECOWAS takes effect.[@ecowas-66th-summit]",
+        "topics": ("ecowas", "alliance-of-sahel-states"),
+    },
+]

@@ -5,7 +5,7 @@ import difflib
 import re
 from dataclasses import dataclass
 
-from django.utils.html import escape, format_html
+from django.utils.html import escape, format_html, strip_tags
 from django.utils.safestring import mark_safe
 
 from . import publishing
@@ -46,7 +46,7 @@ def change_size(old: str, new: str) -> tuple[int, int]:
     return added, removed
 
 
-MARKDOWN_FIELDS = {"body", "dek"}
+MARKDOWN_FIELDS = {"body", "dek", "text"}  # "text": timeline events
 
 
 @dataclass
@@ -96,3 +96,132 @@ def compare(model, old: dict | None, new: dict | None) -> list[FieldChange]:
             change.new_html = mark_safe(publishing.render_standalone(new_text))
         changes.append(change)
     return changes
+
+
+# --- Published versions of an article (the public compare page) ------------------------------
+
+
+@dataclass
+class SectionComparison:
+    """One section across two versions, matched by anchor."""
+
+    anchor: str
+    status: str  # "added", "removed", "changed" or "unchanged"
+    title: str
+    title_html: str
+    body_html: str = ""
+    topics_html: str = ""
+    level_note: str = ""
+
+
+@dataclass
+class VersionComparison:
+    fields: list[FieldChange]  # the article's own parts: title, introduction, lead image, bibliography
+    sections: list[SectionComparison]
+
+    @property
+    def changed_sections(self):
+        return [s for s in self.sections if s.status != "unchanged"]
+
+    @property
+    def unchanged_sections(self):
+        return [s for s in self.sections if s.status == "unchanged"]
+
+    @property
+    def has_changes(self):
+        return bool(self.fields or self.changed_sections)
+
+
+_BIBLIOGRAPHY_ENTRY = re.compile(r'<span class="source-citation">(.*?)</span>', re.S)
+
+
+def _bibliography_text(html: str) -> str:
+    """One line per entry, as text: the citations of templates/includes/source_entry.html."""
+    entries = _BIBLIOGRAPHY_ENTRY.findall(html or "") or [html or ""]
+    return "\n".join(" ".join(strip_tags(entry).split()) for entry in entries).strip()
+
+
+def _figure_text(figure: dict | None) -> str:
+    if not figure:
+        return ""
+    lines = [
+        f"{label}: {figure.get(key)}"
+        for key, label in (("alt_text", "Alt text"), ("caption", "Caption"), ("credit", "Credit"), ("licence", "Licence"))
+        if figure.get(key)
+    ]
+    return "\n".join([f"Image: {figure.get('image', '').rsplit('/', 1)[-1]}", *lines])
+
+
+def _topics_text(section: dict) -> str:
+    return ", ".join(topic["name"] for topic in section.get("topics", ()))
+
+
+def _field(name, label, old, new) -> FieldChange | None:
+    if old == new:
+        return None
+    return FieldChange(name, label, old, new, word_diff_html(old, new))
+
+
+def _compare_section(old: dict | None, new: dict | None) -> SectionComparison:
+    if old is None or new is None:
+        present = new or old
+        status = "added" if old is None else "removed"
+        text = present.get("body", "")
+        wrap = (lambda t: word_diff_html("", t)) if status == "added" else (lambda t: word_diff_html(t, ""))
+        return SectionComparison(
+            anchor=present["anchor"], status=status, title=present["title"],
+            title_html=wrap(present["title"]), body_html=wrap(text),
+            topics_html=wrap(_topics_text(present)),
+        )
+    changed = any(old.get(key) != new.get(key) for key in ("title", "body", "level")) or (
+        _topics_text(old) != _topics_text(new)
+    )
+    level_note = ""
+    if old.get("level") != new.get("level"):
+        level_note = "Now a subsection." if new.get("level") == 3 else "Now a main section."
+    return SectionComparison(
+        anchor=new["anchor"],
+        status="changed" if changed else "unchanged",
+        title=new["title"],
+        title_html=word_diff_html(old["title"], new["title"]),
+        body_html=word_diff_html(old.get("body", ""), new.get("body", "")) if old.get("body") != new.get("body") else "",
+        topics_html=word_diff_html(_topics_text(old), _topics_text(new)) if _topics_text(old) != _topics_text(new) else "",
+        level_note=level_note,
+    )
+
+
+def compare_versions(old, new) -> VersionComparison:
+    """Two ArticleVersions, ``old`` → ``new``: the article's parts, then each section by anchor.
+
+    Sections are listed in the new version's order; a removed section follows the section it
+    followed before. Bodies are compared as Markdown, the way editors wrote them.
+    """
+    fields = [
+        _field("title", "Title", old.title, new.title),
+        _field("dek", "Introduction", old.dek, new.dek),
+        _field("lead_figure", "Lead image", _figure_text(old.lead_figure), _figure_text(new.lead_figure)),
+        _field("bibliography", "Bibliography", _bibliography_text(old.bibliography_html),
+               _bibliography_text(new.bibliography_html)),
+    ]
+    old_by_anchor = {s["anchor"]: s for s in old.sections}
+    new_by_anchor = {s["anchor"]: s for s in new.sections}
+    # Moving a section changes no text, so say so on its own.
+    old_order = [s["title"] for s in old.sections if s["anchor"] in new_by_anchor]
+    new_order = [s["title"] for s in new.sections if s["anchor"] in old_by_anchor]
+    if [s["anchor"] for s in old.sections if s["anchor"] in new_by_anchor] != [
+        s["anchor"] for s in new.sections if s["anchor"] in old_by_anchor
+    ]:
+        fields.append(_field("order", "Order of sections", "\n".join(old_order), "\n".join(new_order)))
+    # Removed sections, grouped under the nearest earlier section that still exists (None: the top).
+    removed_after: dict[str | None, list[dict]] = {}
+    previous = None
+    for section in old.sections:
+        if section["anchor"] in new_by_anchor:
+            previous = section["anchor"]
+        else:
+            removed_after.setdefault(previous, []).append(section)
+    sections = [_compare_section(s, None) for s in removed_after.get(None, [])]
+    for section in new.sections:
+        sections.append(_compare_section(old_by_anchor.get(section["anchor"]), section))
+        sections.extend(_compare_section(s, None) for s in removed_after.get(section["anchor"], []))
+    return VersionComparison(fields=[f for f in fields if f is not None], sections=sections)

@@ -4,7 +4,7 @@ from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 from markdownx.widgets import AdminMarkdownxWidget
 
-from . import images, publishing
+from . import images, publishing, timeline
 from .models import Figure, Source
 
 
@@ -25,7 +25,7 @@ class MarkdownEditorWidget(AdminMarkdownxWidget):
 class CitationCheckMixin:
     """Unknown citation keys are a form error naming the key, never a broken page."""
 
-    markdown_fields = ("body", "dek")
+    markdown_fields = ("body", "dek", "text")  # "text": timeline events
 
     def clean(self):
         cleaned = super().clean()
@@ -36,6 +36,9 @@ class CitationCheckMixin:
                 cleaned[name] = cleaned[name].replace("\r\n", "\n").replace("\r", "\n")
             if name in self.fields and cleaned.get(name):
                 errors = publishing.citation_errors(cleaned[name])
+                # --- Timeline embeds in section text (articles.timeline) ---
+                if name == "body":
+                    errors += timeline.directive_errors(cleaned[name])
                 if errors:
                     self.add_error(name, errors)
         return cleaned
@@ -107,17 +110,27 @@ class SourceForm(ModeratedModelForm):
         fields = "__all__"
 
 
+class NormalisedImageField(forms.ImageField):
+    """A new upload checked and re-encoded by ``articles.images`` before anything else looks at it.
+
+    Django's own check would answer "not an image or a corrupted image" to a decompression bomb
+    or an oversized photo, and refuse a real JPEG for its ".html" name; ``normalise_image`` says
+    what is wrong, and the stored name takes its extension from the detected format.
+    """
+
+    def to_python(self, data):
+        upload = forms.FileField.to_python(self, data)
+        if upload is None:
+            return None
+        normalised = images.normalise_image(upload)
+        return normalised.as_content_file(getattr(upload, "name", "figure").rsplit(".", 1)[0])
+
+
 class FigureForm(ModeratedModelForm):
     class Meta:
         model = Figure
         fields = "__all__"
-
-    def clean_image(self):
-        upload = self.cleaned_data.get("image")
-        if upload and "image" in self.changed_data and hasattr(upload, "read"):
-            normalised = images.normalise_image(upload)
-            return normalised.as_content_file(getattr(upload, "name", "figure").rsplit(".", 1)[0])
-        return upload
+        field_classes = {"image": NormalisedImageField}
 
 
 class RejectForm(forms.Form):
@@ -146,3 +159,22 @@ class ApproveForm(forms.Form):
         label=_("I have read the newer changes; publish this proposal as it is, over them."),
         required=False,
     )
+
+
+class CorrectionForm(forms.Form):
+    """The public "Suggest a correction" form. ``website`` is a honeypot: people never see it."""
+
+    problem = forms.CharField(label=_("What is wrong?"), max_length=2000,
+                              widget=forms.Textarea(attrs={"rows": 4}))
+    suggested_text = forms.CharField(label=_("Suggested text (optional)"), max_length=5000, required=False,
+                                     widget=forms.Textarea(attrs={"rows": 4}))
+    source_reference = forms.CharField(label=_("A source for it (optional)"), max_length=500, required=False,
+                                       help_text=_("A book, document or web address that supports the correction."))
+    email = forms.EmailField(label=_("Your e-mail (optional)"), required=False,
+                             help_text=_("Only to tell you what the editors decided. Never shown or shared."))
+    website = forms.CharField(label=_("Leave this field empty"), required=False,
+                              widget=forms.TextInput(attrs={"autocomplete": "off", "tabindex": "-1"}))
+
+    @property
+    def is_spam(self):
+        return bool(self.cleaned_data.get("website"))

@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 
 import merge3
 
-TEXT_FIELDS = {"body", "dek", "summary", "title", "name", "caption", "alt_text", "notes"}
+TEXT_FIELDS = {"body", "dek", "summary", "title", "name", "caption", "alt_text", "notes", "text"}  # "text": timeline events
 # "=======" alone is a legitimate Markdown heading underline, so only the outer markers count.
 CONFLICT_MARKERS = ("<<<<<<<", ">>>>>>>")
 _WORDS = re.compile(r"\s+|[^\s]+")

@@ -8,9 +8,11 @@ Publishing (articles.publishing) applies a revision in one transaction and moves
 from __future__ import annotations
 
 import datetime
+from dataclasses import dataclass, field
 
 from django.conf import settings
 from django.contrib.contenttypes.models import ContentType
+from django.contrib.postgres.search import SearchVectorField
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import models
 from django.db.models import Q
@@ -137,6 +139,15 @@ class Figure(ModeratedContent):
     caption = models.CharField(_("caption"), max_length=500, blank=True)
     credit = models.CharField(_("credit"), max_length=200, blank=True, help_text=_("Who made the image."))
     licence = models.CharField(_("licence"), max_length=200, blank=True, help_text=_("For example CC BY 4.0."))
+    # --- Responsive renditions (articles.renditions) ---
+    # Derived at publish time, like rendered HTML: never in a snapshot, never made on a public GET.
+    renditions = models.JSONField(
+        _("renditions"),
+        default=list,
+        blank=True,
+        editable=False,
+        help_text=_("Smaller copies for phones and screens, made when the figure is published."),
+    )
 
     class Meta:
         verbose_name = _("figure")
@@ -148,6 +159,13 @@ class Figure(ModeratedContent):
 
     def get_absolute_url(self):
         return self.image.url if self.image else ""
+
+    @property
+    def picture(self):
+        """The figure's responsive renditions for templates, or None when there are none (yet)."""
+        from .renditions import Picture
+
+        return Picture.for_figure(self)
 
 
 class Topic(ModeratedContent):
@@ -495,6 +513,11 @@ class Section(ModeratedContent):
     def level(self):
         return 3 if self.parent_id else 2
 
+    @property
+    def topic_list(self):
+        """The topics the article page links (prefetched there); an unsaved section in a preview has none."""
+        return self.topics.all() if self.pk else []
+
     def clean(self):
         super().clean()
         if self.parent_id:
@@ -757,4 +780,342 @@ class ModerationEvent(models.Model):
         return f"{self.get_kind_display()}: {self.revision}"
 
 
-MODERATED_MODELS = (Article, Section, Topic, Source, Figure)
+# --- Timeline (reading and discovery) -----------------------------------------------------
+
+
+class TimelineEventQuerySet(ModeratedQuerySet):
+    def for_timeline(self):
+        """Published events in date order, with the published topics each one is tagged with."""
+        return self.published().prefetch_related(
+            models.Prefetch("topics", queryset=Topic.objects.published().only("name", "slug").order_by("name"))
+        )
+
+
+class TimelineEvent(ModeratedContent):
+    """A dated event, shown on the site's timeline and on the timelines of its topics.
+
+    The date has the precision that is known: a year, a month or a day. An event known only by
+    its year sorts before the events of that year with a month, and a month before its days.
+    ``text_html`` and ``cited_sources`` are derived from ``text`` when the event is published.
+    """
+
+    REVISION_FIELDS = ("title", "date_year", "date_month", "date_day", "text", "topics")
+
+    title = models.CharField(
+        _("title"), max_length=200, help_text=_("What happened, in a few words, e.g. “MINUSMA created”.")
+    )
+    date_year = models.PositiveSmallIntegerField(_("year"))
+    date_month = models.PositiveSmallIntegerField(
+        _("month"), null=True, blank=True, help_text=_("1 to 12. Leave empty when only the year is known.")
+    )
+    date_day = models.PositiveSmallIntegerField(
+        _("day"), null=True, blank=True, help_text=_("Leave empty when only the month is known.")
+    )
+    text = models.TextField(
+        _("text"), blank=True, help_text=_("One or two sentences in Markdown. Cite sources as [@key].")
+    )
+    text_html = models.TextField(editable=False, blank=True)
+    topics = models.ManyToManyField(
+        Topic,
+        verbose_name=_("topics"),
+        blank=True,
+        related_name="timeline_events",
+        help_text=_("The event also shows on the timeline of each topic chosen here."),
+    )
+    cited_sources = models.ManyToManyField(
+        Source, verbose_name=_("sources cited"), blank=True, editable=False, related_name="timeline_events"
+    )
+
+    objects = TimelineEventQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("timeline event")
+        verbose_name_plural = _("timeline events")
+        ordering = [
+            "date_year",
+            models.F("date_month").asc(nulls_first=True),
+            models.F("date_day").asc(nulls_first=True),
+            "title",
+            "pk",
+        ]
+        constraints = [
+            models.CheckConstraint(condition=Q(date_year__gte=1), name="timelineevent_year_positive"),
+            models.CheckConstraint(
+                condition=Q(date_month__isnull=True) | (Q(date_month__gte=1) & Q(date_month__lte=12)),
+                name="timelineevent_month_in_range",
+            ),
+            models.CheckConstraint(
+                condition=Q(date_day__isnull=True) | (Q(date_day__gte=1) & Q(date_day__lte=31)),
+                name="timelineevent_day_in_range",
+            ),
+            models.CheckConstraint(
+                condition=Q(date_day__isnull=True) | Q(date_month__isnull=False),
+                name="timelineevent_day_needs_month",
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.date_display}: {self.title}"
+
+    def get_absolute_url(self):
+        return reverse("articles:timeline") + f"#event-{self.pk}"
+
+    def clean(self):
+        super().clean()
+        if self.date_day and not self.date_month:
+            raise ValidationError({"date_month": _("A day needs a month.")})
+        if self.date_year and self.date_month and self.date_day:
+            try:
+                datetime.date(self.date_year, self.date_month, self.date_day)
+            except ValueError:
+                raise ValidationError({"date_day": _("This day does not exist in that month.")})
+
+    @property
+    def date_display(self) -> str:
+        """“2013”, “April 2013” or “25 April 2013”: only the precision that is known."""
+        if not self.date_year:
+            return ""
+        if not self.date_month:
+            return str(self.date_year)
+        month = datetime.date(2000, self.date_month, 1).strftime("%B")
+        if not self.date_day:
+            return f"{month} {self.date_year}"
+        return f"{self.date_day} {month} {self.date_year}"
+
+    @property
+    def date_iso(self) -> str:
+        """The date for ``<time datetime>``: “2013”, “2013-04” or “2013-04-25”."""
+        parts = [f"{self.date_year:04d}"]
+        if self.date_month:
+            parts.append(f"{self.date_month:02d}")
+            if self.date_day:
+                parts.append(f"{self.date_day:02d}")
+        return "-".join(parts)
+
+
+MODERATED_MODELS = (Article, Section, Topic, Source, Figure, TimelineEvent)
+
+
+# --- Published versions -------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class VersionTopic:
+    name: str
+    slug: str
+
+    def get_absolute_url(self):
+        return reverse("articles:topic_detail", kwargs={"slug": self.slug})
+
+
+@dataclass(frozen=True)
+class VersionSection:
+    """One section of an ArticleVersion, with the attributes the article template reads."""
+
+    anchor: str
+    title: str
+    level: int
+    html: str
+    body: str = ""
+    topics: tuple[VersionTopic, ...] = field(default_factory=tuple)
+
+    @classmethod
+    def from_json(cls, data: dict) -> VersionSection:
+        return cls(
+            anchor=data["anchor"],
+            title=data["title"],
+            level=data["level"],
+            html=data["html"],
+            body=data.get("body", ""),
+            topics=tuple(VersionTopic(t["name"], t["slug"]) for t in data.get("topics", ())),
+        )
+
+    @property
+    def topic_list(self):
+        return self.topics
+
+
+class ArticleVersionQuerySet(models.QuerySet):
+    def for_article(self, article):
+        """The article's published versions, newest first (each knows its article, for its URL)."""
+        return self.filter(article=article).select_related("article").order_by("-number")
+
+    def for_listing(self):
+        """Only what lists and links show: not the frozen content, nor the article's stored HTML."""
+        return self.only("number", "created_at", "editor_name", "summary", "title", "article__slug")
+
+
+class ArticleVersion(models.Model):
+    """A published state of an article, frozen as readers saw it: the target of a permalink.
+
+    The content is stored rendered (and the Markdown beside it, for comparing) rather than as
+    links to live rows, because sections, sources and figures keep changing after publication,
+    and a citation must keep pointing at the text the reader cited. Recorded by
+    ``articles.publishing.refresh_article`` inside the publish transaction; never edited.
+    """
+
+    # What readers see: a new version is recorded only when these differ from the latest one.
+    CONTENT_FIELDS = ("title", "dek", "dek_html", "sections", "notes_html", "bibliography_html", "lead_figure")
+
+    article = models.ForeignKey(Article, verbose_name=_("article"), on_delete=models.CASCADE, related_name="versions")
+    number = models.PositiveIntegerField(_("version"), help_text=_("1, 2, 3… per article, in order of publication."))
+    created_at = models.DateTimeField(_("published at"), auto_now_add=True)
+    revision = models.ForeignKey(
+        Revision,
+        verbose_name=_("revision"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        help_text=_("The revision whose publication produced this version."),
+    )
+    # Copied from the revision so that the public history needs no joins to users.
+    editor_name = models.CharField(_("editor"), max_length=150, blank=True)
+    summary = models.CharField(_("edit summary"), max_length=300, blank=True)
+
+    title = models.CharField(_("title"), max_length=300)
+    dek = models.TextField(_("introduction"), blank=True, help_text=_("The Markdown, for comparing versions."))
+    dek_html = models.TextField(_("introduction (HTML)"), blank=True)
+    sections = models.JSONField(
+        _("sections"),
+        default=list,
+        blank=True,
+        help_text=_("In reading order: anchor, title, level, html, body (Markdown) and topics (name, slug)."),
+    )
+    notes_html = models.TextField(_("notes (HTML)"), blank=True)
+    bibliography_html = models.TextField(_("bibliography (HTML)"), blank=True)
+    lead_figure = models.JSONField(
+        _("lead figure"),
+        null=True,
+        blank=True,
+        help_text=_("The stored image name, its size, alt text, caption, credit and licence, or empty."),
+    )
+
+    objects = ArticleVersionQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("article version")
+        verbose_name_plural = _("article versions")
+        ordering = ["article", "-number"]
+        constraints = [
+            models.UniqueConstraint(fields=["article", "number"], name="article_version_number_unique"),
+            models.CheckConstraint(condition=Q(number__gte=1), name="article_version_number_positive"),
+        ]
+
+    def __str__(self):
+        return f"{self.title} (version {self.number})"
+
+    def get_absolute_url(self):
+        return reverse("articles:article_version", kwargs={"slug": self.article.slug, "number": self.number})
+
+    def content(self) -> dict:
+        return {name: getattr(self, name) for name in self.CONTENT_FIELDS}
+
+    @property
+    def section_list(self) -> list[VersionSection]:
+        return [VersionSection.from_json(data) for data in self.sections]
+
+    @property
+    def lead_figure_url(self) -> str:
+        # The stored name, not a URL, is frozen: the storage's URLs may move or expire (signed URLs).
+        if not self.lead_figure or not self.lead_figure.get("image"):
+            return ""
+        return Figure._meta.get_field("image").storage.url(self.lead_figure["image"])
+
+
+class CorrectionStatus(models.TextChoices):
+    OPEN = "open", _("Waiting")
+    PROPOSED = "proposed", _("Turned into a proposal")
+    ACCEPTED = "accepted", _("Accepted")
+    DISMISSED = "dismissed", _("Dismissed")
+
+
+class CorrectionSuggestionQuerySet(models.QuerySet):
+    def open(self):
+        return self.filter(status__in=[CorrectionStatus.OPEN, CorrectionStatus.PROPOSED])
+
+
+class CorrectionSuggestion(models.Model):
+    """A reader's "Suggest a correction": it waits for a moderator like an editor's proposal."""
+
+    section = models.ForeignKey(Section, verbose_name=_("section"), on_delete=models.PROTECT,
+                                related_name="corrections")
+    problem = models.TextField(_("what is wrong"), max_length=2000)
+    suggested_text = models.TextField(_("suggested text"), max_length=5000, blank=True)
+    source_reference = models.CharField(_("source"), max_length=500, blank=True)
+    email = models.EmailField(_("reader's e-mail"), blank=True)
+    status = models.CharField(_("status"), max_length=16, choices=CorrectionStatus.choices,
+                              default=CorrectionStatus.OPEN, db_index=True)
+    created_at = models.DateTimeField(_("sent at"), auto_now_add=True, db_index=True)
+    revision = models.ForeignKey(Revision, verbose_name=_("proposal made from it"), null=True, blank=True,
+                                 on_delete=models.SET_NULL, related_name="corrections")
+    decided_by = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name=_("decided by"), null=True, blank=True,
+                                   on_delete=models.SET_NULL, related_name="+")
+    decided_at = models.DateTimeField(_("decided at"), null=True, blank=True)
+    decision_note = models.TextField(_("note to the reader"), blank=True)
+
+    objects = CorrectionSuggestionQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("reader correction")
+        verbose_name_plural = _("reader corrections")
+        ordering = ["created_at", "pk"]
+
+    def __str__(self):
+        return f"{self.section}: {self.problem[:60]}"
+
+
+# --- Search -------------------------------------------------------------------------------
+
+
+class SearchEntryKind(models.TextChoices):
+    ARTICLE = "article", _("Article")
+    SECTION = "section", _("Section")
+    TOPIC = "topic", _("Topic")
+    SOURCE = "source", _("Source")
+
+
+class SearchEntry(models.Model):
+    """One published article, section, topic or source as the site search finds it.
+
+    Derived data, never edited: ``articles.search_index`` writes it when content is published,
+    from the same ``published()`` querysets the pages use, and ``articles.search`` reads it.
+    ``text`` is the plain text readers see, kept so that snippets need no Markdown at query time.
+    PostgreSQL matches ``vector`` (GIN-indexed by migration 0005); SQLite leaves it empty and
+    matches an FTS5 table whose rowid is this row's id (also created by 0005). The GIN index is
+    created there rather than declared in ``Meta.indexes`` because SQLite cannot build it.
+    """
+
+    kind = models.CharField(_("kind"), max_length=16, choices=SearchEntryKind.choices)
+    object_id = models.PositiveBigIntegerField(_("object id"))
+    article = models.ForeignKey(
+        Article,
+        verbose_name=_("article"),
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="+",
+        help_text=_("The article itself, or the article a section belongs to."),
+    )
+    title = models.CharField(_("title"), max_length=500)
+    context = models.CharField(
+        _("context"), max_length=300, blank=True, help_text=_("Shown beside the title: a section's article, a source's kind.")
+    )
+    url = models.CharField(_("address"), max_length=500)
+    text = models.TextField(_("plain text"), blank=True)
+    vector = SearchVectorField(null=True, editable=False)
+    indexed_at = models.DateTimeField(_("indexed at"), auto_now=True)
+
+    class Meta:
+        verbose_name = _("search entry")
+        verbose_name_plural = _("search entries")
+        ordering = ["kind", "object_id"]
+        constraints = [
+            models.UniqueConstraint(fields=["kind", "object_id"], name="search_entry_unique_object"),
+        ]
+
+    def __str__(self):
+        return f"{self.get_kind_display()}: {self.title}"
+
+    def get_absolute_url(self):
+        return self.url

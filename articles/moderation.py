@@ -11,14 +11,16 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from . import merging, notifications, publishing
+from . import corrections, merging, notifications, publishing
 from .models import (
+    Article,
     ModeratedContent,
     ModerationEvent,
     PublicationState,
     Revision,
     RevisionAction,
     RevisionStatus,
+    Section,
 )
 
 
@@ -63,22 +65,37 @@ def _record(revision, kind, actor, note=""):
 
 
 def _clean_summary(summary: str) -> str:
-    summary = (summary or "").strip()
+    summary = (summary or "").replace("\x00", "").strip()
     if not summary:
         raise ValidationError({"summary": _("Write a short edit summary: what did you change, and why?")})
     return summary[:300]
 
 
+def _has_null_character(value) -> bool:
+    if isinstance(value, str):
+        return "\x00" in value
+    if isinstance(value, dict):
+        return any(_has_null_character(k) or _has_null_character(v) for k, v in value.items())
+    if isinstance(value, (list, tuple)):
+        return any(_has_null_character(v) for v in value)
+    return False
+
+
 def _validate_data(obj, data, action):
+    # PostgreSQL stores no NUL character in text or JSON: refuse it with a message, not a database
+    # error. Admin forms refuse it already; importers and scripts come through here too.
+    with_null = [name for name, value in data.items() if _has_null_character(value)]
+    if with_null:
+        raise ValidationError({with_null[0]: _("Remove the null character from this text: it cannot be stored.")})
     if action in (RevisionAction.DELETE, RevisionAction.UNPUBLISH):
         publishing.check_publishable(obj, action)
         return
     errors = []
-    for name in ("body", "dek"):
-        if name in data:
-            errors.extend(publishing.citation_errors(data[name] or ""))
+    names = [name for name in ("body", "dek", "text") if name in data]  # "text": timeline events
+    for name in names:
+        errors.extend(publishing.citation_errors(data[name] or ""))
     if errors:
-        raise ValidationError({"body" if "body" in data else "dek": errors})
+        raise ValidationError({names[0]: errors})
 
 
 @transaction.atomic
@@ -197,7 +214,26 @@ def approve(*, revision: Revision, moderator, override_stale: bool = False, merg
                     event_kind=event_kind, notify=notify)
 
 
+def _lock_owning_articles(revision):
+    """Lock the articles a publish re-renders before the object itself.
+
+    Publishing a section rewrites its whole article; taking the article first gives every
+    publish the same lock order (article, then object), so sibling sections approved at the same
+    moment wait for each other instead of deadlocking.
+    """
+    model = revision.model_class
+    article_ids = set()
+    if model is Article:
+        article_ids.add(revision.object_id)
+    elif model is Section:
+        current = Section.objects.filter(pk=revision.object_id).values_list("article_id", flat=True).first()
+        article_ids.update(pk for pk in (current, revision.data.get("article")) if pk)
+    if article_ids:
+        list(Article.objects.select_for_update().filter(pk__in=sorted(article_ids)).order_by("pk").values_list("pk"))
+
+
 def _publish(revision, moderator, *, override_stale, merge, event_kind, notify):
+    _lock_owning_articles(revision)
     # Lock the live object: a second approval for it waits here, then sees it is stale.
     obj = revision.model_class._default_manager.select_for_update().get(pk=revision.object_id)
     if is_stale(revision, obj) and not override_stale:
@@ -223,6 +259,7 @@ def _publish(revision, moderator, *, override_stale, merge, event_kind, notify):
     revision.decided_at = timezone.now()
     revision.save(update_fields=["status", "decided_by", "decided_at", "updated_at"])
     _record(revision, event_kind, moderator)
+    corrections.proposal_decided(revision)
     if notify and revision.author_id and revision.author_id != moderator.pk:
         transaction.on_commit(lambda: notifications.proposal_decided(revision))
     return revision
@@ -328,6 +365,7 @@ def reject(*, revision: Revision, moderator, reason: str) -> Revision:
     revision.decision_note = reason
     revision.save(update_fields=["status", "decided_by", "decided_at", "decision_note", "updated_at"])
     _record(revision, ModerationEvent.Kind.REJECTED, moderator, reason)
+    corrections.proposal_decided(revision)
     transaction.on_commit(lambda: notifications.proposal_decided(revision))
     return revision
 

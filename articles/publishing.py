@@ -10,12 +10,15 @@ from dataclasses import dataclass, field
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.db.models import Prefetch, prefetch_related_objects
+from django.template.loader import render_to_string
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from . import caching, markup
+from . import caching, markup, renditions, search_index, timeline
 from .models import (
     Article,
+    ArticleVersion,
     Citation,
     Figure,
     ModeratedContent,
@@ -24,6 +27,7 @@ from .models import (
     RevisionAction,
     Section,
     Source,
+    TimelineEvent,
     Topic,
 )
 
@@ -80,6 +84,9 @@ def render_article(article, sections) -> RenderedArticle:
             id_prefix=f"s{key}-",
             heading_offset=section.level,
         )
+        # --- Timeline embeds and responsive images (articles.timeline, articles.renditions) ---
+        # Applied to the sanitised HTML: what they insert is rendered by our own templates.
+        rendered.section_html[key] = renditions.rewrite_images(timeline.embed_timelines(rendered.section_html[key]))
         rendered.citations[key] = [(ref.key, ref.locator) for ref in markup.extract_citations(section.body)]
     format_source, source_url = _source_formatter(note.key for note in notes.notes)
     rendered.notes_html = markup.render_notes(notes, format_source, source_url=source_url)
@@ -94,8 +101,16 @@ def render_standalone(text: str) -> str:
     return html + markup.render_notes(notes, format_source, source_url=source_url)
 
 
-def refresh_article(article: Article) -> None:
-    """Re-render an article's stored HTML and citations from its live content."""
+def refresh_article(article: Article, *, revision: Revision | None = None) -> None:
+    """Re-render an article's stored HTML and citations from its live content.
+
+    When the article is live and what readers see has changed, also record a new ArticleVersion
+    produced by ``revision`` (the revision being published).
+    """
+    # Lock the article first: two changes to it published at once (two sources it cites, say) would
+    # otherwise each render from content read before the other committed, and the later one would
+    # store stale HTML over the earlier one's. Versions are numbered under this lock too.
+    state = Article.objects.select_for_update().filter(pk=article.pk).values_list("state", flat=True).first()
     sections = list(article.sections.published())
     rendered = render_article(article, sections)
     # Any published change to what the article shows counts as an update for readers.
@@ -114,11 +129,90 @@ def refresh_article(article: Article) -> None:
             if key in source_ids:
                 citations.append(Citation(section=section, source_id=source_ids[key], locator=locator, position=position))
     Citation.objects.bulk_create(citations)
+    search_index.index_article(article, sections, rendered.section_html)
+    if state == PublicationState.LIVE:
+        record_article_version(article, sections, rendered, revision=revision)
+
+
+def frozen_article(article: Article, sections, rendered: RenderedArticle) -> dict:
+    """What the article page shows, as the content fields of an ArticleVersion.
+
+    Call after the article's citations are stored: the bibliography is read from them.
+    """
+    prefetch_related_objects(
+        sections, Prefetch("topics", queryset=Topic.objects.published().only("name", "slug").order_by("name"))
+    )
+    frozen_sections = [
+        {
+            "anchor": section.anchor,
+            "title": section.title,
+            "level": section.level,
+            "html": rendered.section_html[section.pk],
+            "body": section.body,
+            "topics": [{"name": topic.name, "slug": topic.slug} for topic in section.topics.all()],
+        }
+        for section in reading_order(sections)
+    ]
+    # The same include as the live page, so a frozen entry looks like a live one.
+    bibliography_html = "".join(
+        render_to_string("includes/source_entry.html", {"source": source})
+        for source in Source.objects.cited_in_article(article)
+    )
+    figure = article.lead_figure
+    lead_figure = None
+    if figure is not None and figure.image and figure.is_live:
+        lead_figure = {
+            "image": figure.image.name,
+            "width": figure.width,
+            "height": figure.height,
+            "alt_text": figure.alt_text,
+            "caption": figure.caption,
+            "credit": figure.credit,
+            "licence": figure.licence,
+        }
+    return {
+        "title": article.title,
+        "dek": article.dek,
+        "dek_html": rendered.dek_html,
+        "sections": frozen_sections,
+        "notes_html": rendered.notes_html,
+        "bibliography_html": bibliography_html,
+        "lead_figure": lead_figure,
+    }
+
+
+def _as_read(content: dict) -> dict:
+    """The parts of frozen content readers see: a Markdown edit that renders the same is no new version."""
+    return {
+        **{name: value for name, value in content.items() if name != "dek"},
+        "sections": [{k: v for k, v in section.items() if k != "body"} for section in content["sections"]],
+    }
+
+
+def record_article_version(article: Article, sections, rendered: RenderedArticle, *,
+                           revision: Revision | None = None) -> ArticleVersion | None:
+    """Record the article as readers now see it, unless that is what its latest version shows.
+
+    The caller holds the article's row lock (see ``refresh_article``), so numbers cannot collide.
+    """
+    content = frozen_article(article, sections, rendered)
+    latest = ArticleVersion.objects.for_article(article).first()
+    if latest is not None and _as_read(latest.content()) == _as_read(content):
+        return None
+    return ArticleVersion.objects.create(
+        article=article,
+        number=latest.number + 1 if latest else 1,
+        revision=revision,
+        editor_name=revision.author_name if revision else "",
+        summary=revision.summary if revision else "",
+        **content,
+    )
 
 
 def refresh_topic(topic: Topic) -> None:
     topic.body_html = render_standalone(topic.body)
     Topic.objects.filter(pk=topic.pk).update(body_html=topic.body_html)
+    search_index.index_topic(topic)
 
 
 def articles_affected_by(obj) -> list[Article]:
@@ -127,11 +221,15 @@ def articles_affected_by(obj) -> list[Article]:
         return [obj]
     if isinstance(obj, Section):
         return [obj.article]
+    articles = []
     if isinstance(obj, Source):
-        return list(Article.objects.filter(sections__citations__source=obj).distinct())
+        articles = list(Article.objects.filter(sections__citations__source=obj).distinct())
     if isinstance(obj, Figure):
-        return list(Article.objects.filter(lead_figure=obj))
-    return []
+        articles = list(Article.objects.filter(lead_figure=obj))
+    # --- Timelines embedded in sections, figures shown in section text (articles.timeline) ---
+    seen = {article.pk for article in articles}
+    articles += [article for article in timeline.articles_showing(obj) if article.pk not in seen]
+    return articles
 
 
 def topics_affected_by(obj) -> list[Topic]:
@@ -154,23 +252,37 @@ def missing_citation_keys(text: str) -> list[str]:
 
 
 def citation_errors(text: str) -> list[str]:
-    missing = missing_citation_keys(text)
-    if not missing:
-        return []
-    return [
+    errors = [
         _("No source has the citation key “%(key)s”. Add the source first, or correct the key.") % {"key": key}
-        for key in missing
+        for key in missing_citation_keys(text)
     ]
+    # A longer locator could not be stored as a Citation (PostgreSQL refuses it at publish time).
+    limit = Citation._meta.get_field("locator").max_length
+    for ref in markup.extract_citations(text or ""):
+        if len(ref.locator) > limit:
+            message = _("The place cited in “%(key)s” (“%(start)s…”) is too long: at most %(limit)d characters.") % {
+                "key": ref.key, "start": ref.locator[:40], "limit": limit}
+            if message not in errors:
+                errors.append(message)
+    return errors
 
 
 def check_publishable(obj: ModeratedContent, action: str) -> None:
     """Refuse to publish content that would give readers a broken page."""
     errors = []
     if action in (RevisionAction.CREATE, RevisionAction.CHANGE, RevisionAction.RESTORE):
-        for name in ("body", "dek"):
+        for name in ("body", "dek", "text"):
             if hasattr(obj, name):
                 errors.extend(citation_errors(getattr(obj, name)))
+        # --- Timeline events (articles.timeline) ---
+        if isinstance(obj, TimelineEvent):
+            for source in Source.objects.filter(key__in=markup.citation_keys(obj.text)).exclude(
+                state=PublicationState.LIVE
+            ):
+                errors.append(_("The source “%(key)s” is not published yet: approve it before this event.")
+                              % {"key": source.key})
         if isinstance(obj, Section):
+            errors.extend(timeline.directive_errors(obj.body))
             keys = markup.citation_keys(obj.body)
             unpublished = Source.objects.filter(key__in=keys).exclude(state=PublicationState.LIVE)
             for source in unpublished:
@@ -190,6 +302,12 @@ def check_publishable(obj: ModeratedContent, action: str) -> None:
         if places:
             where = "; ".join(f"“{s.article.title}” › “{s.title}”" for s in places)
             errors.append(_("This source is still cited in %(where)s. Remove those citations first.") % {"where": where})
+        # --- Timeline events (articles.timeline) ---
+        events = list(TimelineEvent.objects.published().filter(cited_sources=obj))
+        if events:
+            where = "; ".join(f"“{event}”" for event in events)
+            errors.append(_("This source is still cited by the timeline events %(where)s. Remove those citations "
+                            "first.") % {"where": where})
     if errors:
         raise ValidationError(errors)
 
@@ -220,10 +338,20 @@ def apply_revision(revision: Revision) -> ModeratedContent:
 
 
 def refresh_derived(obj) -> None:
+    # --- Timeline events and figure renditions, before the pages that show them are re-rendered ---
+    if isinstance(obj, TimelineEvent):
+        timeline.refresh_event(obj)
+    elif isinstance(obj, Source):
+        for event in timeline.events_citing(obj):
+            timeline.refresh_event(event)
+    elif isinstance(obj, Figure):
+        renditions.refresh_figure(obj)
     for article in articles_affected_by(obj):
-        refresh_article(article)
+        refresh_article(article, revision=obj.live_revision)
     for topic in topics_affected_by(obj):
         refresh_topic(topic)
+    if isinstance(obj, Source):
+        search_index.index_source(obj)
     if isinstance(obj, Section):
         # A section that moved to another article leaves stale HTML behind in the old one.
         previous = Revision.objects.filter(pk=obj.live_revision.base_id).first() if obj.live_revision else None
@@ -231,7 +359,7 @@ def refresh_derived(obj) -> None:
         if old_article_id and old_article_id != obj.article_id:
             old = Article.objects.filter(pk=old_article_id).first()
             if old:
-                refresh_article(old)
+                refresh_article(old, revision=obj.live_revision)
     # Bumped after commit, or a reader could cache the old page under the new generation.
     transaction.on_commit(lambda: caching.content_changed(obj))
 
@@ -259,6 +387,7 @@ __all__ = [
     "citation_errors",
     "preview_article",
     "reading_order",
+    "record_article_version",
     "refresh_article",
     "refresh_topic",
     "render_article",

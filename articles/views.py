@@ -1,28 +1,94 @@
-"""Public pages. Views only fetch and render: HTML was rendered when the content was published."""
+"""Public pages. Views only fetch and render: HTML was rendered when the content was published.
+
+``@public_page`` caches a page whole for anonymous readers until a publish changes it
+(articles.caching); the staff preview is never cached.
+"""
+from django.core.exceptions import ValidationError
 from django.db.models import Prefetch
 from django.http import Http404
 from django.shortcuts import get_object_or_404, render
 from django.views.decorators.cache import never_cache
 
-from . import publishing
-from .models import Article, Revision, Section, Source, Topic
+from . import corrections, diffing, metadata, publishing
+from .caching import public_page
+from .forms import CorrectionForm
+from .models import Article, ArticleVersion, Revision, Section, Source, TimelineEvent, Topic
 
 
+@public_page
 def home(request):
     articles = Article.objects.published().select_related("lead_figure")
     return render(request, "articles/home.html", {"articles": articles})
 
 
+@public_page
 def article_detail(request, slug):
     article = get_object_or_404(Article.objects.published().select_related("lead_figure"), slug=slug)
     sections = publishing.reading_order(article.sections.for_reading())
     for section in sections:
         section.html = section.body_html
+    # Cite the permalink of what the reader sees now; an article published before versions were
+    # recorded has none yet, so its own address stands in.
+    latest = ArticleVersion.objects.for_article(article).for_listing().first()
+    bibliography = Source.objects.cited_in_article(article)
     return render(request, "articles/article_detail.html", {
         "article": article,
         "sections": sections,
+        "dek_html": article.dek_html,
         "notes_html": article.notes_html,
-        "bibliography": Source.objects.cited_in_article(article),
+        "bibliography": bibliography,
+        "cite_version": latest,
+        "cite_url": request.build_absolute_uri((latest or article).get_absolute_url()),
+        # JSON-LD; it reads the bibliography queryset, whose cache the template then reuses.
+        "structured_data": metadata.article_structured_data(request, article, bibliography),
+    })
+
+
+# The history pages are not @public_page: the page cache only drops the pages that
+# caching.pages_for_changes names, and an unpublished article's permalinks must stop at once.
+# They are cheap: two or three queries and no Markdown.
+
+
+def article_version(request, slug, number):
+    """A permalink: the article exactly as one version published it, from the frozen copy."""
+    article = get_object_or_404(Article.objects.published(), slug=slug)
+    versions = ArticleVersion.objects.for_article(article)
+    version = get_object_or_404(versions, number=number)
+    return render(request, "articles/article_detail.html", {
+        "article": article,
+        "version": version,
+        "is_latest": not versions.filter(number__gt=number).exists(),
+        "sections": version.section_list,
+        "dek_html": version.dek_html,
+        "notes_html": version.notes_html,
+        "bibliography_html": version.bibliography_html,
+        "cite_version": version,
+        "cite_url": request.build_absolute_uri(version.get_absolute_url()),
+    })
+
+
+def article_history(request, slug):
+    article = get_object_or_404(Article.objects.published(), slug=slug)
+    versions = ArticleVersion.objects.for_article(article).for_listing()
+    return render(request, "articles/article_history.html", {"article": article, "versions": versions})
+
+
+def article_compare(request, slug):
+    """What changed between two versions, section by section; ``?a=N&b=M`` in either order."""
+    article = get_object_or_404(Article.objects.published(), slug=slug)
+    try:
+        numbers = sorted({int(request.GET["a"]), int(request.GET["b"])})
+    except (KeyError, ValueError):
+        return render(request, "articles/article_compare.html", {"article": article, "invalid": True}, status=400)
+    versions = {v.number: v for v in ArticleVersion.objects.for_article(article).filter(number__in=numbers)}
+    if len(versions) != len(numbers):
+        raise Http404("This article has no such version.")
+    old, new = versions[numbers[0]], versions[numbers[-1]]
+    return render(request, "articles/article_compare.html", {
+        "article": article,
+        "old": old,
+        "new": new,
+        "comparison": diffing.compare_versions(old, new),
     })
 
 
@@ -50,11 +116,13 @@ def article_preview(request, slug, revision_id):
     })
 
 
+@public_page
 def topic_list(request):
     topics = Topic.objects.published()
     return render(request, "articles/topic_list.html", {"topics": topics})
 
 
+@public_page
 def topic_detail(request, slug):
     topic = get_object_or_404(Topic.objects.published(), slug=slug)
     sections = (
@@ -66,14 +134,28 @@ def topic_detail(request, slug):
     sources = Source.objects.published().filter(
         citations__section__in=sections
     ).distinct().order_by("title")
-    return render(request, "articles/topic_detail.html", {"topic": topic, "sections": sections, "sources": sources})
+    # --- Timeline (articles.timeline): the topic's events, in date order ---
+    events = TimelineEvent.objects.published().filter(topics=topic)
+    return render(request, "articles/topic_detail.html", {"topic": topic, "sections": sections, "sources": sources,
+                                                          "events": events})
 
 
+# --- Timeline (articles.timeline) --------------------------------------------------------------
+
+
+@public_page
+def timeline(request):
+    """Every published event in date order; the HTML of each was rendered when it was published."""
+    return render(request, "articles/timeline.html", {"events": TimelineEvent.objects.for_timeline()})
+
+
+@public_page
 def source_list(request):
     sources = Source.objects.published().order_by("title")
     return render(request, "articles/source_list.html", {"sources": sources})
 
 
+@public_page
 def source_detail(request, key):
     source = get_object_or_404(Source.objects.published(), key=key)
     sections = (
@@ -84,3 +166,26 @@ def source_detail(request, key):
         .order_by("article__title", "position")
     )
     return render(request, "articles/source_detail.html", {"source": source, "sections": sections})
+
+
+@never_cache
+def suggest_correction(request, slug, anchor):
+    """A reader's correction for one section. Never cached: the form carries a CSRF token."""
+    section = get_object_or_404(Section.objects.visible().select_related("article"), article__slug=slug,
+                                anchor=anchor)
+    form = CorrectionForm(request.POST or None)
+    sent = False
+    if request.method == "POST" and form.is_valid():
+        if form.is_spam:
+            sent = True  # Tell robots nothing; store nothing.
+        else:
+            try:
+                corrections.submit(section=section, client=corrections.client_key(request),
+                                   **{k: form.cleaned_data[k] for k in
+                                      ("problem", "suggested_text", "source_reference", "email")})
+                sent = True
+            except ValidationError as error:
+                form.add_error(None, error)
+    status = 429 if form.errors and any(e.code == "rate_limited" for e in form.non_field_errors().as_data()) else 200
+    return render(request, "articles/suggest_correction.html",
+                  {"section": section, "article": section.article, "form": form, "sent": sent}, status=status)

@@ -3,6 +3,7 @@
 Everything that differs between a laptop and production comes from environment variables;
 the defaults are safe for local work (SQLite file, debug on, console e-mail).
 """
+import json
 import os
 from pathlib import Path
 
@@ -42,6 +43,9 @@ INSTALLED_APPS = [
     "django.contrib.sessions",
     "django.contrib.messages",
     "django.contrib.staticfiles",
+    # SearchVectorField (site search on PostgreSQL); harmless on SQLite, which uses FTS5.
+    "django.contrib.postgres",
+    "django.contrib.sitemaps",
     "markdownx",
     "articles",
 ]
@@ -49,6 +53,8 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    # Answers anonymous readers from the page cache before the rest runs (articles.caching).
+    "articles.caching.PublicPageCacheMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
@@ -96,13 +102,23 @@ REDIS_URL = os.environ.get("REDIS_URL", "")
 if REDIS_URL:
     CACHES = {
         "default": {
-            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            # Django's RedisCache, reusing its Redis client (see mali_history/cache.py).
+            "BACKEND": "mali_history.cache.RedisCache",
             "LOCATION": REDIS_URL,
             "KEY_PREFIX": os.environ.get("DJANGO_CACHE_PREFIX", "mali-history"),
         }
     }
 else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+
+# Anonymous public pages are cached whole and invalidated on publish (articles.caching). The
+# cache must be shared by every process, or one worker would keep serving what another has
+# invalidated: so this is on by default only with Redis. Pages live until a publish replaces them.
+PUBLIC_PAGE_CACHE = env_bool("DJANGO_PAGE_CACHE", default=bool(REDIS_URL))
+PUBLIC_PAGE_CACHE_TIMEOUT = int(os.environ.get("DJANGO_PAGE_CACHE_TIMEOUT", 60 * 60 * 24))
+# Static publishing (articles.baking): publishing also writes anonymous pages here for nginx.
+# Empty: off.
+STATIC_PUBLISH_ROOT = os.environ.get("DJANGO_STATIC_PUBLISH_ROOT", "")
 
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
@@ -124,8 +140,11 @@ MEDIA_ROOT = Path(os.environ.get("DJANGO_MEDIA_ROOT", BASE_DIR / "media"))
 WHITENOISE_USE_FINDERS = DEBUG
 WHITENOISE_AUTOREFRESH = DEBUG
 STORAGES = {
+    # Any storage backend, e.g. DJANGO_MEDIA_STORAGE=storages.backends.s3.S3Storage with its
+    # options as JSON in DJANGO_MEDIA_STORAGE_OPTIONS.
     "default": {
         "BACKEND": os.environ.get("DJANGO_MEDIA_STORAGE", "django.core.files.storage.FileSystemStorage"),
+        "OPTIONS": json.loads(os.environ.get("DJANGO_MEDIA_STORAGE_OPTIONS") or "{}"),
     },
     "staticfiles": {
         "BACKEND": (
@@ -136,7 +155,8 @@ STORAGES = {
     },
 }
 
-# E-mail: console in development, SMTP when DJANGO_EMAIL_HOST is set.
+# E-mail: SMTP through DJANGO_EMAIL_HOST when set; otherwise the console in development and
+# the machine's own mail server (localhost:25) in production. DJANGO_EMAIL_BACKEND overrides.
 if os.environ.get("DJANGO_EMAIL_HOST"):
     MAILERS = {
         "default": {
@@ -150,8 +170,17 @@ if os.environ.get("DJANGO_EMAIL_HOST"):
             },
         }
     }
-else:
+elif DEBUG:
     MAILERS = {"default": {"BACKEND": "django.core.mail.backends.console.EmailBackend"}}
+else:
+    MAILERS = {
+        "default": {
+            "BACKEND": "django.core.mail.backends.smtp.EmailBackend",
+            "OPTIONS": {"host": "localhost", "port": 25},
+        }
+    }
+if os.environ.get("DJANGO_EMAIL_BACKEND"):
+    MAILERS["default"] = {"BACKEND": os.environ["DJANGO_EMAIL_BACKEND"]}
 DEFAULT_FROM_EMAIL = os.environ.get("DJANGO_DEFAULT_FROM_EMAIL", "Mali History <editors@localhost>")
 SITE_URL = os.environ.get("DJANGO_SITE_URL", "http://127.0.0.1:8000")
 
@@ -199,6 +228,10 @@ if not DEBUG:
     SECURE_HSTS_SECONDS = int(os.environ.get("DJANGO_HSTS_SECONDS", 60 * 60 * 24 * 365))
     SECURE_HSTS_INCLUDE_SUBDOMAINS = True
     SECURE_HSTS_PRELOAD = env_bool("DJANGO_HSTS_PRELOAD")
+    if not SECURE_HSTS_PRELOAD:
+        # Preloading binds the domain and all its subdomains to HTTPS in browsers for months;
+        # that is the operator's decision (DJANGO_HSTS_PRELOAD=1), not a default.
+        SILENCED_SYSTEM_CHECKS = ["security.W021"]
 
 LOGGING = {
     "version": 1,

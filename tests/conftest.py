@@ -17,9 +17,13 @@ def _isolated_media(tmp_path, settings):
 
 
 @pytest.fixture(autouse=True)
-def _fresh_cache():
+def _fresh_cache(settings):
     from django.core.cache import cache
 
+    # The page cache is invalidated after commit, and most tests run in a transaction whose
+    # on_commit callbacks never run: tests/test_caching.py turns it on where it is under test.
+    settings.PUBLIC_PAGE_CACHE = False
+    settings.STATIC_PUBLISH_ROOT = ""
     cache.clear()
     yield
     cache.clear()

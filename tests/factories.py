@@ -4,7 +4,7 @@ import itertools
 from django.contrib.auth.models import Group, User
 
 from articles import moderation
-from articles.models import Article, Figure, PublicationState, Section, Source, Topic
+from articles.models import Article, Figure, PublicationState, Section, Source, TimelineEvent, Topic
 
 _counter = itertools.count(1)
 PASSWORD = "correct-horse-battery-staple"
@@ -18,6 +18,8 @@ def ensure_groups():
         from django.apps import apps
 
         import_module("articles.migrations.0002_editorial_groups").create_groups(apps, None)
+        # Later data migrations that give the groups more permissions.
+        import_module("articles.migrations.0008_timeline_event_permissions").grant(apps, None)
 
 
 def make_user(username, *, group=None, superuser=False, email=None):
@@ -86,3 +88,13 @@ def figure(moderator, image_file, **fields):
     moderation.publish_directly(obj=obj, moderator=moderator, summary="Created in a test", action="create")
     obj.refresh_from_db()
     return obj
+
+
+# --- Timeline (tests/test_timeline.py) ------------------------------------------------------
+
+
+def timeline_event(moderator, topics=(), **fields):
+    n = next(_counter)
+    fields.setdefault("title", f"Event {n}")
+    fields.setdefault("date_year", 2013)
+    return _publish(TimelineEvent, moderator, m2m={"topics": [t.pk for t in topics]}, **fields)

@@ -7,14 +7,14 @@ from django.urls import URLPattern, URLResolver, get_resolver
 from PIL import Image
 
 from articles import moderation
-from articles.models import PublicationState, Revision
+from articles.models import CorrectionSuggestion, PublicationState, Revision
 
 from . import factories
 
 pytestmark = pytest.mark.django_db
 
 ROLES = ("anonymous", "reader", "editor", "moderator", "superuser")
-CONTENT = ("article", "section", "topic", "source", "figure")
+CONTENT = ("article", "section", "topic", "source", "figure", "timelineevent")
 
 # Outcome per role, in ROLES order. "login" = redirect to the admin login page.
 LOGIN = "login"
@@ -59,7 +59,27 @@ MATRIX.update({
     ("articles:topic_detail", "GET"): PUBLIC,
     ("articles:source_list", "GET"): PUBLIC,
     ("articles:source_detail", "GET"): PUBLIC,
+    ("articles:timeline", "GET"): PUBLIC,
     ("articles:article_preview", "GET"): (404, 404, 200, 200, 200),
+    ("articles:suggest_correction", "GET"): PUBLIC,
+    ("articles:suggest_correction", "POST"): PUBLIC,
+    ("admin:articles_correctionsuggestion_changelist", "GET"): STAFF_READ,
+    ("admin:articles_correctionsuggestion_change", "GET"): STAFF_READ,
+    ("admin:articles_correctionsuggestion_change", "POST"): MODERATE_POST,
+    ("admin:articles_correctionsuggestion_add", "GET"): (LOGIN, LOGIN, 403, 403, 403),
+    ("admin:articles_correctionsuggestion_delete", "GET"): (LOGIN, LOGIN, 403, 403, 403),
+    ("admin:articles_correctionsuggestion_history", "GET"): STAFF_READ,
+    ("articles:article_version", "GET"): PUBLIC,
+    ("articles:article_history", "GET"): PUBLIC,
+    ("articles:article_compare", "GET"): PUBLIC,
+    # Reading and discovery: the same for everyone.
+    ("articles:search", "GET"): PUBLIC,
+    ("articles:feed_articles_rss", "GET"): PUBLIC,
+    ("articles:feed_articles_atom", "GET"): PUBLIC,
+    ("articles:feed_changes_rss", "GET"): PUBLIC,
+    ("articles:feed_changes_atom", "GET"): PUBLIC,
+    ("articles:sitemap", "GET"): PUBLIC,
+    ("articles:robots_txt", "GET"): PUBLIC,
     ("markdownx_markdownify", "POST"): (403, 403, 200, 200, 200),
     ("markdownx_upload", "POST"): (403, 403, 200, 200, 200),
 })
@@ -90,8 +110,12 @@ def world(moderator):
     pending = moderation.propose(obj=section, author=author, summary="Pending",
                                  data={**section.snapshot(), "body": "Pending text."})
     event = pending.events.first()
-    objects = {"article": article, "section": section, "topic": topic, "source": source, "figure": figure}
-    return {"objects": objects, "first": first, "pending": pending, "event": event, "article": article,
+    timeline_event = factories.timeline_event(moderator, topics=[topic], title="MINUSMA created", date_year=2013,
+                                              date_month=4, date_day=25, text="Created [@unsc-res-2100].")
+    objects = {"article": article, "section": section, "topic": topic, "source": source, "figure": figure,
+               "timelineevent": timeline_event}
+    correction = CorrectionSuggestion.objects.create(section=section, problem="A date is wrong.")
+    return {"correction": correction,"objects": objects, "first": first, "pending": pending, "event": event, "article": article,
             "topic": topic, "source": source, "section": section}
 
 
@@ -102,10 +126,16 @@ def _url(name, world):
     if name == "admin:autocomplete":
         return reverse(name) + "?app_label=articles&model_name=section&field_name=topics"
     if name.endswith(("_changelist", "_add")) or name in ("articles:home", "articles:topic_list", "articles:source_list",
+                                                          "articles:timeline", "articles:search",
+                                                          "articles:feed_articles_rss", "articles:feed_articles_atom",
+                                                          "articles:feed_changes_rss", "articles:feed_changes_atom",
+                                                          "articles:sitemap", "articles:robots_txt",
                                                           "markdownx_markdownify", "markdownx_upload"):
         return reverse(name)
     if name == "admin:articles_article_review":
         return reverse(name, args=[world["article"].pk])
+    if name.startswith("admin:articles_correctionsuggestion_") and not name.endswith(("_changelist", "_add")):
+        return reverse(name, args=[world["correction"].pk])
     if name.startswith("admin:articles_revision_") or name.startswith("admin:articles_moderationevent_"):
         target = world["event"] if "moderationevent" in name else world["pending"]
         return reverse(name, args=[target.pk])
@@ -124,8 +154,12 @@ def _url(name, world):
         "articles:topic_detail": {"slug": "minusma"},
         "articles:source_detail": {"key": "unsc-res-2100"},
         "articles:article_preview": {"slug": "deployments", "revision_id": world["pending"].pk},
+        "articles:suggest_correction": {"slug": "deployments", "anchor": world["section"].anchor},
+        "articles:article_version": {"slug": "deployments", "number": 1},
+        "articles:article_history": {"slug": "deployments"},
+        "articles:article_compare": {"slug": "deployments"},
     }[name]
-    return reverse(name, kwargs=kwargs)
+    return reverse(name, kwargs=kwargs) + ("?a=1&b=2" if name == "articles:article_compare" else "")
 
 
 def _post_data(name):
@@ -137,6 +171,10 @@ def _post_data(name):
         return {"image": _png()}
     if name == "admin:articles_article_review":
         return {"approve": "1"}
+    if name == "articles:suggest_correction":
+        return {"problem": "The year is wrong."}
+    if name == "admin:articles_correctionsuggestion_change":
+        return {"dismiss": "1"}
     return {}
 
 
@@ -214,4 +252,4 @@ def test_every_url_of_the_site_has_a_row_in_the_matrix():
 
 def test_registered_models_are_the_moderated_ones():
     registered = {m._meta.model_name for m in admin.site._registry if m._meta.app_label == "articles"}
-    assert registered == set(CONTENT) | {"revision", "moderationevent"}
+    assert registered == set(CONTENT) | {"revision", "moderationevent", "correctionsuggestion"}

@@ -21,9 +21,18 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 
-from articles import demo, moderation
+from articles import demo, moderation, renditions
 from articles.images import normalise_image
-from articles.models import Article, Figure, PublicationState, RevisionAction, Section, Source, Topic
+from articles.models import (
+    Article,
+    Figure,
+    PublicationState,
+    RevisionAction,
+    Section,
+    Source,
+    TimelineEvent,
+    Topic,
+)
 
 SITE = "http://127.0.0.1:8000"
 SUMMARY = "Demo content"
@@ -116,6 +125,7 @@ def load_demo_content(*, moderator) -> Article:
     except BaseException:
         # The rollback undoes the rows, not the file already written to storage.
         figure.image.storage.delete(figure.image.name)
+        renditions.delete_all(figure)  # made when the figure was published
         raise
 
 
@@ -124,6 +134,10 @@ def _publish_content(figure: Figure, *, moderator) -> Article:
     for fields in demo.SOURCES:
         _publish(Source(**fields), moderator=moderator)
     topics = {fields["slug"]: _publish(Topic(**fields), moderator=moderator) for fields in demo.TOPICS}
+    # --- Timeline events (articles.timeline): before the article, so none of them re-renders it ---
+    for fields in demo.TIMELINE_EVENTS:
+        event = TimelineEvent(**{k: v for k, v in fields.items() if k != "topics"})
+        _publish(event, moderator=moderator, m2m={"topics": [topics[slug].pk for slug in fields["topics"]]})
 
     article = _publish(Article(**demo.ARTICLE, lead_figure=figure), moderator=moderator)
 

@@ -1,0 +1,26 @@
+"""Write the whole site (database content and media files) to one archive.
+
+    python manage.py backup /var/backups/mali-history-2026-11-25.tar.gz
+
+See articles/backup.py for what the archive holds; `manage.py restore` brings it back.
+"""
+from django.core.management.base import BaseCommand, CommandError
+
+from articles import backup
+
+
+class Command(BaseCommand):
+    help = "Write the database content, users and media files to one .tar.gz archive."
+
+    def add_arguments(self, parser):
+        parser.add_argument("path", help="Where to write the archive, e.g. mali-history.tar.gz")
+
+    def handle(self, *args, path, **options):
+        try:
+            summary = backup.write_backup(path)
+        except OSError as error:
+            raise CommandError(f"The backup could not be written: {error}") from error
+        self.stdout.write(self.style.SUCCESS(
+            f"Backup written to {summary.path}: {summary.total_rows} rows in {len(summary.rows)} tables, "
+            f"{summary.media_files} media files ({summary.media_bytes} bytes)."
+        ))

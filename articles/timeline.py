@@ -1,0 +1,229 @@
+"""The timeline: dated events as moderated content, and the places they are shown.
+
+Events are rendered when they are published (:func:`refresh_event`): their Markdown becomes
+``text_html`` and the sources they cite become ``cited_sources``. A section embeds a topic's
+timeline with a line of its own, ``{{timeline:<topic slug>}}``; publishing replaces that
+paragraph in the sanitised HTML with the server-rendered list (:func:`embed_timelines`), and
+re-renders the article when an event of that topic is published
+(``articles.publishing.articles_affected_by``). Readers' requests do no Markdown work.
+"""
+from __future__ import annotations
+
+import re
+
+from django.db.models import Q
+from django.template.loader import render_to_string
+from django.urls import NoReverseMatch, reverse
+from django.utils.html import format_html, format_html_join
+from django.utils.translation import gettext as _
+
+from . import caching, markup
+
+# In Markdown: the directive alone on its line. In the sanitised HTML: alone in its paragraph.
+_DIRECTIVE_SOURCE = re.compile(r"^[ \t]*\{\{timeline:([A-Za-z0-9_-]+)\}\}[ \t]*$", re.MULTILINE)
+_DIRECTIVE_HTML = re.compile(r"<p>\s*\{\{timeline:([A-Za-z0-9_-]+)\}\}\s*</p>")
+_CITATION_MARKER = re.compile(r'<a href="#note-(\d+)"[^>]*class="citation-ref"[^>]*>\d+</a>')
+
+
+def directive_text(slug: str) -> str:
+    return "{{timeline:%s}}" % slug
+
+
+def directive_slugs(text: str) -> list[str]:
+    """Topic slugs whose timelines ``text`` embeds, in order of first appearance."""
+    return list(dict.fromkeys(_DIRECTIVE_SOURCE.findall(text or "")))
+
+
+def directive_errors(text: str) -> list[str]:
+    """A directive naming no published topic would show readers nothing: say so to the editor."""
+    from .models import Topic
+
+    slugs = directive_slugs(text)
+    if not slugs:
+        return []
+    known = set(Topic.objects.published().filter(slug__in=slugs).values_list("slug", flat=True))
+    return [
+        _("“{{timeline:%(slug)s}}” names no published topic. Check the topic’s slug, or publish the topic first.")
+        % {"slug": slug}
+        for slug in slugs
+        if slug not in known
+    ]
+
+
+# --- Publishing ---------------------------------------------------------------------------------
+
+
+def render_event_text(text: str, *, id_prefix: str = "") -> tuple[str, list[str]]:
+    """An event's Markdown as HTML, with its sources listed under it; and the keys it cites.
+
+    Each citation marker links to its source's page and its number matches the list below the
+    text, so the event reads the same on the timeline page and inside an article, where the
+    article's own notes are numbered separately.
+    """
+    from .models import PublicationState, Source
+
+    notes = markup.CitationNotes()
+    html = markup.render_markdown(text, notes=notes, id_prefix=id_prefix, heading_offset=3)
+    keys = list(dict.fromkeys(note.key for note in notes.notes))
+    sources = {s.key: s for s in Source.objects.filter(key__in=keys).exclude(state=PublicationState.DELETED)}
+    by_number = {note.number: note for note in notes.notes}
+
+    def link_marker(match):
+        note = by_number.get(int(match.group(1)))
+        source = sources.get(note.key) if note else None
+        if source is None:
+            return match.group(0)
+        return format_html(
+            '<a href="{}" class="citation-ref" aria-label="{}">{}</a>',
+            source.get_absolute_url(), _("Source %(number)s: %(title)s") % {"number": note.number, "title": source.title},
+            note.number,
+        )
+
+    html = _CITATION_MARKER.sub(link_marker, html)
+    if notes.notes:
+        items = []
+        for note in notes.notes:
+            source = sources.get(note.key)
+            title = source.title if source else note.key
+            url = source.get_absolute_url() if source else ""
+            locator = format_html(", {}", note.locator) if note.locator else ""
+            link = format_html('<a href="{}">{}</a>', url, title) if url else title
+            items.append((link, locator))
+        html += format_html(
+            '<ol class="timeline-sources" aria-label="{}">{}</ol>',
+            _("Sources"),
+            format_html_join("", "<li>{}{}</li>", items),
+        )
+    return html, keys
+
+
+def refresh_event(event) -> None:
+    """Re-render an event's stored HTML and the sources it cites, from its live content."""
+    from .models import PublicationState, Source, TimelineEvent
+
+    html, keys = render_event_text(event.text, id_prefix=f"event-{event.pk}-")  # footnote ids
+    TimelineEvent.objects.filter(pk=event.pk).update(text_html=html)
+    event.text_html = html
+    event.cited_sources.set(
+        Source.objects.filter(key__in=keys).exclude(state=PublicationState.DELETED).values_list("pk", flat=True)
+    )
+
+
+def events_citing(source):
+    from .models import TimelineEvent
+
+    return TimelineEvent.objects.exclude(text="").filter(
+        Q(cited_sources=source) | Q(text__contains=f"@{source.key}")
+    ).distinct()
+
+
+def embed_timelines(html: str) -> str:
+    """Replace each ``{{timeline:slug}}`` paragraph of sanitised HTML with that topic's timeline.
+
+    A directive naming no published topic is dropped: readers never see the raw directive.
+    """
+    from .models import TimelineEvent, Topic
+
+    slugs = list(dict.fromkeys(_DIRECTIVE_HTML.findall(html)))
+    if not slugs:
+        return html
+    topics = {t.slug: t for t in Topic.objects.published().filter(slug__in=slugs)}
+    rendered = {}
+    for slug, topic in topics.items():
+        events = TimelineEvent.objects.published().filter(topics=topic)
+        rendered[slug] = render_to_string("includes/timeline_embed.html", {"topic": topic, "events": events}).strip()
+    return _DIRECTIVE_HTML.sub(lambda m: rendered.get(m.group(1), ""), html)
+
+
+def articles_embedding(slugs):
+    """Articles with a published section that embeds the timeline of one of these topics."""
+    from .models import Article, PublicationState
+
+    slugs = {slug for slug in slugs if slug}
+    if not slugs:
+        return Article.objects.none()
+    query = Q()
+    for slug in slugs:
+        query |= Q(body__contains=directive_text(slug))
+    from .models import Section
+
+    article_ids = Section.objects.filter(query, state=PublicationState.LIVE).values_list("article_id", flat=True)
+    return Article.objects.filter(pk__in=article_ids)
+
+
+def articles_showing(obj) -> list:
+    """Articles whose sections show ``obj`` through a timeline embed or an image in their text.
+
+    ``articles.publishing.articles_affected_by`` adds these to the articles it already knows.
+    """
+    from . import renditions
+    from .models import Figure, Source, TimelineEvent, Topic
+
+    if isinstance(obj, TimelineEvent):
+        return list(articles_embedding(topic_slugs_for(obj)))
+    if isinstance(obj, Topic):
+        return list(articles_embedding({obj.slug, _previous(obj).get("slug")}))
+    if isinstance(obj, Source):
+        slugs = set()
+        for event in events_citing(obj).prefetch_related("topics"):
+            slugs.update(topic.slug for topic in event.topics.all())
+        return list(articles_embedding(slugs))
+    if isinstance(obj, Figure):
+        return list(renditions.articles_showing_in_text(obj))
+    return []
+
+
+def _previous(obj) -> dict:
+    return caching._previous_data(obj)
+
+
+def topic_slugs_for(event) -> set[str]:
+    """The slugs of the topics the event is tagged with now or was tagged with before."""
+    from .models import Topic
+
+    topic_ids = set(event.topics.values_list("pk", flat=True)) | set(_previous(event).get("topics") or [])
+    return set(Topic.objects.filter(pk__in=topic_ids).values_list("slug", flat=True))
+
+
+# --- Page caching: which public pages show an event ------------------------------------------
+
+
+def _url(name, **kwargs):
+    try:
+        return reverse(name, kwargs=kwargs or None)
+    except NoReverseMatch:
+        return None
+
+
+@caching.pages_for_changes
+def _timeline_pages(obj):
+    from . import publishing
+    from .models import Figure, Source, TimelineEvent, Topic
+
+    paths, topic_slugs, articles = set(), set(), []
+    if isinstance(obj, TimelineEvent):
+        paths.add(_url("articles:timeline"))
+        topic_slugs = topic_slugs_for(obj)
+        articles = publishing.articles_affected_by(obj)
+    elif isinstance(obj, Topic):
+        if obj.timeline_events.exists():
+            paths.add(_url("articles:timeline"))  # It lists each event's topics by name.
+        articles = publishing.articles_affected_by(obj)
+    elif isinstance(obj, Source):
+        events = list(events_citing(obj).prefetch_related("topics"))
+        if events:
+            paths.add(_url("articles:timeline"))
+            for event in events:
+                topic_slugs.update(t.slug for t in event.topics.all())
+            articles = articles_showing(obj)
+    elif isinstance(obj, Figure):
+        articles = articles_showing(obj)  # Images in section text; the lead figure's pages are known.
+    paths.update(_url("articles:topic_detail", slug=slug) for slug in topic_slugs)
+    paths.update(article.get_absolute_url() for article in articles)
+    paths.discard(None)
+    return paths
+
+
+@caching.pages_for_baking
+def _timeline_page():
+    return {path for path in (_url("articles:timeline"),) if path}
