@@ -14,7 +14,7 @@ PYTHON_BASE := $(shell for c in python3.14 python3.13 python3.12 python3; do \
 	  $$p -c 'import sys; sys.exit(sys.version_info < (3, 12))' 2>/dev/null && { echo $$p; exit; }; \
 	done)
 
-.PHONY: run test setup demo serve check clean
+.PHONY: run test setup demo serve check clean messages
 
 $(VENV)/.installed: requirements.txt
 	@if [ -z "$(PYTHON_BASE)" ]; then \
@@ -47,6 +47,14 @@ serve: setup
 check: setup
 	DJANGO_DEBUG=0 DJANGO_SECRET_KEY=$${DJANGO_SECRET_KEY:-check-only-$$(date +%s)-not-a-real-key-0123456789abcdef} \
 	  $(PY) manage.py check --deploy --fail-level WARNING
+
+# Translators: refresh the French catalogues from the code, then compile them (needs gettext:
+# apt-get install gettext). The compiled .mo files are committed, so setup never needs gettext.
+MESSAGES_IGNORE := --ignore=.venv --ignore=bench --ignore=tests --ignore=staticfiles --ignore=media --ignore=deploy --ignore=docs --ignore=test-artifacts
+messages: setup
+	$(PY) manage.py makemessages -l fr --add-location=file --no-obsolete $(MESSAGES_IGNORE)
+	$(PY) manage.py makemessages -d djangojs -l fr --add-location=file --no-obsolete $(MESSAGES_IGNORE)
+	$(PY) manage.py compilemessages -l fr --ignore=.venv
 
 clean:
 	rm -rf $(VENV) staticfiles

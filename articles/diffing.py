@@ -2,11 +2,13 @@
 from __future__ import annotations
 
 import difflib
+import itertools
 import re
 from dataclasses import dataclass
 
 from django.utils.html import escape, format_html, strip_tags
 from django.utils.safestring import mark_safe
+from django.utils.translation import gettext as _
 
 from . import publishing
 
@@ -79,6 +81,9 @@ def display_value(model, name, value) -> str:
     return str(value)
 
 
+_preview_numbers = itertools.count(1)
+
+
 def compare(model, old: dict | None, new: dict | None) -> list[FieldChange]:
     """The fields that differ between two snapshots of ``model``."""
     old = old or {}
@@ -92,8 +97,10 @@ def compare(model, old: dict | None, new: dict | None) -> list[FieldChange]:
         old_text, new_text = display_value(model, name, before), display_value(model, name, after)
         change = FieldChange(name, label, old_text, new_text, word_diff_html(old_text, new_text))
         if name in MARKDOWN_FIELDS:
-            change.old_html = mark_safe(publishing.render_standalone(old_text))
-            change.new_html = mark_safe(publishing.render_standalone(new_text))
+            # A review page shows several of these side by side: each gets its own note ids.
+            n = next(_preview_numbers)
+            change.old_html = mark_safe(publishing.render_standalone(old_text, id_prefix=f"p{n}a-"))
+            change.new_html = mark_safe(publishing.render_standalone(new_text, id_prefix=f"p{n}b-"))
         changes.append(change)
     return changes
 
@@ -142,6 +149,7 @@ def _bibliography_text(html: str) -> str:
 
 
 def _figure_text(figure: dict | None) -> str:
+    # Compared as text and shown marked as content (in the content language), so not translated.
     if not figure:
         return ""
     lines = [
@@ -178,7 +186,7 @@ def _compare_section(old: dict | None, new: dict | None) -> SectionComparison:
     )
     level_note = ""
     if old.get("level") != new.get("level"):
-        level_note = "Now a subsection." if new.get("level") == 3 else "Now a main section."
+        level_note = _("Now a subsection.") if new.get("level") == 3 else _("Now a main section.")
     return SectionComparison(
         anchor=new["anchor"],
         status="changed" if changed else "unchanged",
@@ -197,10 +205,10 @@ def compare_versions(old, new) -> VersionComparison:
     followed before. Bodies are compared as Markdown, the way editors wrote them.
     """
     fields = [
-        _field("title", "Title", old.title, new.title),
-        _field("dek", "Introduction", old.dek, new.dek),
-        _field("lead_figure", "Lead image", _figure_text(old.lead_figure), _figure_text(new.lead_figure)),
-        _field("bibliography", "Bibliography", _bibliography_text(old.bibliography_html),
+        _field("title", _("Title"), old.title, new.title),
+        _field("dek", _("Introduction"), old.dek, new.dek),
+        _field("lead_figure", _("Lead image"), _figure_text(old.lead_figure), _figure_text(new.lead_figure)),
+        _field("bibliography", _("Bibliography"), _bibliography_text(old.bibliography_html),
                _bibliography_text(new.bibliography_html)),
     ]
     old_by_anchor = {s["anchor"]: s for s in old.sections}
@@ -211,7 +219,7 @@ def compare_versions(old, new) -> VersionComparison:
     if [s["anchor"] for s in old.sections if s["anchor"] in new_by_anchor] != [
         s["anchor"] for s in new.sections if s["anchor"] in old_by_anchor
     ]:
-        fields.append(_field("order", "Order of sections", "\n".join(old_order), "\n".join(new_order)))
+        fields.append(_field("order", _("Order of sections"), "\n".join(old_order), "\n".join(new_order)))
     # Removed sections, grouped under the nearest earlier section that still exists (None: the top).
     removed_after: dict[str | None, list[dict]] = {}
     previous = None

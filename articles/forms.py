@@ -1,6 +1,7 @@
 """Admin forms: validation that names what to fix, and the fields moderation adds."""
 from django import forms
 from django.core.exceptions import ValidationError
+from django.urls import reverse_lazy
 from django.utils.translation import gettext_lazy as _
 from markdownx.widgets import AdminMarkdownxWidget
 
@@ -19,7 +20,8 @@ class MarkdownEditorWidget(AdminMarkdownxWidget):
     class Media:
         extend = False
         css = {"all": ["articles/admin/markdown-editor.css"]}
-        js = ["articles/admin/markdown-editor.js"]
+        # The editor's strings in the admin's language (window.gettext), then the editor.
+        js = [reverse_lazy("articles_jsi18n"), "articles/admin/markdown-editor.js"]
 
 
 class CitationCheckMixin:

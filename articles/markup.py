@@ -63,9 +63,11 @@ class CitationNotes:
     reuses its number and adds a backref id.
     """
 
-    def __init__(self) -> None:
+    def __init__(self, id_prefix: str = "") -> None:
         self.notes: list[Note] = []
         self._by_pair: dict[tuple[str, str], Note] = {}
+        # For notes shown beside others on one page (the admin's before/after previews): ids stay unique.
+        self.id_prefix = id_prefix
 
     def cite(self, ref: CitationRef) -> tuple[int, str]:
         pair = (ref.key, ref.locator)
@@ -74,7 +76,7 @@ class CitationNotes:
             note = Note(number=len(self.notes) + 1, key=ref.key, locator=ref.locator)
             self.notes.append(note)
             self._by_pair[pair] = note
-        marker_id = f"cite-{note.number}-{len(note.backrefs) + 1}"
+        marker_id = f"{self.id_prefix}cite-{note.number}-{len(note.backrefs) + 1}"
         note.backrefs.append(marker_id)
         return note.number, marker_id
 
@@ -160,7 +162,7 @@ def _render_citation(self: Any, tokens: Sequence[Token], idx: int, options: Any,
     for ref in tokens[idx].meta["refs"]:
         number, marker_id = notes.cite(ref)
         links.append(
-            f'<a href="#note-{number}" id="{marker_id}" class="citation-ref" '
+            f'<a href="#{notes.id_prefix}note-{number}" id="{marker_id}" class="citation-ref" '
             f'aria-label="Note {number}">{number}</a>'
         )
     return '<sup class="citation">' + ", ".join(links) + "</sup>"
@@ -465,7 +467,8 @@ def render_notes(
                 label = _backref_label(i)
                 backs.append(
                     f'<a href="#{escape(ref_id, quote=True)}" class="note-backref" '
-                    f'aria-label="Back to citation {n}{label}">\u21a9\ufe0e<sup>{label}</sup></a>'
+                    # "1, a" and not "1a": the visible letter is a word of the name (WCAG 2.5.3).
+                    f'aria-label="Back to citation {n}, {label}">\u21a9\ufe0e<sup>{label}</sup></a>'
                 )
             else:
                 backs.append(
@@ -473,7 +476,7 @@ def render_notes(
                     f'aria-label="Back to citation {n}">\u21a9\ufe0e</a>'
                 )
         parts.append(" " + " ".join(backs))
-        items.append(f'<li id="note-{n}">{"".join(parts)}</li>')
+        items.append(f'<li id="{notes.id_prefix}note-{n}">{"".join(parts)}</li>')
     return sanitise_html('<ol class="notes">\n' + "\n".join(items) + "\n</ol>\n")
 
 

@@ -13,7 +13,9 @@ import html
 from django.urls import reverse
 from django.utils.html import strip_tags
 from django.utils.text import Truncator
+from django.utils.translation import gettext as _
 
+from . import languages
 from .models import ArticleVersion, SourceKind
 
 SITE_NAME = "Mali History"
@@ -110,7 +112,7 @@ def article_structured_data(request, article, bibliography) -> list[dict]:
         "url": url,
         "mainEntityOfPage": url,
         "headline": article.title,
-        "inLanguage": "en",
+        "inLanguage": languages.content_language(),  # the text's, whatever the interface's
         "datePublished": (first_published or modified).isoformat(),
         "dateModified": modified.isoformat(),
         "author": site,
@@ -128,5 +130,5 @@ def article_structured_data(request, article, bibliography) -> list[dict]:
         if figure.caption:
             image["caption"] = figure.caption
         data["image"] = image
-    crumbs = breadcrumb_list(request, [("Articles", reverse("articles:home")), (article.title, article.get_absolute_url())])
+    crumbs = breadcrumb_list(request, [(_("Articles"), reverse("articles:home")), (article.title, article.get_absolute_url())])
     return [data, crumbs]

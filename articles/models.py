@@ -17,6 +17,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import models
 from django.db.models import Q
 from django.urls import reverse
+from django.utils import dateformat
 from django.utils.html import format_html, format_html_join
 from django.utils.safestring import mark_safe
 from django.utils.translation import gettext_lazy as _
@@ -872,12 +873,15 @@ class TimelineEvent(ModeratedContent):
 
     @property
     def date_display(self) -> str:
-        """“2013”, “April 2013” or “25 April 2013”: only the precision that is known."""
+        """“2013”, “April 2013” or “25 April 2013”: only the precision that is known.
+
+        Month names are in the interface language (“25 avril 2013” on French pages).
+        """
         if not self.date_year:
             return ""
         if not self.date_month:
             return str(self.date_year)
-        month = datetime.date(2000, self.date_month, 1).strftime("%B")
+        month = dateformat.format(datetime.date(2000, self.date_month, 1), "F")
         if not self.date_day:
             return f"{month} {self.date_year}"
         return f"{self.date_day} {month} {self.date_year}"

@@ -8,11 +8,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import Prefetch, prefetch_related_objects
 from django.template.loader import render_to_string
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from . import caching, markup, renditions, search_index, timeline
@@ -93,10 +94,13 @@ def render_article(article, sections) -> RenderedArticle:
     return rendered
 
 
-def render_standalone(text: str) -> str:
-    """Markdown with its own notes list appended: topic bodies and previews."""
-    notes = markup.CitationNotes()
-    html = markup.render_markdown(text, notes=notes, heading_offset=1)
+def render_standalone(text: str, *, id_prefix: str = "") -> str:
+    """Markdown with its own notes list appended: topic bodies and previews.
+
+    ``id_prefix`` keeps the note and footnote ids unique when several are shown on one page.
+    """
+    notes = markup.CitationNotes(id_prefix=id_prefix)
+    html = markup.render_markdown(text, notes=notes, heading_offset=1, id_prefix=id_prefix)
     format_source, source_url = _source_formatter(note.key for note in notes.notes)
     return html + markup.render_notes(notes, format_source, source_url=source_url)
 
@@ -338,6 +342,13 @@ def apply_revision(revision: Revision) -> ModeratedContent:
 
 
 def refresh_derived(obj) -> None:
+    # Stored HTML is content: rendered in the content language (links, captions, note labels), the
+    # same whatever the interface language of the moderator who published (articles.languages).
+    with translation.override(settings.LANGUAGE_CODE):
+        _refresh_derived(obj)
+
+
+def _refresh_derived(obj) -> None:
     # --- Timeline events and figure renditions, before the pages that show them are re-rendered ---
     if isinstance(obj, TimelineEvent):
         timeline.refresh_event(obj)
@@ -377,7 +388,8 @@ def preview_article(article: Article, revision: Revision | None = None):
                 target.apply_snapshot(revision.data)
                 if target.article_id == article.pk:
                     sections.append(target)
-    rendered = render_article(article, sections)
+    with translation.override(settings.LANGUAGE_CODE):  # as refresh_derived renders it
+        rendered = render_article(article, sections)
     return reading_order(sections), rendered
 
 

@@ -27,6 +27,7 @@ from django.utils.safestring import SafeString, mark_safe
 from django.utils.text import Truncator
 from django.utils.translation import gettext_lazy as _
 
+from . import languages
 from .models import SearchEntry
 
 WORD = re.compile(r"[^\W_]+")
@@ -257,7 +258,8 @@ class Hit:
 
     @property
     def url(self):
-        return self.entry.url
+        # Stored in the default language when published; the reader stays in theirs.
+        return languages.localise_path(self.entry.url)
 
     @property
     def kind(self):

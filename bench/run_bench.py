@@ -93,6 +93,7 @@ class Result:
     p99_ms: float
     errors: str = ""
     vs_static: float = 1.0  # rps over the static file's, measured just before this case
+    cpu_us: float = 0.0  # the server's CPU time per request (its processes only), microseconds
 
 
 def median_result(results: list[Result]) -> Result:
@@ -103,7 +104,7 @@ def median_result(results: list[Result]) -> Result:
     return Result(
         results[0].name, results[0].url, mid([r.rps for r in results]), mid([r.p50_ms for r in results]),
         mid([r.p99_ms for r in results]), "; ".join(r.errors for r in results if r.errors),
-        mid([r.vs_static for r in results]),
+        mid([r.vs_static for r in results]), mid([r.cpu_us for r in results]),
     )
 
 
@@ -140,7 +141,7 @@ def recreate_database(url: str, env) -> None:
     if parts.scheme.startswith("postgres"):
         admin = ["psql", "-h", parts.hostname or "127.0.0.1", "-p", str(parts.port or 5432),
                  "-U", parts.username or "postgres", "-d", "postgres", "-q"]
-        run([*admin, "-c", f'DROP DATABASE IF EXISTS "{name}"'], env)
+        run([*admin, "-c", f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'], env)
         run([*admin, "-c", f'CREATE DATABASE "{name}"'], env)
     elif parts.scheme == "sqlite":
         Path("/" + name if not name.startswith("/") else name).unlink(missing_ok=True)
@@ -153,24 +154,42 @@ def to_ms(value: str) -> float:
     return float(number) * {"us": 0.001, "ms": 1, "s": 1000, "m": 60_000}[unit]
 
 
-def wrk(name, url, args, headers=()) -> Result:
+def cpu_ticks(master_pid: int) -> int:
+    """User and system CPU ticks used so far by a server process and its children (workers)."""
+    total = 0
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        if int(stat.parent.name) == master_pid or int(fields[1]) == master_pid:
+            total += int(fields[11]) + int(fields[12])
+    return total
+
+
+def wrk(name, url, args, headers=(), server_pid=None) -> Result:
+    """Load ``url`` with wrk; also how much CPU the server (``server_pid`` and its workers) spent."""
     header_args = [arg for header in headers for arg in ("-H", header)]
     # A generous timeout: a slow page (the review queue) is measured, not counted as an error.
     base = ["wrk", "-t", str(args.threads), "-c", str(args.connections), "--timeout", "30s", *header_args]
     subprocess.run([*base, "-d", f"{args.warmup}s", url], check=True, capture_output=True)
+    ticks = cpu_ticks(server_pid) if server_pid else 0
     out = subprocess.run([*base, "-d", f"{args.duration}s", "--latency", url],
                          check=True, capture_output=True, text=True).stdout
+    ticks = cpu_ticks(server_pid) - ticks if server_pid else 0
+    requests = int(re.search(r"(\d+) requests in", out).group(1))
     rps = float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))
     p50 = to_ms(re.search(r"^\s+50%\s+(\S+)", out, re.M).group(1))
     p99 = to_ms(re.search(r"^\s+99%\s+(\S+)", out, re.M).group(1))
     errors = "; ".join(m.group(0).strip() for m in re.finditer(r"^\s*(Non-2xx.*|Socket errors.*)$", out, re.M))
-    result = Result(name, url, rps, p50, p99, errors)
-    return result
+    cpu_us = ticks / os.sysconf("SC_CLK_TCK") / max(requests, 1) * 1e6
+    return Result(name, url, rps, p50, p99, errors, cpu_us=cpu_us)
 
 
 def show(result: Result) -> None:
     print(f"  {result.name:<30} {result.rps:>9.0f} req/s  {result.vs_static:6.1%} of static  "
-          f"p50 {result.p50_ms:7.2f} ms  p99 {result.p99_ms:7.2f} ms  {result.errors}", flush=True)
+          f"p50 {result.p50_ms:7.2f} ms  p99 {result.p99_ms:7.2f} ms  server CPU {result.cpu_us:8.0f} µs/request  "
+          f"{result.errors}", flush=True)
 
 
 def start_gunicorn(port, env, tmp, label):
@@ -215,7 +234,8 @@ def report(results: dict[str, Result], info: dict, args, env, setup: dict) -> st
         if key not in results:
             continue
         r = results[key]
-        rows.append(f"| {label} | {r.rps:,.0f} | {r.vs_static:.1%} | {r.p50_ms:.2f} | {r.p99_ms:.2f} | {query_count} |")
+        rows.append(f"| {label} | {r.rps:,.0f} | {r.vs_static:.1%} | {r.p50_ms:.2f} | {r.p99_ms:.2f} | "
+                    f"{r.cpu_us:,.0f} | {query_count} |")
 
     def verdict(ok):
         return "met" if ok else "**missed**"
@@ -253,9 +273,13 @@ def report(results: dict[str, Result], info: dict, args, env, setup: dict) -> st
         f"{setup['article_bytes']:,} bytes); topic {setup['topic_url']}. The baked file "
         f"{'has exactly' if setup['baked_same_bytes'] else 'does NOT have'} the bytes Django serves.",
         "",
-        "| case | requests/s | vs static file | p50 ms | p99 ms | SQL queries per request |",
-        "|---|---:|---:|---:|---:|---:|",
+        "| case | requests/s | vs static file | p50 ms | p99 ms | server CPU µs/request | SQL queries/request |",
+        "|---|---:|---:|---:|---:|---:|---:|",
         *rows,
+        "",
+        "Server CPU is what the serving processes (nginx, or gunicorn's master and workers) used per "
+        "request, not counting wrk, PostgreSQL or Redis: it shows where the time goes however busy the "
+        "machine is.",
         "",
         "## Targets",
         "",
@@ -335,28 +359,30 @@ def main():
 
         nginx, cached, uncached = (f"http://127.0.0.1:{p}" for p in (nginx_port, cached_port, uncached_port))
         article, topic = setup["article_url"], setup["topic_url"]
+        cached_pid, uncached_pid, nginx_pid = (p.pid for p in processes)
         cases = {
-            "static": ("static copy (nginx)", f"{nginx}/copy/article.html", []),
-            "baked": ("baked article (nginx)", f"{nginx}{article}", []),
-            "cached": ("article, cached", f"{cached}{article}", [https]),
-            "uncached": ("article, uncached", f"{uncached}{article}", [https]),
-            "bare": ("bare view, same bytes", f"{uncached}/bench/bare-article/", [https]),
-            "topic_cached": ("topic, cached", f"{cached}{topic}", [https]),
-            "topic_uncached": ("topic, uncached", f"{uncached}{topic}", [https]),
+            "static": ("static copy (nginx)", f"{nginx}/copy/article.html", [], nginx_pid),
+            "baked": ("baked article (nginx)", f"{nginx}{article}", [], nginx_pid),
+            "cached": ("article, cached", f"{cached}{article}", [https], cached_pid),
+            "uncached": ("article, uncached", f"{uncached}{article}", [https], uncached_pid),
+            "bare": ("bare view, same bytes", f"{uncached}/bench/bare-article/", [https], uncached_pid),
+            "topic_cached": ("topic, cached", f"{cached}{topic}", [https], cached_pid),
+            "topic_uncached": ("topic, uncached", f"{uncached}{topic}", [https], uncached_pid),
         }
         if setup.get("search_url"):
-            cases["search"] = ("search", f"{cached}{setup['search_url']}", [https])
+            cases["search"] = ("search", f"{cached}{setup['search_url']}", [https], cached_pid)
         cases["queue"] = ("review queue, 10,000 pending", f"{uncached}{setup['review_queue_url']}",
-                          [https, f"Cookie: {setup['session_cookie']}"])
+                          [https, f"Cookie: {setup['session_cookie']}"], uncached_pid)
         load_before = os.getloadavg()
         rounds = {key: [] for key in cases}
         for round_number in range(1, args.rounds + 1):
             print(f"== Measuring, round {round_number} of {args.rounds} ({args.duration} s per case)", flush=True)
-            for key, (name, url, headers) in cases.items():
+            for key, (name, url, headers, pid) in cases.items():
                 if key == "static":
                     continue
-                static = wrk(*cases["static"][:2], args)
-                result = wrk(name, url, args, headers)
+                static_name, static_url, _, static_pid = cases["static"]
+                static = wrk(static_name, static_url, args, server_pid=static_pid)
+                result = wrk(name, url, args, headers, server_pid=pid)
                 result.vs_static = result.rps / static.rps
                 show(static)
                 show(result)
@@ -365,6 +391,11 @@ def main():
         results = {key: median_result(measured) for key, measured in rounds.items()}
         info = {**machine(), "load": (load_before, os.getloadavg())}
         text = report(results, info, args, django_env, setup)
+        if any(result.errors for result in results.values()):
+            for log in sorted(tmp.glob("gunicorn-*.log")):
+                problems = [line for line in log.read_text().splitlines() if re.search(r"Error|Exception|CRITICAL", line)]
+                if problems:
+                    print(f"== {log.name} (last problems)", *problems[-10:], sep="\n")
         args.output.write_text(text)
         print()
         print(text)

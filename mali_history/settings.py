@@ -10,6 +10,7 @@ from pathlib import Path
 import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
 from django.utils.csp import CSP
+from django.utils.translation import gettext_lazy as _
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
@@ -51,11 +52,15 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    # Answers anonymous readers from the page cache before the rest runs, and stores pages with
+    # every header the rest adds (articles.caching). mali_history/wsgi.py answers most hits even
+    # earlier, from the same entries.
+    "articles.caching.PublicPageCacheMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
-    # Answers anonymous readers from the page cache before the rest runs (articles.caching).
-    "articles.caching.PublicPageCacheMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
+    # The language of a public page comes from its address (/fr/...); the admin's from the browser.
+    "articles.languages.InterfaceLocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
@@ -77,6 +82,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "django.template.context_processors.csp",
+                "articles.languages.languages",
             ],
         },
     },
@@ -113,7 +119,8 @@ else:
 
 # Anonymous public pages are cached whole and invalidated on publish (articles.caching). The
 # cache must be shared by every process, or one worker would keep serving what another has
-# invalidated: so this is on by default only with Redis. Pages live until a publish replaces them.
+# invalidated: so this is on by default only with Redis. A stored page lasts until a publish
+# changes it, midnight, or DJANGO_PAGE_CACHE_TIMEOUT seconds.
 PUBLIC_PAGE_CACHE = env_bool("DJANGO_PAGE_CACHE", default=bool(REDIS_URL))
 PUBLIC_PAGE_CACHE_TIMEOUT = int(os.environ.get("DJANGO_PAGE_CACHE_TIMEOUT", 60 * 60 * 24))
 # Static publishing (articles.baking): publishing also writes anonymous pages here for nginx.
@@ -128,6 +135,10 @@ AUTH_PASSWORD_VALIDATORS = [
 ]
 
 LANGUAGE_CODE = "en"
+# The interface in English (no URL prefix) and French (/fr/...); content stays in the language it
+# was written in, LANGUAGE_CODE (articles.languages).
+LANGUAGES = [("en", _("English")), ("fr", _("French"))]
+LOCALE_PATHS = [BASE_DIR / "locale"]
 TIME_ZONE = "UTC"
 USE_I18N = True
 USE_TZ = True

@@ -1,6 +1,8 @@
 from django.conf import settings
+from django.conf.urls.i18n import i18n_patterns
 from django.contrib import admin
 from django.urls import include, path
+from django.views.i18n import JavaScriptCatalog
 from django.views.static import serve
 
 from articles import uploads
@@ -10,9 +12,13 @@ urlpatterns = [
     # these staff-only views answer at the same URL names instead.
     path("markdownx/upload/", uploads.markdownx_upload, name="markdownx_upload"),
     path("markdownx/markdownify/", uploads.markdownx_preview, name="markdownx_markdownify"),
+    # The Markdown editor's own strings (static/articles/admin/markdown-editor.js), in the admin's language.
+    path("admin/jsi18n/articles/", JavaScriptCatalog.as_view(packages=["articles"]), name="articles_jsi18n"),
     path("admin/", admin.site.urls),
-    path("", include("articles.urls")),
 ]
+# Public pages in every interface language: English at /articles/..., French at /fr/articles/...
+# (articles.languages). The admin above takes the staff member's browser language instead.
+urlpatterns += i18n_patterns(path("", include("articles.urls")), prefix_default_language=False)
 
 if settings.DEBUG or settings.SERVE_MEDIA:
     urlpatterns += [path("media/<path:path>", serve, {"document_root": settings.MEDIA_ROOT})]

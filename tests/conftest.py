@@ -29,6 +29,16 @@ def _fresh_cache(settings):
     cache.clear()
 
 
+@pytest.fixture(autouse=True)
+def _default_language():
+    # LocaleMiddleware leaves the language of the last page asked for (/fr/...) active in this
+    # thread; a later test's reverse() would then give French addresses.
+    from django.utils import translation
+
+    yield
+    translation.activate(settings.LANGUAGE_CODE)
+
+
 @pytest.fixture
 def editor(db):
     return factories.make_user("editor", group="Editor")

@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import ValidationError
-from django.test import Client
+from django.test import Client, RequestFactory
 from django.urls import reverse
 
 from articles import login_throttle
@@ -109,15 +109,15 @@ def test_behind_the_local_proxy_the_forwarded_address_counts(client, editor):
                              REMOTE_ADDR="127.0.0.1", HTTP_X_FORWARDED_FOR="192.0.2.56")
     assert signed_in(response)
     # A client that is not the proxy cannot choose its address with the header.
-    assert login_throttle.client_ip(type("R", (), {"META": {
-        "REMOTE_ADDR": "198.51.100.1", "HTTP_X_FORWARDED_FOR": "192.0.2.99"}})()) == "198.51.100.1"
+    request = RequestFactory().get("/", REMOTE_ADDR="198.51.100.1", HTTP_X_FORWARDED_FOR="192.0.2.99")
+    assert login_throttle.client_ip(request) == "198.51.100.1"
 
 
 def _redis_available() -> bool:
     try:
         import redis
 
-        redis.Redis.from_url("redis://127.0.0.1:6379/0", socket_connect_timeout=0.5).ping()
+        redis.Redis.from_url("redis://127.0.0.1:6379/15", socket_connect_timeout=0.5).ping()
         return True
     except Exception:  # noqa: BLE001
         return False
@@ -132,15 +132,19 @@ print(login_throttle.register_failure("editor", "192.0.2.1"))
 
 
 def test_failures_from_several_processes_add_up_in_the_shared_cache(settings):
-    """Three worker processes each see one or two failures; together they reach the limit."""
+    """Four worker processes each see one failure; the fifth, here, reaches the limit.
+
+    Redis database 15, under a prefix of its own: test runs clear the cache (FLUSHDB) of the
+    database they use, and another run on the same machine must not wipe this one's counts.
+    """
     if not _redis_available():
         if os.environ.get("CI"):
             pytest.fail("CI must run this test against Redis on 127.0.0.1:6379.")
         pytest.skip("needs Redis on 127.0.0.1:6379")
     prefix = f"throttle-test-{uuid.uuid4().hex}"
     settings.CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache",
-                                   "LOCATION": "redis://127.0.0.1:6379/0", "KEY_PREFIX": prefix}}
-    env = {**os.environ, "REDIS_URL": "redis://127.0.0.1:6379/0", "DJANGO_CACHE_PREFIX": prefix,
+                                   "LOCATION": "redis://127.0.0.1:6379/15", "KEY_PREFIX": prefix}}
+    env = {**os.environ, "REDIS_URL": "redis://127.0.0.1:6379/15", "DJANGO_CACHE_PREFIX": prefix,
            "DJANGO_SETTINGS_MODULE": "mali_history.settings", "PYTHONPATH": str(ROOT)}
     env.pop("DATABASE_URL", None)
     processes = [subprocess.Popen([sys.executable, "-c", COUNT_FAILURES], env=env, cwd=ROOT,

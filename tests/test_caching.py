@@ -388,3 +388,111 @@ def test_a_publish_in_one_process_is_seen_by_another(client, moderator, site, mo
 
     monkeypatch.setattr(caching, "page_cache", lambda: reader)
     assert "Seen everywhere" in client.get("/articles/minusma/").content.decode()
+
+
+# --- The WSGI wrapper (mali_history/wsgi.py) ------------------------------------------------------
+
+
+@pytest.fixture
+def wsgi_app():
+    """PublicPageCacheApp around Django's WSGI handler, counting the requests Django sees."""
+    from django.core.handlers.wsgi import WSGIHandler
+    from django.core.signals import request_finished, request_started
+    from django.db import close_old_connections
+
+    # As the test client does: closing connections would end the test's transaction.
+    request_started.disconnect(close_old_connections)
+    request_finished.disconnect(close_old_connections)
+    django_app, seen = WSGIHandler(), []
+
+    def counting(environ, start_response):
+        seen.append(environ["PATH_INFO"])
+        return django_app(environ, start_response)
+
+    yield caching.PublicPageCacheApp(counting), seen
+    request_started.connect(close_old_connections)
+    request_finished.connect(close_old_connections)
+
+
+def wsgi_get(app, rf, path, method="get", **environ):
+    environ.setdefault("HTTP_HOST", "testserver")
+    answer = {}
+
+    def start_response(status, headers, exc_info=None):
+        answer.update(status=status, headers=dict(headers))
+
+    result = app(getattr(rf, method)(path, **environ).environ, start_response)
+    answer["body"] = b"".join(result)
+    getattr(result, "close", lambda: None)()
+    return answer
+
+
+def test_the_wsgi_wrapper_answers_stored_pages_before_django(rf, site, wsgi_app):
+    app, seen = wsgi_app
+    first = wsgi_get(app, rf, "/articles/minusma/")
+    assert first["status"] == "200 OK" and seen == ["/articles/minusma/"]
+    second = wsgi_get(app, rf, "/articles/minusma/")
+    assert seen == ["/articles/minusma/"]  # Django never saw the second request.
+    assert second["status"] == "200 OK" and second["body"] == first["body"]
+    for header in ("Content-Type", "Content-Security-Policy", "X-Frame-Options", "X-Content-Type-Options",
+                   "Referrer-Policy", "ETag", "Last-Modified", "Cache-Control"):
+        assert second["headers"][header] == first["headers"][header], header
+
+    not_modified = wsgi_get(app, rf, "/articles/minusma/", HTTP_IF_NONE_MATCH=first["headers"]["ETag"])
+    assert not_modified["status"] == "304 Not Modified" and not_modified["body"] == b""
+    since = wsgi_get(app, rf, "/articles/minusma/", HTTP_IF_MODIFIED_SINCE=first["headers"]["Last-Modified"])
+    assert since["status"] == "304 Not Modified"
+    head = wsgi_get(app, rf, "/articles/minusma/", method="head")
+    assert head["status"] == "200 OK" and head["body"] == b""
+    assert len(seen) == 1
+
+
+@pytest.mark.parametrize("environ", [
+    pytest.param({"HTTP_COOKIE": "sessionid=abc"}, id="a session"),
+    pytest.param({"HTTP_COOKIE": "messages=abc"}, id="a notice"),
+    pytest.param({"HTTP_HOST": "www.testserver"}, id="another host"),
+    pytest.param({"HTTP_X_FORWARDED_PROTO": "https"}, id="another scheme"),
+    pytest.param({"QUERY_STRING": "page=2"}, id="a query string"),
+])
+def test_the_wsgi_wrapper_leaves_other_requests_to_django(rf, settings, site, wsgi_app, environ):
+    settings.SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")  # As in production.
+    app, seen = wsgi_app
+    wsgi_get(app, rf, "/articles/minusma/")
+    wsgi_get(app, rf, "/articles/minusma/", **environ)
+    assert len(seen) == 2
+
+
+def test_the_wsgi_wrapper_never_serves_an_invalidated_page_or_a_refused_host(rf, settings, site, wsgi_app):
+    app, seen = wsgi_app
+    wsgi_get(app, rf, "/topics/")
+    caching.invalidate_pages(["/topics/"])
+    wsgi_get(app, rf, "/topics/")
+    assert len(seen) == 2
+
+    settings.ALLOWED_HOSTS = ["testserver"]
+    for _ in range(2):
+        assert wsgi_get(app, rf, "/topics/", HTTP_HOST="evil.example")["status"].startswith("400")
+    assert len(seen) == 4
+
+
+def test_the_site_wsgi_application_has_the_wrapper():
+    from mali_history.wsgi import application
+
+    assert isinstance(application, caching.PublicPageCacheApp)
+
+
+def test_a_miss_reads_the_cache_once_between_the_wrapper_and_the_middleware(rf, site, wsgi_app, monkeypatch):
+    app, seen = wsgi_app
+    cache, reads = caching.page_cache(), []
+
+    class Counting:
+        def __getattr__(self, name):
+            return getattr(cache, name)
+
+        def get_many(self, keys):
+            reads.append(keys)
+            return cache.get_many(keys)
+
+    monkeypatch.setattr(caching, "page_cache", Counting)
+    wsgi_get(app, rf, "/sources/")
+    assert len(seen) == 1 and len(reads) == 1

@@ -71,13 +71,15 @@ MAX_INPUT = 4000
 markdown_text = st.lists(_pieces, max_size=80).map(lambda parts: "".join(parts)[:MAX_INPUT])
 
 
-@settings(max_examples=1000, deadline=1000, suppress_health_check=[HealthCheck.too_slow], database=None)
+# Time is measured as this thread's CPU time: a busy machine (CI, other processes) slows the wall
+# clock, not the work, and it is the work that must stay bounded.
+@settings(max_examples=1000, deadline=None, suppress_health_check=[HealthCheck.too_slow], database=None)
 @given(text=markdown_text, offset=st.integers(min_value=0, max_value=5))
 def test_any_text_renders_to_safe_html_quickly(text, offset):
-    started = time.perf_counter()
+    started = time.thread_time()
     html = markup.render_markdown(text, id_prefix="s1-", heading_offset=offset)
     html += markup.markdownify(text)
-    assert time.perf_counter() - started < 1.0
+    assert time.thread_time() - started < 1.0
     assert hostile.audit(html, allowed_elements=RENDERED_ELEMENTS) == []
 
 
@@ -103,10 +105,10 @@ def test_any_text_renders_to_safe_html_quickly(text, offset):
          "nested-images", "setext", "long-table", "deep-list", "backslashes"],
 )
 def test_pathological_input_renders_in_linear_time(text):
-    """About 100 KB of the constructs that make Markdown parsers backtrack: seconds, not minutes."""
-    started = time.perf_counter()
+    """50 KB to 1 MB of the constructs that make Markdown parsers backtrack: well under a second each here."""
+    started = time.thread_time()
     html = markup.markdownify(text)
-    assert time.perf_counter() - started < 5.0
+    assert time.thread_time() - started < 5.0
     assert hostile.audit(html, allowed_elements=RENDERED_ELEMENTS) == []
 
 

@@ -113,7 +113,7 @@ class Watched:
         text = message.text
         # Relative image URLs from the payloads (x.png, /, ...) are 404s; images from other hosts are
         # refused by the policy (counted below as img-src violations). Anything else is a failure.
-        if text.startswith("Failed to load resource") or re.match(
+        if text.startswith("Failed to load resource: the server responded with a status of 404") or re.match(
                 r"(Refused to load|Loading) the image .* Content Security Policy directive: \"img-src ", text):
             return
         self.errors.append(text)

@@ -305,8 +305,8 @@ def test_render_notes_ids_backrefs_and_links():
     # note 1 cited twice: a/b labelled back-links to both markers
     li1 = re.search(r'<li id="note-1">.*?</li>', html, re.S).group(0)
     assert 'href="#cite-1-1"' in li1 and 'href="#cite-1-2"' in li1
-    assert 'aria-label="Back to citation 1a"' in li1
-    assert 'aria-label="Back to citation 1b"' in li1
+    assert 'aria-label="Back to citation 1, a"' in li1
+    assert 'aria-label="Back to citation 1, b"' in li1
     assert "<sup>a</sup>" in li1 and "<sup>b</sup>" in li1
     li2 = re.search(r'<li id="note-2">.*?</li>', html, re.S).group(0)
     assert 'href="#cite-2-1"' in li2

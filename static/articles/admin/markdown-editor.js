@@ -23,7 +23,8 @@
   var INDENT = "    ";
   var idCounter = 0;
 
-  function t(text) {
+  // Named gettext so that makemessages -d djangojs finds the strings; the catalogue is loaded by the widget.
+  function gettext(text) {
     return typeof window.gettext === "function" ? window.gettext(text) : text;
   }
 
@@ -84,16 +85,16 @@
   function uploadErrorMessage(response, data) {
     if (data && typeof data.error === "string" && data.error) return data.error;
     if (response && response.status === 403) {
-      return t("The upload was refused. Your session may have expired: reload the page, sign in again and retry.");
+      return gettext("The upload was refused. Your session may have expired: reload the page, sign in again and retry.");
     }
     if (response && response.status === 413) {
-      return t("This file is too large to upload. Images may be at most 5 MB.");
+      return gettext("This file is too large to upload. Images may be at most 5 MB.");
     }
     if (response) {
-      return format(t("The upload failed (server error %(status)s). Try again, or add the image under Figures."),
+      return format(gettext("The upload failed (server error %(status)s). Try again, or add the image under Figures."),
         { status: response.status });
     }
-    return t("The upload failed: the server could not be reached. Check your connection and try again.");
+    return gettext("The upload failed: the server could not be reached. Check your connection and try again.");
   }
 
   function isImageFile(file) {
@@ -134,7 +135,7 @@
     container.classList.add("markdown-editor");
 
     this.toolbar = element("div", "markdown-editor-toolbar");
-    this.button = element("button", "markdown-editor-upload button", t("Upload image…"));
+    this.button = element("button", "markdown-editor-upload button", gettext("Upload image…"));
     this.button.type = "button";
     this.fileInput = element("input", "markdown-editor-file");
     this.fileInput.type = "file";
@@ -144,7 +145,7 @@
     this.fileInput.tabIndex = -1;
     this.fileInput.setAttribute("aria-hidden", "true");
     var hint = element("span", "markdown-editor-hint",
-      t("PNG, JPEG or WebP. You can also drop or paste an image into the text."));
+      gettext("PNG, JPEG or WebP. You can also drop or paste an image into the text."));
     hint.id = id + "-upload-hint";
     this.button.setAttribute("aria-describedby", hint.id);
     this.toolbar.append(this.button, this.fileInput, hint);
@@ -155,7 +156,9 @@
     this.status.setAttribute("aria-live", "polite");
     this.status.hidden = true;
 
-    this.previewHeading = element("h4", "markdown-editor-preview-heading", t("Preview (as readers will see it)"));
+    // A label, not a heading: the preview is a named region, and a heading here would break the admin
+    // page's outline (the field sits under an h1 or h2, or an inline row's h3).
+    this.previewHeading = element("p", "markdown-editor-preview-heading", gettext("Preview (as readers will see it)"));
     this.previewHeading.id = id + "-preview-heading";
     this.preview.setAttribute("role", "region");
     this.preview.setAttribute("aria-labelledby", this.previewHeading.id);
@@ -211,7 +214,7 @@
     if (!this.editor.value.trim()) {
       this.preview.textContent = "";
       this.preview.classList.add("is-empty");
-      this.preview.setAttribute("data-empty-text", t("Nothing to preview yet."));
+      this.preview.setAttribute("data-empty-text", gettext("Nothing to preview yet."));
       return Promise.resolve();
     }
     if (!this.previewUrl) return Promise.resolve();
@@ -235,8 +238,8 @@
       .catch(function (problem) {
         if (request !== self.previewRequest) return;
         var text = problem && problem.status === 403
-          ? t("The preview could not be updated: your session may have expired. Reload the page to sign in again.")
-          : t("The preview could not be updated. Your text is safe; keep writing and it will retry.");
+          ? gettext("The preview could not be updated: your session may have expired. Reload the page to sign in again.")
+          : gettext("The preview could not be updated. Your text is safe; keep writing and it will retry.");
         // Upload messages matter more than a preview hiccup.
         if (self.statusKind !== "error" && self.uploads === 0) self.setStatus(text, "preview-error");
       })
@@ -306,7 +309,7 @@
     var body = new FormData();
     body.append("image", file, file.name || "image");
     this.setBusy(true);
-    this.setStatus(format(t("Uploading “%(name)s”…"), { name: file.name || t("image") }), "busy");
+    this.setStatus(format(gettext("Uploading “%(name)s”…"), { name: file.name || gettext("image") }), "busy");
     var response = null;
     return post(this.editor, this.uploadUrl, body)
       .then(function (answer) {
@@ -317,9 +320,9 @@
         if (response.ok && data && typeof data.image_code === "string" && data.image_code) {
           self.insertBlock(data.image_code);
           self.setStatus(format(
-            t("“%(name)s” was uploaded and added to the text. Replace the words in [brackets] with a description " +
+            gettext("“%(name)s” was uploaded and added to the text. Replace the words in [brackets] with a description " +
               "of the image for readers who cannot see it. The image is published once a moderator approves it."),
-            { name: file.name || t("image") }), "success");
+            { name: file.name || gettext("image") }), "success");
           self.container.dispatchEvent(new CustomEvent("markdownx.fileUploadEnd", { bubbles: true, detail: data }));
         } else {
           self.showUploadError(file, uploadErrorMessage(response, data));
@@ -331,7 +334,7 @@
   };
 
   MarkdownEditor.prototype.showUploadError = function (file, message) {
-    var prefix = file && file.name ? format(t("“%(name)s” was not uploaded: "), { name: file.name }) : "";
+    var prefix = file && file.name ? format(gettext("“%(name)s” was not uploaded: "), { name: file.name }) : "";
     this.setStatus(prefix + message, "error");
     this.container.dispatchEvent(new CustomEvent("markdownx.fileUploadError", { bubbles: true, detail: message }));
   };

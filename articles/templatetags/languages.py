@@ -1,0 +1,28 @@
+"""Marking content and interface apart when their languages differ (articles.languages).
+
+``{{ article.title|as_content }}`` inside interface text (a heading such as “History of …”) and
+``{{ label|as_interface }}`` inside content: each becomes a ``<span lang="…">`` on a page whose
+interface is in another language than the content, and stays plain text otherwise.
+"""
+from django import template
+from django.utils.html import conditional_escape, format_html
+
+from articles import languages
+
+register = template.Library()
+
+
+@register.filter(is_safe=True)
+def as_content(value):
+    content_attr, _interface_attr = languages.lang_attributes()
+    if not content_attr:
+        return conditional_escape(value)
+    return format_html("<span{}>{}</span>", content_attr, value)
+
+
+@register.filter(is_safe=True)
+def as_interface(value):
+    _content_attr, interface_attr = languages.lang_attributes()
+    if not interface_attr:
+        return conditional_escape(value)
+    return format_html("<span{}>{}</span>", interface_attr, value)
