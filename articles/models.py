@@ -724,7 +724,11 @@ class Revision(models.Model):
                 name="revision_schedule_has_time",
             ),
         ]
-        indexes = [models.Index(fields=["content_type", "object_id", "status"], name="revision_object_status")]
+        indexes = [
+            models.Index(fields=["content_type", "object_id", "status"], name="revision_object_status"),
+            # The review queue: pending first, oldest first, without sorting the whole table.
+            models.Index(fields=["status", "created_at", "id"], name="revision_queue_order"),
+        ]
 
     def __str__(self):
         return f"{self.get_action_display()} {self.content_type.name} “{self.object_repr}” #{self.pk}"
