@@ -626,6 +626,27 @@ class TimelineEventAdmin(ModeratedAdmin):
 # --- Moderation ----------------------------------------------------------------------------
 
 
+class EditorialRecordAdmin(admin.ModelAdmin):
+    """Records of the editorial process: staff who take part may read them; nobody edits or deletes
+    them through the admin (history is never rewritten)."""
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+    def has_view_permission(self, request, obj=None):
+        return moderation.can_propose(request.user)
+
+    def has_module_permission(self, request):
+        return moderation.can_propose(request.user)
+
+
+
 class RevisionStatusFilter(admin.SimpleListFilter):
     """Pending first: the queue is what a moderator opens this page for."""
 
@@ -672,7 +693,7 @@ class ContentTypeFilter(admin.SimpleListFilter):
 
 
 @admin.register(Revision)
-class RevisionAdmin(admin.ModelAdmin):
+class RevisionAdmin(EditorialRecordAdmin):
     list_display = ("object_link", "kind", "article", "author_name", "age", "summary", "size_of_change",
                     "status_display", "scheduled_for")
     list_display_links = None
@@ -683,21 +704,6 @@ class RevisionAdmin(admin.ModelAdmin):
     actions = ["approve_selected", "reject_selected"]
     list_per_page = 50
     show_full_result_count = False
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False  # History is never rewritten.
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_view_permission(self, request, obj=None):
-        return moderation.can_propose(request.user)
-
-    def has_module_permission(self, request):
-        return moderation.can_propose(request.user)
 
     def has_moderate_permission(self, request):
         return moderation.can_moderate(request.user)
@@ -927,31 +933,17 @@ class RevisionAdmin(admin.ModelAdmin):
 
 
 @admin.register(ModerationEvent)
-class ModerationEventAdmin(admin.ModelAdmin):
+class ModerationEventAdmin(EditorialRecordAdmin):
     list_display = ("at", "kind", "revision", "actor_name", "note")
     list_filter = ("kind",)
     list_select_related = ("revision__content_type",)
     search_fields = ("revision__object_repr", "actor_name", "note")
     date_hierarchy = "at"
 
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
-
-    def has_view_permission(self, request, obj=None):
-        return moderation.can_propose(request.user)
-
-    def has_module_permission(self, request):
-        return moderation.can_propose(request.user)
 
 
 @admin.register(CorrectionSuggestion)
-class CorrectionSuggestionAdmin(admin.ModelAdmin):
+class CorrectionSuggestionAdmin(EditorialRecordAdmin):
     """Readers' suggestions, beside the editors' proposals in the moderators' queue."""
 
     list_display = ("section", "article", "problem_excerpt", "status", "created_at", "has_email")
@@ -962,20 +954,6 @@ class CorrectionSuggestionAdmin(admin.ModelAdmin):
                        "revision", "decided_by", "decided_at", "decision_note")
     actions = ["accept_selected", "dismiss_selected"]
 
-    def has_add_permission(self, request):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_view_permission(self, request, obj=None):
-        return moderation.can_propose(request.user)
-
-    def has_module_permission(self, request):
-        return moderation.can_propose(request.user)
 
     def has_moderate_permission(self, request):
         return moderation.can_moderate(request.user)
