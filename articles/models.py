@@ -190,6 +190,24 @@ class Topic(ModeratedContent):
         return reverse("articles:topic_detail", kwargs={"slug": self.slug})
 
 
+def date_precision_constraints(prefix: str) -> list:
+    """A date kept as year, optional month and optional day: the parts must make sense together."""
+    return [
+        models.CheckConstraint(
+            condition=Q(date_month__isnull=True) | (Q(date_month__gte=1) & Q(date_month__lte=12)),
+            name=f"{prefix}_month_in_range",
+        ),
+        models.CheckConstraint(
+            condition=Q(date_day__isnull=True) | (Q(date_day__gte=1) & Q(date_day__lte=31)),
+            name=f"{prefix}_day_in_range",
+        ),
+        models.CheckConstraint(
+            condition=Q(date_day__isnull=True) | Q(date_month__isnull=False),
+            name=f"{prefix}_day_needs_month",
+        ),
+    ]
+
+
 class SourceKind(models.TextChoices):
     BOOK = "book", _("Book")
     JOURNAL_ARTICLE = "journal", _("Journal article")
@@ -264,18 +282,7 @@ class Source(ModeratedContent):
         verbose_name_plural = _("sources")
         ordering = ["key"]
         constraints = [
-            models.CheckConstraint(
-                condition=Q(date_month__isnull=True) | (Q(date_month__gte=1) & Q(date_month__lte=12)),
-                name="source_month_in_range",
-            ),
-            models.CheckConstraint(
-                condition=Q(date_day__isnull=True) | (Q(date_day__gte=1) & Q(date_day__lte=31)),
-                name="source_day_in_range",
-            ),
-            models.CheckConstraint(
-                condition=Q(date_day__isnull=True) | Q(date_month__isnull=False),
-                name="source_day_needs_month",
-            ),
+            *date_precision_constraints("source"),
             models.CheckConstraint(
                 condition=Q(date_month__isnull=True) | Q(date_year__isnull=False),
                 name="source_month_needs_year",
@@ -845,18 +852,7 @@ class TimelineEvent(ModeratedContent):
         ]
         constraints = [
             models.CheckConstraint(condition=Q(date_year__gte=1), name="timelineevent_year_positive"),
-            models.CheckConstraint(
-                condition=Q(date_month__isnull=True) | (Q(date_month__gte=1) & Q(date_month__lte=12)),
-                name="timelineevent_month_in_range",
-            ),
-            models.CheckConstraint(
-                condition=Q(date_day__isnull=True) | (Q(date_day__gte=1) & Q(date_day__lte=31)),
-                name="timelineevent_day_in_range",
-            ),
-            models.CheckConstraint(
-                condition=Q(date_day__isnull=True) | Q(date_month__isnull=False),
-                name="timelineevent_day_needs_month",
-            ),
+            *date_precision_constraints("timelineevent"),
         ]
 
     def __str__(self):
