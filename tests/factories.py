@@ -98,3 +98,25 @@ def timeline_event(moderator, topics=(), **fields):
     fields.setdefault("title", f"Event {n}")
     fields.setdefault("date_year", 2013)
     return _publish(TimelineEvent, moderator, m2m={"topics": [t.pk for t in topics]}, **fields)
+
+
+def article_with_sections(moderator, count, topic, source):
+    """A published article with ``count`` published sections, every fifth one a main section and the
+    rest its subsections, each tagged and citing ``source``. Built in bulk, then rendered once."""
+    from articles import publishing
+
+    article_obj = article(moderator, title=f"Article with {count} sections", slug=f"sections-{count}")
+    sections = Section.objects.bulk_create(
+        Section(article=article_obj, title=f"Section {n}", anchor=f"s-{n}", position=n, state=PublicationState.LIVE,
+                body=f"Paragraph {n} [@{source.key}, p. {n}].")
+        for n in range(count)
+    )
+    for n, section_obj in enumerate(sections):
+        if n % 5:
+            section_obj.parent = sections[n - n % 5]
+    Section.objects.bulk_update(sections, ["parent"])
+    Section.topics.through.objects.bulk_create(
+        Section.topics.through(section_id=s.pk, topic_id=topic.pk) for s in sections
+    )
+    publishing.refresh_article(article_obj)
+    return article_obj

@@ -335,31 +335,12 @@ def test_history_pages_do_no_markdown_rendering(client, moderator, cited, monkey
         get_page(client, url)
 
 
-def article_with_sections(moderator, count, topic, source):
-    """A published article with ``count`` published sections, every fifth one a main section."""
-    article = factories.article(moderator, title=f"Article with {count} sections", slug=f"sections-{count}")
-    sections = Section.objects.bulk_create(
-        Section(article=article, title=f"Section {n}", anchor=f"s-{n}", position=n, state=PublicationState.LIVE,
-                body=f"Paragraph {n} [@{source.key}, p. {n}].")
-        for n in range(count)
-    )
-    for n, section in enumerate(sections):
-        if n % 5:
-            section.parent = sections[n - n % 5]
-    Section.objects.bulk_update(sections, ["parent"])
-    Section.topics.through.objects.bulk_create(
-        Section.topics.through(section_id=section.pk, topic_id=topic.pk) for section in sections
-    )
-    publishing.refresh_article(article)
-    return article
-
-
 def test_permalink_query_count_does_not_grow_with_sections(client, moderator):
     topic = factories.topic(moderator)
     source = factories.source(moderator)
     counts = {}
     for count in (5, 50):
-        article = article_with_sections(moderator, count, topic, source)
+        article = factories.article_with_sections(moderator, count, topic, source)
         number = latest_number(article)
         with CaptureQueriesContext(connection) as queries:
             html = get_page(client, permalink(article, number))

@@ -8,7 +8,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from articles import markup, moderation, publishing
-from articles.models import Article, PublicationState, RevisionAction, Section, Source, Topic
+from articles.models import Article, RevisionAction, Section, Source, Topic
 
 from . import factories
 
@@ -270,33 +270,12 @@ def test_public_pages_do_no_markdown_rendering(client, history, monkeypatch):
         get_page(client, url)
 
 
-def article_with_sections(moderator, count, topic, source):
-    """A published article with ``count`` published sections, every fifth one a subsection."""
-    article = factories.article(moderator, title=f"Article with {count} sections", slug=f"sections-{count}")
-    sections = []
-    for n in range(count):
-        sections.append(Section(
-            article=article, title=f"Section {n}", anchor=f"s-{n}", position=n, state=PublicationState.LIVE,
-            body=f"Paragraph {n} [@{source.key}, p. {n}].",
-        ))
-    sections = Section.objects.bulk_create(sections)
-    for n, section in enumerate(sections):
-        if n % 5:
-            section.parent = sections[n - n % 5]
-    Section.objects.bulk_update(sections, ["parent"])
-    Section.topics.through.objects.bulk_create(
-        Section.topics.through(section_id=section.pk, topic_id=topic.pk) for section in sections
-    )
-    publishing.refresh_article(article)
-    return article
-
-
 def test_article_page_query_count_does_not_grow_with_sections(client, moderator):
     topic = factories.topic(moderator)
     source = factories.source(moderator)
     started = time.monotonic()
-    small = article_with_sections(moderator, 5, topic, source)
-    large = article_with_sections(moderator, 200, topic, source)
+    small = factories.article_with_sections(moderator, 5, topic, source)
+    large = factories.article_with_sections(moderator, 200, topic, source)
     setup_seconds = time.monotonic() - started
 
     counts = {}
