@@ -136,18 +136,32 @@ def _signed_in(request) -> bool:
     return user is None or user.is_authenticated
 
 
-def _anonymous_reader(request) -> bool:
+# Set in the environ of the render articles.rendered_pages makes inside a publish transaction: the
+# page must be rendered from the content, not taken from (or put into) the cache. Not an HTTP
+# header, so no reader can send it.
+RENDERING_FOR_STORAGE = "mali_history.rendering_for_storage"
+
+
+def anonymous_reader(request) -> bool:
     """A request the cache may answer: a plain read with no session and no pending notice."""
     return (
-        request.method in ("GET", "HEAD")
+        RENDERING_FOR_STORAGE not in request.META
+        and request.method in ("GET", "HEAD")
         and settings.SESSION_COOKIE_NAME not in request.COOKIES
         and CookieStorage.cookie_name not in request.COOKIES
     )
 
 
 def _may_store(request, response) -> bool:
-    """Whether this finished response is the same for every anonymous reader."""
-    if not getattr(response, "public_page", False) or request.method != "GET":
+    """Whether the page cache may keep this finished response."""
+    if request.method != "GET" or RENDERING_FOR_STORAGE in request.META:
+        return False  # Rendered inside a publish transaction: not yet what other readers may see.
+    return same_for_every_reader(request, response)
+
+
+def same_for_every_reader(request, response) -> bool:
+    """Whether this finished response, headers and all, is the same for every anonymous reader."""
+    if not getattr(response, "public_page", False):
         return False
     if response.status_code != 200 or response.streaming or response.cookies or response.has_header("Vary"):
         return False  # Vary: Cookie comes from a page that read the session or a CSRF token.
@@ -207,7 +221,7 @@ class PublicPageCacheMiddleware:
         self.get_response = get_response
 
     def __call__(self, request):
-        if not (page_cache_enabled() and _anonymous_reader(request)) or _not_cacheable_path(request.path_info):
+        if not (page_cache_enabled() and anonymous_reader(request)) or _not_cacheable_path(request.path_info):
             return self.get_response(request)
         cache = page_cache()
         path = escape_uri_path(request.path)

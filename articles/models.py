@@ -1027,6 +1027,55 @@ class ArticleVersion(models.Model):
         return Figure._meta.get_field("image").storage.url(self.lead_figure["image"])
 
 
+class RenderedPageQuerySet(models.QuerySet):
+    def servable(self, path: str, site_url: str, fingerprint: str):
+        """The stored page at ``path`` of a live article, if rendered for this site and build."""
+        return self.filter(
+            path=path, site_url=site_url, fingerprint=fingerprint, article__state=PublicationState.LIVE,
+        )
+
+
+class RenderedPage(models.Model):
+    """An article page exactly as an anonymous reader gets it, rendered inside the publish transaction.
+
+    Written by ``articles.rendered_pages`` under the article's row lock, in the same transaction as
+    the change it shows, so it is never older than the content: readers get it with one query and
+    no template (``articles.front``, or the article view). ``fingerprint`` names the templates,
+    translations, static files and code it was rendered with; after a deploy that changes them,
+    pages are rendered live until ``manage.py render_pages`` stores them again.
+    """
+
+    # Where the cite box's access date goes: "accessed" is the day the reader reads the page.
+    ACCESS_DATE_MARK = "@@access-date@@"
+
+    article = models.ForeignKey(Article, verbose_name=_("article"), on_delete=models.CASCADE, related_name="rendered_pages")
+    language = models.CharField(_("language"), max_length=10)
+    path = models.CharField(_("path"), max_length=500, db_index=True)
+    site_url = models.CharField(_("site address"), max_length=200, help_text=_("SITE_URL when it was rendered."))
+    fingerprint = models.CharField(_("build fingerprint"), max_length=32)
+    html = models.TextField(_("HTML"))
+    # A digest of the page and its headers: a process that already holds this version of the page
+    # need not fetch it again (articles.front).
+    digest = models.CharField(_("digest"), max_length=32)
+    # The response headers Django sent with it (security headers, CSP, language), when the page
+    # is the same for every anonymous reader; empty otherwise, and the page is then served only
+    # through Django.
+    headers = models.JSONField(_("headers"), default=list, blank=True)
+    rendered_at = models.DateTimeField(_("rendered at"), auto_now=True)
+
+    objects = RenderedPageQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("rendered page")
+        verbose_name_plural = _("rendered pages")
+        constraints = [
+            models.UniqueConstraint(fields=["article", "language"], name="rendered_page_article_language_unique"),
+        ]
+
+    def __str__(self):
+        return f"{self.article_id} ({self.language})"
+
+
 class CorrectionStatus(models.TextChoices):
     OPEN = "open", _("Waiting")
     PROPOSED = "proposed", _("Turned into a proposal")

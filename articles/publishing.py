@@ -16,7 +16,7 @@ from django.template.loader import render_to_string
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
-from . import caching, markup, renditions, search_index, timeline
+from . import caching, markup, rendered_pages, renditions, search_index, timeline
 from .models import (
     Article,
     ArticleVersion,
@@ -136,6 +136,8 @@ def refresh_article(article: Article, *, revision: Revision | None = None) -> No
     search_index.index_article(article, sections, rendered.section_html)
     if state == PublicationState.LIVE:
         record_article_version(article, sections, rendered, revision=revision)
+    article.state = state
+    rendered_pages.store(article)
 
 
 def frozen_article(article: Article, sections, rendered: RenderedArticle) -> dict:
@@ -361,6 +363,11 @@ def _refresh_derived(obj) -> None:
         refresh_article(article, revision=obj.live_revision)
     for topic in topics_affected_by(obj):
         refresh_topic(topic)
+    if isinstance(obj, Topic):
+        # Article pages show their sections' topics; the articles' own HTML does not change.
+        showing = Article.objects.filter(sections__topics=obj).values("pk")
+        for article in Article.objects.select_for_update().filter(pk__in=showing).order_by("pk"):
+            rendered_pages.store(article)
     if isinstance(obj, Source):
         search_index.index_source(obj)
     if isinstance(obj, Section):

@@ -5,11 +5,11 @@
 """
 from django.core.exceptions import ValidationError
 from django.db.models import Prefetch
-from django.http import Http404
+from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, render
 from django.views.decorators.cache import never_cache
 
-from . import corrections, diffing, metadata, publishing
+from . import corrections, diffing, metadata, publishing, rendered_pages
 from .caching import public_page
 from .forms import CorrectionForm
 from .models import Article, ArticleVersion, Revision, Section, Source, TimelineEvent, Topic
@@ -23,6 +23,9 @@ def home(request):
 
 @public_page
 def article_detail(request, slug):
+    # Anonymous readers get the page stored when it was published: one query, no template.
+    if (stored := rendered_pages.stored_page(request)) is not None:
+        return HttpResponse(stored)
     article = get_object_or_404(Article.objects.published().select_related("lead_figure"), slug=slug)
     sections = publishing.reading_order(article.sections.for_reading())
     for section in sections:
@@ -39,6 +42,7 @@ def article_detail(request, slug):
         "bibliography": bibliography,
         "cite_version": latest,
         "cite_url": request.build_absolute_uri((latest or article).get_absolute_url()),
+        "access_date": rendered_pages.access_date(request),
         # JSON-LD; it reads the bibliography queryset, whose cache the template then reuses.
         "structured_data": metadata.article_structured_data(request, article, bibliography),
     })

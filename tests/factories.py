@@ -120,3 +120,15 @@ def article_with_sections(moderator, count, topic, source):
     )
     publishing.refresh_article(article_obj)
     return article_obj
+
+
+def mandate_site(moderator) -> dict:
+    """A topic, a source, and an article with one section on the topic citing the source."""
+    topic_obj = topic(moderator, name="Peacekeeping", slug="peacekeeping")
+    source_obj = source(moderator, key="unsc-res-2100", title="Resolution 2100 (2013)")
+    article_obj = article(moderator, title="MINUSMA", slug="minusma")
+    section_obj = section(
+        moderator, article_obj, topics=[topic_obj], title="Mandate", anchor="mandate",
+        body="The Council set up the mission in April 2013 [@unsc-res-2100].",
+    )
+    return {"topic": topic_obj, "source": source_obj, "article": article_obj, "section": section_obj}

@@ -33,16 +33,10 @@ def page_cache(settings):
 @pytest.fixture
 def site(moderator):
     """Two articles; the first has a section on a topic citing a source, the second stands apart."""
-    topic = factories.topic(moderator, name="Peacekeeping", slug="peacekeeping")
-    source = factories.source(moderator, key="unsc-res-2100", title="Resolution 2100 (2013)")
-    article = factories.article(moderator, title="MINUSMA", slug="minusma")
-    section = factories.section(
-        moderator, article, topics=[topic], title="Mandate", anchor="mandate",
-        body="The Council set up the mission in April 2013 [@unsc-res-2100].",
-    )
+    site = factories.mandate_site(moderator)
     other = factories.article(moderator, title="Independence", slug="independence")
     factories.section(moderator, other, title="1960", anchor="y1960", body="Mali became independent in 1960.")
-    return {"topic": topic, "source": source, "article": article, "section": section, "other": other}
+    return {**site, "other": other}
 
 
 PAGES = ["/", "/articles/minusma/", "/topics/", "/topics/peacekeeping/", "/sources/", "/sources/unsc-res-2100/"]

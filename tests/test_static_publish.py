@@ -29,14 +29,7 @@ def baked(settings, tmp_path):
 
 @pytest.fixture
 def site(moderator):
-    topic = factories.topic(moderator, name="Peacekeeping", slug="peacekeeping")
-    source = factories.source(moderator, key="unsc-res-2100", title="Resolution 2100 (2013)")
-    article = factories.article(moderator, title="MINUSMA", slug="minusma")
-    section = factories.section(
-        moderator, article, topics=[topic], title="Mandate", anchor="mandate",
-        body="The Council set up the mission in April 2013 [@unsc-res-2100].",
-    )
-    return {"topic": topic, "source": source, "article": article, "section": section}
+    return factories.mandate_site(moderator)
 
 
 def read(root, path):
