@@ -42,7 +42,7 @@ test: setup
 # Production-like serving: gunicorn with DJANGO_DEBUG=0 (set DJANGO_SECRET_KEY first).
 serve: setup
 	DJANGO_DEBUG=0 $(PY) manage.py collectstatic --noinput
-	DJANGO_DEBUG=0 $(VENV)/bin/gunicorn mali_history.wsgi -c mali_history/gunicorn.conf.py --bind $(HOST):$(PORT)
+	DJANGO_DEBUG=0 $(VENV)/bin/gunicorn -c mali_history/gunicorn.conf.py --bind $(HOST):$(PORT)
 
 check: setup
 	DJANGO_DEBUG=0 DJANGO_SECRET_KEY=$${DJANGO_SECRET_KEY:-check-only-$$(date +%s)-not-a-real-key-0123456789abcdef} \

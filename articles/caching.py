@@ -4,7 +4,7 @@ Reading. Views decorated with ``@public_page`` declare that their page is the sa
 anonymous reader. ``PublicPageCacheMiddleware``, first in ``MIDDLEWARE``, stores such a page
 whole in the shared cache, with every header the rest of the stack added, and answers the next
 anonymous reader from it before anything else runs: no query, no template. In production
-``PublicPageCacheApp`` (mali_history/wsgi.py) answers from the same entries even before Django
+``articles.front`` (mali_history/asgi.py) answers from the same entries even before Django
 builds a request. Pages carry an ``ETag`` and ``Last-Modified``; a revalidating browser gets a
 304. A request with a session or a pending notice is never answered from the
 cache and its page is never stored, so staff always see a fresh page, and one reader's
@@ -31,23 +31,21 @@ import secrets
 import time
 from collections.abc import Callable, Iterable
 from functools import wraps
-from http import HTTPStatus
 from urllib.parse import urlsplit
 
 from django.conf import settings
 from django.contrib.messages.storage.cookie import CookieStorage
 from django.core import checks
 from django.core.cache import caches
-from django.core.handlers.wsgi import get_path_info, get_script_name
 from django.http import HttpResponse
-from django.http.cookie import parse_cookie
 from django.urls import NoReverseMatch, reverse
 from django.utils import timezone, translation
 from django.utils.cache import get_conditional_response, patch_cache_control
 from django.utils.encoding import escape_uri_path
-from django.utils.http import http_date, parse_etags, parse_http_date_safe, quote_etag
+from django.utils.http import http_date, quote_etag
 
 from . import languages
+
 
 GENERATION_KEY = "public-page:generation"
 # Bump when the stored entry's shape changes, so old entries are ignored rather than misread.
@@ -182,17 +180,10 @@ def _conditional(request, response, etag, last_modified):
     return get_conditional_response(request, etag=etag, last_modified=last_modified, response=response)
 
 
-# Where PublicPageCacheApp leaves what it read on a miss, so the middleware does not read it again.
-LOOKUP_ENVIRON_KEY = "mali_history.page_cache_lookup"
-
-
-def _stored_page(cache, url: str, path: str, already_read=None):
+def _stored_page(cache, url: str, path: str):
     """(the stored page if it is current, the tag a page rendered now must carry, its cache key)."""
     v_key, e_key = version_key(path), entry_key(url)
-    if already_read is not None and already_read[0] == url:
-        found = already_read[1]
-    else:
-        found = cache.get_many([GENERATION_KEY, v_key, e_key])
+    found = cache.get_many([GENERATION_KEY, v_key, e_key])
     generation, version, entry = found.get(GENERATION_KEY), found.get(v_key), found.get(e_key)
     tag = (generation, version, timezone.localdate().toordinal())
     if entry is not None and generation is not None and version is not None and entry[0] == tag:
@@ -202,10 +193,14 @@ def _stored_page(cache, url: str, path: str, already_read=None):
     return None, tag, e_key
 
 
+def file_prefixes() -> tuple[str, ...]:
+    """Where static and media files are: WhiteNoise or the media view serve them, never the cache."""
+    paths = (urlsplit(url).path for url in (settings.STATIC_URL, settings.MEDIA_URL) if url)
+    return tuple(path for path in paths if path != "/")
+
+
 def _not_cacheable_path(path_info: str) -> bool:
-    """Static and media files: WhiteNoise or the media view serve them; no need to ask the cache."""
-    prefixes = [urlsplit(url).path for url in (settings.STATIC_URL, settings.MEDIA_URL) if url]
-    return any(prefix != "/" and path_info.startswith(prefix) for prefix in prefixes)
+    return path_info.startswith(file_prefixes())
 
 
 class PublicPageCacheMiddleware:
@@ -227,7 +222,7 @@ class PublicPageCacheMiddleware:
         path = escape_uri_path(request.path)
         query = request.META.get("QUERY_STRING", "")
         url = f"{request.scheme}://{request.get_host()}{path}{'?' + query if query else ''}"
-        entry, tag, e_key = _stored_page(cache, url, path, request.META.get(LOOKUP_ENVIRON_KEY))
+        entry, tag, e_key = _stored_page(cache, url, path)
         if entry is not None:
             _tag, status, headers, content, etag, last_modified = entry
             response = HttpResponse(content, status=status)
@@ -246,84 +241,6 @@ class PublicPageCacheMiddleware:
         entry = (tag, response.status_code, list(response.items()), response.content, etag, last_modified)
         cache.set(e_key, entry, timeout=getattr(settings, "PUBLIC_PAGE_CACHE_TIMEOUT", 86400))
         return _conditional(request, response, etag, last_modified)
-
-
-class PublicPageCacheApp:
-    """WSGI wrapper (mali_history/wsgi.py): stored pages for anonymous readers, before Django.
-
-    Django spends more on building a request, its signals and the response objects than a
-    cached page costs; this answers from the same entries ``PublicPageCacheMiddleware`` stores,
-    computing the key exactly as Django would from the WSGI environ. It serves nothing Django
-    did not store for exactly this scheme, host, path and query, so host validation and HTTPS
-    redirects stay Django's; anything else, a miss included, goes to Django unchanged.
-    """
-
-    NOT_MODIFIED_HEADERS = {"cache-control", "content-location", "etag", "expires", "last-modified", "vary"}
-
-    def __init__(self, application):
-        self.application = application
-
-    def __call__(self, environ, start_response):
-        try:
-            answer = self._stored_answer(environ)
-        except Exception:
-            answer = None  # Django answers, and reports the error if it is still there.
-        if answer is None:
-            return self.application(environ, start_response)
-        status, headers, body = answer
-        start_response(status, headers)
-        return [body]
-
-    def _stored_answer(self, environ):
-        method = environ.get("REQUEST_METHOD")
-        host = environ.get("HTTP_HOST")
-        if method not in ("GET", "HEAD") or not host or not page_cache_enabled():
-            return None
-        if settings.USE_X_FORWARDED_HOST or settings.USE_X_FORWARDED_PORT:
-            return None  # The host would not be the raw Host header: leave it to Django.
-        if cookie := environ.get("HTTP_COOKIE"):
-            cookies = parse_cookie(cookie)
-            if settings.SESSION_COOKIE_NAME in cookies or CookieStorage.cookie_name in cookies:
-                return None
-        path_info = get_path_info(environ)
-        if _not_cacheable_path(path_info):
-            return None
-        path = escape_uri_path("%s/%s" % (get_script_name(environ).rstrip("/"), path_info.replace("/", "", 1)))
-        query = environ.get("QUERY_STRING", "")
-        url = f"{self._scheme(environ)}://{host}{path}{'?' + query if query else ''}"
-        cache = page_cache()
-        v_key, e_key = version_key(path), entry_key(url)
-        found = cache.get_many([GENERATION_KEY, v_key, e_key])
-        entry = found.get(e_key)
-        tag = (found.get(GENERATION_KEY), found.get(v_key), timezone.localdate().toordinal())
-        if entry is None or None in tag[:2] or entry[0] != tag:
-            environ[LOOKUP_ENVIRON_KEY] = (url, found)
-            return None
-        _tag, status, headers, content, etag, last_modified = entry
-        if self._not_modified(environ, etag, last_modified):
-            kept = [(name, value) for name, value in headers if name.lower() in self.NOT_MODIFIED_HEADERS]
-            return "304 Not Modified", kept, b""
-        return f"{status} {HTTPStatus(status).phrase}", list(headers), b"" if method == "HEAD" else content
-
-    @staticmethod
-    def _scheme(environ):
-        """As ``HttpRequest.scheme``."""
-        if settings.SECURE_PROXY_SSL_HEADER:
-            header, secure_value = settings.SECURE_PROXY_SSL_HEADER
-            value = environ.get(header)
-            if value is not None:
-                return "https" if value.split(",", 1)[0].strip() == secure_value else "http"
-        return environ.get("wsgi.url_scheme", "http")
-
-    @staticmethod
-    def _not_modified(environ, etag, last_modified):
-        """As ``django.utils.cache.get_conditional_response`` for a GET or HEAD of a 200."""
-        if_none_match = environ.get("HTTP_IF_NONE_MATCH")
-        if if_none_match is not None:
-            etags = parse_etags(if_none_match)
-            return "*" in etags or any(e.removeprefix("W/") == etag.removeprefix("W/") for e in etags)
-        since = parse_http_date_safe(environ.get("HTTP_IF_MODIFIED_SINCE") or "")
-        return since is not None and last_modified <= since
 
 
 @checks.register(checks.Tags.caches, deploy=True)

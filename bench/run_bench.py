@@ -259,7 +259,7 @@ def report(results: dict[str, Result], info: dict, args, env, setup: dict) -> st
         "",
         f"Run {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())} with `bench/run_bench.py` "
         f"(wrk: {args.threads} threads, {args.connections} connections, {args.duration} s per case after a "
-        f"{args.warmup} s warm-up, loopback; gunicorn: {WORKERS} gthread workers, production settings; "
+        f"{args.warmup} s warm-up, loopback; gunicorn: {WORKERS} asgi workers (mali_history/gunicorn.conf.py), production settings; "
         f"{'PostgreSQL' if database.startswith('postgres') else database} + Redis).",
         "",
         f"Machine: {info['nproc']} CPUs (`nproc`), {info['cpu']}, {info['ram_gib']} GiB RAM; Linux {info['kernel']}, "
@@ -352,7 +352,10 @@ def main():
             workers=WORKERS, tmp=tmp, port=nginx_port, django_port=cached_port))
         processes.append(subprocess.Popen(
             ["nginx", "-p", str(tmp), "-c", str(tmp / "nginx.conf"), "-g", "daemon off;"], cwd=tmp))
-        https = "X-Forwarded-Proto: https"  # As nginx sends it; production settings redirect plain HTTP.
+        # As nginx sends them: the public host name (no port) and the scheme; production settings
+        # redirect plain HTTP, and pages are stored for SITE_URL's host.
+        https = "X-Forwarded-Proto: https"
+        host = "Host: 127.0.0.1"
         for port in (cached_port, uncached_port):
             wait_for(f"http://127.0.0.1:{port}{setup['article_url']}", {"X-Forwarded-Proto": "https"})
         wait_for(f"http://127.0.0.1:{nginx_port}/copy/article.html")
@@ -363,16 +366,16 @@ def main():
         cases = {
             "static": ("static copy (nginx)", f"{nginx}/copy/article.html", [], nginx_pid),
             "baked": ("baked article (nginx)", f"{nginx}{article}", [], nginx_pid),
-            "cached": ("article, cached", f"{cached}{article}", [https], cached_pid),
-            "uncached": ("article, uncached", f"{uncached}{article}", [https], uncached_pid),
-            "bare": ("bare view, same bytes", f"{uncached}/bench/bare-article/", [https], uncached_pid),
-            "topic_cached": ("topic, cached", f"{cached}{topic}", [https], cached_pid),
-            "topic_uncached": ("topic, uncached", f"{uncached}{topic}", [https], uncached_pid),
+            "cached": ("article, cached", f"{cached}{article}", [https, host], cached_pid),
+            "uncached": ("article, uncached", f"{uncached}{article}", [https, host], uncached_pid),
+            "bare": ("bare view, same bytes", f"{uncached}/bench/bare-article/", [https, host], uncached_pid),
+            "topic_cached": ("topic, cached", f"{cached}{topic}", [https, host], cached_pid),
+            "topic_uncached": ("topic, uncached", f"{uncached}{topic}", [https, host], uncached_pid),
         }
         if setup.get("search_url"):
-            cases["search"] = ("search", f"{cached}{setup['search_url']}", [https], cached_pid)
+            cases["search"] = ("search", f"{cached}{setup['search_url']}", [https, host], cached_pid)
         cases["queue"] = ("review queue, 10,000 pending", f"{uncached}{setup['review_queue_url']}",
-                          [https, f"Cookie: {setup['session_cookie']}"], uncached_pid)
+                          [https, host, f"Cookie: {setup['session_cookie']}"], uncached_pid)
         load_before = os.getloadavg()
         rounds = {key: [] for key in cases}
         for round_number in range(1, args.rounds + 1):

@@ -53,8 +53,8 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     # Answers anonymous readers from the page cache before the rest runs, and stores pages with
-    # every header the rest adds (articles.caching). mali_history/wsgi.py answers most hits even
-    # earlier, from the same entries.
+    # every header the rest adds (articles.caching). Under gunicorn, mali_history/asgi.py answers
+    # most hits even earlier, from the same entries.
     "articles.caching.PublicPageCacheMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",

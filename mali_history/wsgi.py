@@ -1,12 +1,7 @@
-"""WSGI entry point (gunicorn mali_history.wsgi)."""
+"""WSGI entry point, for WSGI servers. gunicorn serves mali_history.asgi (see gunicorn.conf.py)."""
 import os
 
 from django.core.wsgi import get_wsgi_application
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "mali_history.settings")
 application = get_wsgi_application()
-
-# Anonymous readers' cached pages are answered before Django builds a request (articles.caching).
-from articles.caching import PublicPageCacheApp  # noqa: E402  (needs the app registry loaded above)
-
-application = PublicPageCacheApp(application)

@@ -194,13 +194,14 @@ def free_port():
         return sock.getsockname()[1]
 
 
-def test_gunicorn_config_uses_threaded_keepalive_workers():
+def test_gunicorn_config_serves_the_asgi_application_on_keepalive_workers():
     result = subprocess.run(
         [str(Path(sys.executable).parent / "gunicorn"), "--print-config", "-c", "mali_history/gunicorn.conf.py"],
         env=production_env(), cwd=PROJECT, capture_output=True, text=True, check=True,
     )
     config = dict(re.findall(r"^(\w+)\s+= (.*)$", result.stdout, re.M))
-    assert config["worker_class"] == "gthread" and int(config["threads"]) > 1
+    assert config["worker_class"] == "asgi"
+    assert config["wsgi_app"] == "mali_history.asgi:application"
     assert int(config["keepalive"]) >= 5
     assert config["preload_app"] == "True"
 
@@ -218,7 +219,7 @@ def test_gunicorn_serves_compressed_hashed_static_files_with_production_settings
 
     port = free_port()
     server = subprocess.Popen(
-        [str(Path(sys.executable).parent / "gunicorn"), "mali_history.wsgi", "-c", "mali_history/gunicorn.conf.py",
+        [str(Path(sys.executable).parent / "gunicorn"), "-c", "mali_history/gunicorn.conf.py",
          "--bind", f"127.0.0.1:{port}", "--workers", "1"],
         env=env, cwd=PROJECT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
     )
