@@ -222,13 +222,13 @@ def report(results: dict[str, Result], info: dict, args, env, setup: dict) -> st
     labels = {
         "static": ("nginx: static copy of the article (baseline)", "–"),
         "baked": ("nginx: statically published article (baked)", "0"),
-        "cached": ("Django: article, cached", str(queries["article cached"])),
-        "uncached": ("Django: article, uncached", str(queries["article uncached"])),
-        "bare": ("Django: bare view, same bytes (bench only)", str(queries["bare view"])),
-        "topic_cached": ("Django: topic page, cached", str(queries["topic cached"])),
-        "topic_uncached": ("Django: topic page, uncached", str(queries["topic uncached"])),
-        "search": ("Django: search", str(queries.get("search", "–"))),
-        "queue": ("Django: admin review queue, 10,000 pending", str(list(queries["review queue"].values())[-1])),
+        "cached": ("gunicorn: article, cached", str(queries["article cached"])),
+        "uncached": ("gunicorn: article, uncached", str(queries["article uncached"])),
+        "bare": ("gunicorn: bare Django view, same bytes (bench only)", str(queries["bare view"])),
+        "topic_cached": ("gunicorn: topic page, cached", str(queries["topic cached"])),
+        "topic_uncached": ("gunicorn: topic page, uncached", str(queries["topic uncached"])),
+        "search": ("gunicorn: search", str(queries.get("search", "–"))),
+        "queue": ("gunicorn: admin review queue, 10,000 pending", str(list(queries["review queue"].values())[-1])),
     }
     for key, (label, query_count) in labels.items():
         if key not in results:
@@ -280,6 +280,13 @@ def report(results: dict[str, Result], info: dict, args, env, setup: dict) -> st
         "Server CPU is what the serving processes (nginx, or gunicorn's master and workers) used per "
         "request, not counting wrk, PostgreSQL or Redis: it shows where the time goes however busy the "
         "machine is.",
+        "",
+        "What answers each gunicorn case (articles/front.py, on gunicorn's event loop, before Django): "
+        "with the page cache on, a cached page comes from Redis (one round trip for its tokens; the "
+        "bytes are kept in the process once read). With it off, the uncached article comes from the "
+        "page stored when it was published, in PostgreSQL (one query for its digest on every request; "
+        "the bytes are fetched once per digest); it never reaches Django. The bare view, the uncached "
+        "topic page, search and the review queue are Django, on the worker's threads.",
         "",
         "## Targets",
         "",

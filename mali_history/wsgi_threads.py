@@ -2,7 +2,7 @@
 
 gunicorn's asgi worker parses HTTP and keeps connections alive on an event loop, at a fraction of
 the cost of its threaded WSGI worker; cached pages are answered there without a thread
-(``articles.caching.PublicPageCacheASGI``). Everything else runs here, as under gthread: each
+(``articles.front``). Everything else runs here, as under gunicorn's gthread worker: each
 request in one of a few long-lived threads, each thread with its own persistent database
 connection. Django's own ASGI handler starts a new thread for every request instead, which costs
 more than a small page and would give every request thread a connection of its own.
