@@ -22,6 +22,7 @@ import asyncio
 import functools
 import logging
 import re
+import time
 import weakref
 from collections import OrderedDict
 from dataclasses import dataclass
@@ -50,6 +51,7 @@ NOT_MODIFIED_HEADERS = {"cache-control", "content-location", "etag", "expires", 
 SERIALIZER = RedisSerializer()  # How Django's RedisCache stores values: raw integers, pickles.
 # How long a reader waits for PostgreSQL before Django answers instead.
 STORED_PAGE_TIMEOUT = 2.0
+FAILURE_REPORT_INTERVAL = 60.0  # seconds
 
 
 @dataclass(frozen=True)
@@ -229,6 +231,7 @@ class PublicPagesFront:
         self._databases = weakref.WeakKeyDictionary()  # and a PostgreSQL connection with its lock.
         self._entries = OrderedDict()
         self._stored = OrderedDict()  # Stored pages by digest, least recently served dropped first.
+        self._last_failure_report = -FAILURE_REPORT_INTERVAL
 
     async def __call__(self, scope, receive, send):
         if scope["type"] == "lifespan":
@@ -237,7 +240,7 @@ class PublicPagesFront:
             try:
                 answer = await self._answer(scope, config)
             except Exception:
-                logger.warning("The front could not answer; Django does.", exc_info=True)
+                self._report_failure()
                 answer = None
             if answer is not None:
                 status, headers, body = answer
@@ -245,6 +248,14 @@ class PublicPagesFront:
                 await send({"type": "http.response.body", "body": body})
                 return
         await self.app(scope, receive, send)
+
+    def _report_failure(self):
+        """Log why the front could not answer, at most once a minute: Redis or PostgreSQL being
+        down would otherwise log every request, and Django reports it too."""
+        now = time.monotonic()
+        if now - self._last_failure_report >= FAILURE_REPORT_INTERVAL:
+            self._last_failure_report = now
+            logger.warning("The front could not answer; Django does.", exc_info=True)
 
     def _closing_on_shutdown(self, send):
         async def send_after_closing(message):

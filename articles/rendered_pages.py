@@ -21,6 +21,8 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 from django.conf import settings
+from django.core import checks
+from django.http.request import split_domain_port, validate_host
 from django.utils import dateformat, timezone, translation
 
 from . import caching, languages
@@ -156,3 +158,17 @@ def store_all() -> int:
             if article is not None:
                 stored += store(article)
     return stored
+
+
+@checks.register(deploy=True)
+def check_site_url(app_configs, **kwargs):
+    """Pages are stored for SITE_URL: if Django refuses its host, none is ever stored."""
+    domain, _port = split_domain_port(urlsplit(settings.SITE_URL).netloc)
+    if domain and validate_host(domain, settings.ALLOWED_HOSTS):
+        return []
+    return [checks.Warning(
+        f"SITE_URL ({settings.SITE_URL!r}) is not an address ALLOWED_HOSTS accepts: article pages are never "
+        "stored, and every reader gets a live render.",
+        hint="Set DJANGO_SITE_URL to the site's public address, e.g. https://history.example.org.",
+        id="articles.W003",
+    )]

@@ -8,6 +8,7 @@ from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 import redis
+import redis.asyncio
 from django.core.handlers.wsgi import WSGIHandler
 
 from articles import caching
@@ -341,3 +342,13 @@ def moderation_publish(moderator, obj, **changes):
     from articles import moderation
 
     moderation.publish_directly(obj=obj, moderator=moderator, summary="Edit", data={**obj.snapshot(), **changes})
+
+
+def test_with_redis_down_django_answers_and_the_failure_is_logged_once(redis_page_cache, monkeypatch, caplog):
+    front = PublicPagesFront(inner := Recorder())
+    # The front's own Redis client pointed at a port nobody listens on: Redis is down for it.
+    monkeypatch.setattr(front, "_redis_client", lambda config: redis.asyncio.Redis.from_url("redis://127.0.0.1:1/0"))
+    with caplog.at_level("WARNING", logger="articles.front"):
+        statuses = [call(front, scope_for(ARTICLE))[0] for _ in range(3)]
+    assert statuses == [299, 299, 299] and inner.paths == [ARTICLE] * 3
+    assert [record.getMessage() for record in caplog.records] == ["The front could not answer; Django does."]

@@ -178,3 +178,14 @@ def test_the_page_cache_never_keeps_the_render_made_for_storage(client, site, mo
         html, _ = fetch(client)
         assert RenderedPage.ACCESS_DATE_MARK not in html
         assert "created the mission" in html
+
+
+@pytest.mark.parametrize(("site_url", "allowed", "warned"), [
+    ("https://history.example.org", ["history.example.org"], False),
+    ("https://history.example.org:8443", [".example.org"], False),
+    ("https://history.example.org", ["127.0.0.1"], True),
+    ("", ["*"], True),
+])
+def test_the_deploy_check_warns_when_pages_could_never_be_stored(settings, site_url, allowed, warned):
+    settings.SITE_URL, settings.ALLOWED_HOSTS = site_url, allowed
+    assert [problem.id for problem in rendered_pages.check_site_url(None)] == (["articles.W003"] if warned else [])
