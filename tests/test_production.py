@@ -1,5 +1,6 @@
 """Production settings: environment-driven configuration, check --deploy, CSP and security
 headers, gunicorn and whitenoise serving."""
+import http.client
 import json
 import os
 import re
@@ -8,6 +9,7 @@ import socket
 import subprocess
 import sys
 import time
+import urllib.parse
 import urllib.request
 from html.parser import HTMLParser
 from pathlib import Path
@@ -206,6 +208,38 @@ def test_gunicorn_config_serves_the_asgi_application_on_keepalive_workers():
     assert config["preload_app"] == "True"
 
 
+class Gunicorn:
+    """`make serve` without the Makefile: gunicorn with the config file, one worker, until stopped."""
+
+    def __init__(self, env):
+        self.port = free_port()
+        self.process = subprocess.Popen(
+            [str(Path(sys.executable).parent / "gunicorn"), "-c", "mali_history/gunicorn.conf.py",
+             "--bind", f"127.0.0.1:{self.port}", "--workers", "1"],
+            env=env, cwd=PROJECT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+        )
+
+    def request(self, method, path, body=None, headers=()):
+        """One request as nginx forwards it (X-Forwarded-Proto: https), waiting for the server to start."""
+        deadline = time.monotonic() + 30
+        while True:
+            connection = http.client.HTTPConnection("127.0.0.1", self.port, timeout=10)
+            try:
+                connection.request(method, path, body=body, headers={"X-Forwarded-Proto": "https", **dict(headers)})
+                response = connection.getresponse()
+                return response, response.read()
+            except OSError:
+                if time.monotonic() > deadline:
+                    raise
+                time.sleep(0.2)
+            finally:
+                connection.close()
+
+    def stop(self):
+        self.process.terminate()
+        self.process.wait(timeout=30)
+
+
 def test_gunicorn_serves_compressed_hashed_static_files_with_production_settings(tmp_path):
     """What `make serve` does: collectstatic, then gunicorn with the config file."""
     env = production_env(DJANGO_STATIC_ROOT=str(tmp_path / "static"), DATABASE_URL=f"sqlite:///{tmp_path / 'db.sqlite3'}",
@@ -217,27 +251,43 @@ def test_gunicorn_serves_compressed_hashed_static_files_with_production_settings
     assert re.fullmatch(r"css/site\.[0-9a-f]{12}\.css", hashed)
     assert (tmp_path / "static" / f"{hashed}.gz").exists()
 
-    port = free_port()
-    server = subprocess.Popen(
-        [str(Path(sys.executable).parent / "gunicorn"), "-c", "mali_history/gunicorn.conf.py",
-         "--bind", f"127.0.0.1:{port}", "--workers", "1"],
-        env=env, cwd=PROJECT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-    )
+    server = Gunicorn(env)
     try:
-        request = urllib.request.Request(f"http://127.0.0.1:{port}/static/{hashed}",
-                                         headers={"Accept-Encoding": "gzip", "X-Forwarded-Proto": "https"})
-        deadline = time.monotonic() + 30
-        while True:
-            try:
-                with urllib.request.urlopen(request, timeout=5) as response:
-                    break
-            except OSError:
-                if time.monotonic() > deadline:
-                    raise
-                time.sleep(0.2)
+        response, _body = server.request("GET", f"/static/{hashed}", headers={"Accept-Encoding": "gzip"})
         assert response.status == 200
         assert response.headers["Content-Encoding"] == "gzip"
         assert "immutable" in response.headers["Cache-Control"]
     finally:
-        server.terminate()
-        server.wait(timeout=30)
+        server.stop()
+
+
+def test_a_sign_in_form_posted_through_gunicorn_signs_the_editor_in(tmp_path):
+    """Forms, cookies and redirects through the asgi worker and Django's handler on its threads."""
+    env = production_env(DJANGO_STATIC_ROOT=str(tmp_path / "static"), DATABASE_URL=f"sqlite:///{tmp_path / 'db.sqlite3'}",
+                         REDIS_URL="", DJANGO_SUPERUSER_PASSWORD=factories.PASSWORD)
+    for command in (["migrate", "--noinput", "-v", "0"], ["collectstatic", "--noinput", "-v", "0"],
+                    ["createsuperuser", "--noinput", "--username", "chief", "--email", "chief@example.org"]):
+        subprocess.run([sys.executable, "manage.py", *command], env=env, cwd=PROJECT, check=True)
+    server = Gunicorn(env)
+    try:
+        page, body = server.request("GET", "/admin/login/")
+        assert page.status == 200
+        csrf_cookie = re.search(r"csrftoken=([^;]+)", " ".join(page.headers.get_all("Set-Cookie"))).group(1)
+        token = re.search(rb'name="csrfmiddlewaretoken" value="([^"]+)"', body).group(1).decode()
+        origin = f"https://127.0.0.1:{server.port}"
+        form = urllib.parse.urlencode({"csrfmiddlewaretoken": token, "username": "chief",
+                                       "password": factories.PASSWORD, "next": "/admin/"})
+        signed_in, _ = server.request("POST", "/admin/login/", body=form, headers={
+            "Content-Type": "application/x-www-form-urlencoded", "Cookie": f"csrftoken={csrf_cookie}",
+            "Origin": origin, "Referer": f"{origin}/admin/login/",
+        })
+        assert signed_in.status == 302 and signed_in.headers["Location"] == "/admin/"
+        cookies = " ".join(signed_in.headers.get_all("Set-Cookie"))
+        session = re.search(r"sessionid=([^;]+)", cookies).group(1)
+        admin, body = server.request("GET", "/admin/", headers={"Cookie": f"sessionid={session}"})
+        assert admin.status == 200 and b"chief" in body
+        refused, _ = server.request("POST", "/admin/login/", body=form, headers={
+            "Content-Type": "application/x-www-form-urlencoded", "Origin": origin})  # No CSRF cookie.
+        assert refused.status == 403
+    finally:
+        server.stop()

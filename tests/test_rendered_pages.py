@@ -1,5 +1,8 @@
 """Article pages stored when they are published: readers get them with one query, exactly as a
 live render would show them, never older than the content, in both languages."""
+import io
+from pathlib import Path
+
 import pytest
 from django.contrib.messages.storage.cookie import CookieStorage
 from django.core.management import call_command
@@ -8,7 +11,7 @@ from django.test.utils import CaptureQueriesContext
 from django.utils import dateformat, timezone, translation
 
 from articles import moderation, rendered_pages
-from articles.models import RenderedPage, RevisionAction
+from articles.models import Article, PublicationState, RenderedPage, RevisionAction
 
 from . import factories
 
@@ -189,3 +192,19 @@ def test_the_page_cache_never_keeps_the_render_made_for_storage(client, site, mo
 def test_the_deploy_check_warns_when_pages_could_never_be_stored(settings, site_url, allowed, warned):
     settings.SITE_URL, settings.ALLOWED_HOSTS = site_url, allowed
     assert [problem.id for problem in rendered_pages.check_site_url(None)] == (["articles.W003"] if warned else [])
+
+
+SEED = Path(__file__).resolve().parents[2] / "shared" / "seeds" / "mali_military_deployments.txt"
+
+
+def test_the_demo_and_the_commissioned_article_are_stored_exactly_as_they_render(client, moderator):
+    """Notes, tables, citations, figures, timelines: every stored page is the live render, byte for byte."""
+    call_command("load_demo", stdout=io.StringIO())
+    if SEED.exists():  # The commissioned article, when the shared folder is beside the project.
+        call_command("import_article", str(SEED), "--publish", "--user", "moderator", stdout=io.StringIO())
+    pages = list(RenderedPage.objects.filter(article__state=PublicationState.LIVE))
+    assert len(pages) == 2 * Article.objects.published().count() >= 2
+    for page in pages:
+        stored, queries = fetch(client, page.path)
+        assert queries == 1, page.path
+        assert stored == live_render(client, page.path), page.path
