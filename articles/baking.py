@@ -77,9 +77,13 @@ def _bake_lock(root: Path):
             fcntl.flock(lock, fcntl.LOCK_UN)
 
 
-def _client():
-    # The test client runs the whole request through the middleware and URLconf, as a reader's
-    # request would; it needs nothing from the test framework.
+def site_client():
+    """A client that asks for pages as an anonymous reader at SITE_URL does; and whether over HTTPS.
+
+    The test client runs the whole request through the middleware and URLconf, as a reader's
+    request would; it needs nothing from the test framework, and leaves the database connection
+    and any open transaction be.
+    """
     from django.test import Client
 
     site = urlsplit(settings.SITE_URL)
@@ -106,7 +110,7 @@ def _bake(client, secure, path: str, root: Path) -> bool:
 def bake_pages(paths: Iterable[str]) -> int:
     """Re-bake ``paths``; return how many files were written."""
     root = publish_root()
-    client, secure = _client()
+    client, secure = site_client()
     written = 0
     with _bake_lock(root):
         for path in sorted(set(paths)):

@@ -178,17 +178,31 @@ class CachedPage:
                                             if name.lower() in NOT_MODIFIED_HEADERS)
 
 
-@functools.cache
-def stored_page_queries() -> tuple[str, str]:
-    """SQL for a stored page's digest, and for the page itself (as UTF-8 bytes: no decoding)."""
-    from .models import Article, RenderedPage
+# Where the request's values go in the stored-page queries, compiled once.
+PATH_MARK, ORIGIN_MARK, BUILD_MARK, DIGEST_MARK = "mark:path", "mark:origin", "mark:build", "mark:digest"
 
-    where = (
-        f"FROM {RenderedPage._meta.db_table} p JOIN {Article._meta.db_table} a ON a.id = p.article_id "
-        "WHERE p.path = %s AND p.site_url = %s AND p.fingerprint = %s AND a.state = %s"
+
+@functools.cache
+def stored_page_queries() -> tuple[tuple[str, tuple], tuple[str, tuple]]:
+    """(SQL, parameters) for a stored page's digest and for the page itself, compiled once from
+    ``RenderedPage.objects.servable``, the one definition of which stored page may be served.
+    The page comes as UTF-8 bytes: no decoding into a string and encoding back."""
+    from django.db.models import BinaryField, F, Func, Value
+
+    from .models import RenderedPage
+
+    servable = RenderedPage.objects.servable(PATH_MARK, ORIGIN_MARK, BUILD_MARK)
+    utf8 = Func(F("html"), Value("UTF8"), function="convert_to", output_field=BinaryField())
+    page = servable.filter(digest=DIGEST_MARK).annotate(utf8=utf8).values_list("digest", "utf8", "headers")
+    return tuple(
+        # Choices as their plain values: psycopg would send an Enum's name.
+        (sql, tuple(str(param) if isinstance(param, str) else param for param in params))
+        for sql, params in (servable.values_list("digest").query.sql_with_params(), page.query.sql_with_params())
     )
-    return (f"SELECT p.digest {where}",
-            f"SELECT p.digest, convert_to(p.html, 'UTF8'), p.headers {where} AND p.digest = %s")
+
+
+def _bound(params: tuple, values: dict) -> tuple:
+    return tuple(values.get(param, param) for param in params)
 
 
 class StoredPage:
@@ -322,16 +336,14 @@ class PublicPagesFront:
 
     async def _stored_page(self, config, request):
         """The stored page at this address: its digest is read on every call, its bytes once."""
-        from .models import PublicationState
-
-        params = (request.path, request.origin, rendered_pages.build_fingerprint(), PublicationState.LIVE.value)
-        digest_query, page_query = stored_page_queries()
-        row = await self._query_one(config, digest_query, params)
+        values = {PATH_MARK: request.path, ORIGIN_MARK: request.origin, BUILD_MARK: rendered_pages.build_fingerprint()}
+        (digest_sql, digest_params), (page_sql, page_params) = stored_page_queries()
+        row = await self._query_one(config, digest_sql, _bound(digest_params, values))
         if row is None:
             return None
         page = self._stored.get(row[0])
         if page is None:
-            row = await self._query_one(config, page_query, (*params, row[0]))
+            row = await self._query_one(config, page_sql, _bound(page_params, {**values, DIGEST_MARK: row[0]}))
             if row is None:
                 return None  # Replaced meanwhile: Django answers this once.
             page = self._stored[row[0]] = StoredPage(*row)

@@ -25,7 +25,7 @@ from django.core import checks
 from django.http.request import split_domain_port, validate_host
 from django.utils import dateformat, timezone, translation
 
-from . import caching, languages
+from . import baking, caching, languages
 from .caching import RENDERING_FOR_STORAGE
 
 logger = logging.getLogger(__name__)
@@ -54,35 +54,34 @@ def build_fingerprint() -> str:
     return digest.hexdigest()
 
 
-def rendering_for_storage(request) -> bool:
-    return RENDERING_FOR_STORAGE in request.META
-
-
 @functools.lru_cache(maxsize=8)
-def _access_date(day, language) -> str:
+def _formatted_day(day, language) -> str:
     with translation.override(language):
         return dateformat.format(day, "F j, Y")
 
 
+def today() -> str:
+    """Today as the citation's access date: in the content language, whatever the interface's."""
+    return _formatted_day(timezone.localdate(), languages.content_language())
+
+
 def access_date(request) -> str:
-    """The cite box's "accessed" date: today, in the content language; a mark in a stored page."""
+    """The cite box's "accessed" date: today; in a page rendered for storage, the mark for it."""
     from .models import RenderedPage
 
-    if rendering_for_storage(request):
-        return RenderedPage.ACCESS_DATE_MARK
-    return with_access_date(RenderedPage.ACCESS_DATE_MARK)
+    return RenderedPage.ACCESS_DATE_MARK if RENDERING_FOR_STORAGE in request.META else today()
 
 
 def with_access_date(html: str) -> str:
     from .models import RenderedPage
 
-    return html.replace(RenderedPage.ACCESS_DATE_MARK, _access_date(timezone.localdate(), languages.content_language()))
+    return html.replace(RenderedPage.ACCESS_DATE_MARK, today())
 
 
 def with_access_date_bytes(html: bytes) -> bytes:
     from .models import RenderedPage
 
-    return html.replace(RenderedPage.ACCESS_DATE_MARK.encode(), with_access_date(RenderedPage.ACCESS_DATE_MARK).encode())
+    return html.replace(RenderedPage.ACCESS_DATE_MARK.encode(), today().encode())
 
 
 def stored_page(request) -> str | None:
@@ -97,29 +96,19 @@ def stored_page(request) -> str | None:
     return None if html is None else with_access_date(html)
 
 
-def _site() -> tuple[str, bool]:
-    site = urlsplit(settings.SITE_URL)
-    secure = site.scheme == "https" or getattr(settings, "SECURE_SSL_REDIRECT", False)
-    return site.netloc, secure
-
-
 def store(article) -> int:
     """Render and save ``article``'s page in every language, or drop it if the article is not live.
 
     The caller holds the article's row lock in the transaction that changed what the page shows.
     Returns how many pages were stored. A page that does not render is dropped, not kept old.
     """
-    from django.test import Client
-
     from .models import PublicationState, RenderedPage
 
-    netloc, secure = _site()
+    netloc = urlsplit(settings.SITE_URL).netloc
     if article.state != PublicationState.LIVE or not netloc:
         RenderedPage.objects.filter(article=article).delete()
         return 0
-    # The test client runs the request through the middleware and URLconf as a reader's would; it
-    # needs nothing from the test framework, and leaves the database connection and transaction be.
-    client = Client(raise_request_exception=False, HTTP_HOST=netloc)
+    client, secure = baking.site_client()
     origin = f"{'https' if secure else 'http'}://{netloc}"
     stored = 0
     for language, _name in settings.LANGUAGES:
