@@ -1,11 +1,8 @@
 """Gunicorn settings for production and `make serve` (the Makefile passes --bind).
 
-gunicorn's asgi worker keeps client connections alive and parses HTTP on an event loop, about
-four times cheaper per request than its threaded WSGI worker (gthread) and far cheaper than the
-default sync workers, which close every connection. On that loop, mali_history/asgi.py answers
-cached pages for anonymous readers at once and runs Django's WSGI handler on a few threads for
-everything else. Every value can be changed through an environment variable named after it,
-GUNICORN_<NAME>.
+gunicorn's standard threaded worker (gthread) runs Django's stock WSGI application
+(mali_history/wsgi.py) behind nginx (deploy/nginx.conf.example). Every value can be changed
+through an environment variable named after it, GUNICORN_<NAME>.
 """
 import os
 
@@ -14,20 +11,23 @@ def _int(name, default):
     return int(os.environ.get(f"GUNICORN_{name}", default))
 
 
-wsgi_app = "mali_history.asgi:application"
+wsgi_app = "mali_history.wsgi:application"
 bind = os.environ.get("GUNICORN_BIND", "127.0.0.1:8000")
-worker_class = "asgi"
-# One process per core runs Python. In each, the threads Django runs on (GUNICORN_THREADS, read by
-# mali_history/asgi.py, 4 by default) cover the time spent waiting on PostgreSQL and Redis.
+# Threads in each process: they wait on PostgreSQL and Redis while another one runs Python, and
+# the worker keeps idle keep-alive connections without tying up a thread.
+worker_class = "gthread"
+# One process per core (2 on a 2-core machine): only one thread of a process runs Python at a time.
 workers = _int("WORKERS", os.cpu_count() or 1)
-worker_connections = _int("WORKER_CONNECTIONS", 1000)
-# Longer than nginx's idle upstream timeout (20 s in the example), so nginx closes first and
-# never reuses a connection gunicorn is closing.
-keepalive = _int("KEEPALIVE", 30)
+threads = _int("THREADS", 4)
+# nginx keeps its upstream connections to gunicorn alive (keepalive in the upstream block) and
+# closes idle ones after 4 s, before gunicorn's 5 s here, so it never reuses a connection that
+# gunicorn is closing.
+keepalive = _int("KEEPALIVE", 5)
+# A request still running after 30 s gets its worker restarted; nginx gives up a little later.
 timeout = _int("TIMEOUT", 30)
+# On a restart or deploy (SIGHUP, SIGTERM), requests under way get this long to finish.
 graceful_timeout = _int("GRACEFUL_TIMEOUT", 30)
-# Workers are not restarted after a number of requests (0): at a few thousand requests a second
-# any such limit means a restart every few seconds. Set GUNICORN_MAX_REQUESTS if memory grows.
+# Workers are not restarted after a number of requests unless asked (GUNICORN_MAX_REQUESTS).
 max_requests = _int("MAX_REQUESTS", 0)
 max_requests_jitter = _int("MAX_REQUESTS_JITTER", 1000)
 # Import Django once before forking: faster start, shared memory. Connections to PostgreSQL

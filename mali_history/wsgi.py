@@ -1,7 +1,16 @@
-"""WSGI entry point, for WSGI servers. gunicorn serves mali_history.asgi (see gunicorn.conf.py)."""
+"""
+WSGI config for mali_history project.
+
+It exposes the WSGI callable as a module-level variable named ``application``.
+
+For more information on this file, see
+https://docs.djangoproject.com/en/6.1/howto/deployment/wsgi/
+"""
+
 import os
 
 from django.core.wsgi import get_wsgi_application
 
-os.environ.setdefault("DJANGO_SETTINGS_MODULE", "mali_history.settings")
+os.environ.setdefault('DJANGO_SETTINGS_MODULE', 'mali_history.settings')
+
 application = get_wsgi_application()

@@ -196,16 +196,33 @@ def free_port():
         return sock.getsockname()[1]
 
 
-def test_gunicorn_config_serves_the_asgi_application_on_keepalive_workers():
+def gunicorn_config(**env):
     result = subprocess.run(
         [str(Path(sys.executable).parent / "gunicorn"), "--print-config", "-c", "mali_history/gunicorn.conf.py"],
-        env=production_env(), cwd=PROJECT, capture_output=True, text=True, check=True,
+        env=production_env(**env), cwd=PROJECT, capture_output=True, text=True, check=True,
     )
-    config = dict(re.findall(r"^(\w+)\s+= (.*)$", result.stdout, re.M))
-    assert config["worker_class"] == "asgi"
-    assert config["wsgi_app"] == "mali_history.asgi:application"
-    assert int(config["keepalive"]) >= 5
-    assert config["preload_app"] == "True"
+    return dict(re.findall(r"^(\w+)\s+= (.*)$", result.stdout, re.M))
+
+
+def test_gunicorn_config_serves_the_stock_wsgi_application_on_threaded_workers():
+    config = gunicorn_config()
+    assert config["worker_class"] == "gthread"
+    assert config["wsgi_app"] == "mali_history.wsgi:application"
+    assert int(config["threads"]) >= 2 and int(config["workers"]) >= 1
+    assert int(config["keepalive"]) >= 5  # Longer than nginx's idle upstream timeout.
+    assert int(config["timeout"]) == 30 and int(config["graceful_timeout"]) > 0
+    assert config["accesslog"] == "None" and config["preload_app"] == "True"
+    tuned = gunicorn_config(GUNICORN_WORKERS="3", GUNICORN_THREADS="8")
+    assert (tuned["workers"], tuned["threads"]) == ("3", "8")
+
+
+def test_the_entry_points_are_djangos_own():
+    from django.core.handlers.asgi import ASGIHandler
+    from django.core.handlers.wsgi import WSGIHandler
+
+    from mali_history import asgi, wsgi
+
+    assert type(wsgi.application) is WSGIHandler and type(asgi.application) is ASGIHandler
 
 
 class Gunicorn:
@@ -261,15 +278,35 @@ def test_gunicorn_serves_compressed_hashed_static_files_with_production_settings
         server.stop()
 
 
-def test_a_sign_in_form_posted_through_gunicorn_signs_the_editor_in(tmp_path):
-    """Forms, cookies and redirects through the asgi worker and Django's handler on its threads."""
+def test_through_gunicorn_a_reader_gets_an_article_and_an_editor_signs_in(tmp_path):
+    """`make serve` on SQLite: a published article for an anonymous reader on a kept-alive
+    connection, then forms, cookies and redirects through gunicorn's threaded worker."""
     env = production_env(DJANGO_STATIC_ROOT=str(tmp_path / "static"), DATABASE_URL=f"sqlite:///{tmp_path / 'db.sqlite3'}",
                          REDIS_URL="", DJANGO_SUPERUSER_PASSWORD=factories.PASSWORD)
+    article = tmp_path / "article.txt"
+    article.write_text("The Founding of MINUSMA\n\nThe Security Council set up the mission in April 2013.\n\n"
+                       "Mandate\n\nThe mission was to support the political process in Mali.\n")
     for command in (["migrate", "--noinput", "-v", "0"], ["collectstatic", "--noinput", "-v", "0"],
-                    ["createsuperuser", "--noinput", "--username", "chief", "--email", "chief@example.org"]):
-        subprocess.run([sys.executable, "manage.py", *command], env=env, cwd=PROJECT, check=True)
+                    ["createsuperuser", "--noinput", "--username", "chief", "--email", "chief@example.org"],
+                    ["import_article", str(article), "--publish", "--user", "chief"]):
+        subprocess.run([sys.executable, "manage.py", *command], env=env, cwd=PROJECT, check=True,
+                       stdout=subprocess.DEVNULL)
     server = Gunicorn(env)
     try:
+        page, body = server.request("GET", "/articles/the-founding-of-minusma/")
+        assert page.status == 200 and b"support the political process in Mali" in body
+        assert "Set-Cookie" not in page.headers  # Nothing per reader on a public page.
+        # nginx keeps its connections to gunicorn open: two requests on one connection.
+        connection = http.client.HTTPConnection("127.0.0.1", server.port, timeout=10)
+        try:
+            for _ in range(2):
+                connection.request("GET", "/articles/the-founding-of-minusma/", headers={"X-Forwarded-Proto": "https"})
+                again = connection.getresponse()
+                assert again.status == 200 and again.read() == body
+                assert again.headers.get("Connection", "").lower() != "close"
+        finally:
+            connection.close()
+
         page, body = server.request("GET", "/admin/login/")
         assert page.status == 200
         csrf_cookie = re.search(r"csrftoken=([^;]+)", " ".join(page.headers.get_all("Set-Cookie"))).group(1)
