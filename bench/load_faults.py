@@ -444,7 +444,7 @@ def markdown(args, publishing, killed, restarted, rows) -> str:
         "",
         f"`bench/load_faults.py` on {os.cpu_count()} cores ({platform.processor() or platform.machine()}), "
         f"Python {platform.python_version()}, {time.strftime('%Y-%m-%d')}. gunicorn with "
-        f"mali_history/gunicorn.conf.py ({WORKERS} asgi workers), production settings (DEBUG off, page cache "
+        f"mali_history/gunicorn.conf.py ({WORKERS} gthread workers), production settings (DEBUG off, page cache "
         f"in Redis), PostgreSQL; wrk {args.connections} connections on loopback; wrk, gunicorn, PostgreSQL and "
         "Redis share the machine.",
         "",

@@ -1,6 +1,7 @@
 """The Django side of the benchmark, run by run_bench.py in its own process after the demo and
-the seed article are loaded: picks the pages, counts SQL queries per request, fills the review
-queue, bakes the site, and prints what run_bench.py needs as JSON.
+the seed article are loaded: picks the pages, counts SQL queries per request (the stock
+cache_page reference included), fills the review queue, bakes the site, and prints what
+run_bench.py needs as JSON.
 
     DJANGO_SETTINGS_MODULE=bench.settings python bench/prepare.py OUT_DIR
 """
@@ -96,6 +97,10 @@ def main(out_dir: Path):
         get(anonymous, topic_url)
         _, counts["topic cached"] = get(anonymous, topic_url)
     assert cached.content == article_html, "the cached article differs from the uncached one"
+    with override_settings(PUBLIC_PAGE_CACHE=False):
+        # Django's stock cache_page around the same view (bench/urls.py): a miss, then a hit.
+        get(anonymous, "/bench/cache-page" + article_url)
+        stock, counts["stock cache_page"] = get(anonymous, "/bench/cache-page" + article_url)
 
     found_search = search_url()
     if found_search:
@@ -125,6 +130,7 @@ def main(out_dir: Path):
         "article_title": article.title,
         "article_sections": article.n,
         "article_bytes": len(article_html),
+        "stock_cache_page_bytes": len(stock.content),
         "baked_same_bytes": baked_article == article_html,
         "baked_pages": written,
         "topic_url": topic_url,
