@@ -1,7 +1,8 @@
 """Static publishing: the anonymous HTML of public pages, written where nginx can serve it.
 
-With ``STATIC_PUBLISH_ROOT`` set, every publish re-bakes the pages it affects (from
-``caching.content_changed``, after the commit) and ``manage.py bake_site`` re-bakes them all.
+With ``STATIC_PUBLISH_ROOT`` set, a publish first removes the baked files of the pages it
+affects, so that nginx falls back to Django at once, and the background follow-up
+(``articles.followups``) bakes them again; ``manage.py bake_site`` re-bakes them all.
 A page at ``/articles/x/`` is written to ``<root>/articles/x/index.html``; nginx serves that file
 to anonymous readers and falls back to Django for anything missing (see
 ``deploy/nginx.conf.example``). Pages are rendered through the whole Django stack as an anonymous
@@ -124,19 +125,41 @@ def bake_pages(paths: Iterable[str]) -> int:
     return written
 
 
-def bake_site(*, prune: bool = True) -> tuple[int, int]:
-    """Bake every public page; remove baked files of pages that no longer exist.
+def remove_pages(paths: Iterable[str]) -> int:
+    """Remove the baked files of ``paths`` (nginx then asks Django); return how many there were."""
+    root = publish_root()
+    removed = 0
+    for path in set(paths):
+        target = file_for(path, root) if path else None
+        if target is not None and target.exists():
+            target.unlink(missing_ok=True)
+            removed += 1
+    return removed
+
+
+def bake_site(*, prune: bool = True, batch_size: int = 200) -> tuple[int, int]:
+    """Bake every public page, in batches; remove baked files of pages that no longer exist.
 
     Returns (files written, files removed).
     """
-    from . import caching
+    from . import dependencies, languages
 
     root = publish_root()
-    paths = caching.every_public_page()
-    written = bake_pages(paths)
+    written = 0
+    wanted = set()
+    batch = []
+    for path in dependencies.every_page():
+        batch.append(path)
+        if len(batch) >= batch_size:
+            paths = languages.in_every_language(batch)
+            written += bake_pages(paths)
+            wanted.update(file_for(p, root) for p in paths)
+            batch = []
+    paths = languages.in_every_language(batch)
+    written += bake_pages(paths)
+    wanted.update(file_for(p, root) for p in paths)
     removed = 0
     if prune:
-        wanted = {file_for(path, root) for path in paths}
         with _bake_lock(root):
             for dirpath, _dirnames, filenames in os.walk(root):
                 if INDEX in filenames:

@@ -437,6 +437,9 @@ def _backref_label(i: int) -> str:
     return label
 
 
+backref_label = _backref_label  # also used by articles.article_page
+
+
 def render_notes(
     notes: CitationNotes,
     format_source: Callable[[str, str], str | None],

@@ -274,6 +274,15 @@ class Source(ModeratedContent):
         help_text=_("DOI, ISBN, or a UN document symbol such as S/RES/2100 (2013)."),
     )
     notes = models.TextField(_("notes"), blank=True, help_text=_("For editors; not shown to readers."))
+    # --- Stored fragments (articles.fragments) ---
+    # Formatted when the source is published; article pages put them together at read time, so a
+    # new title reaches every citing page without touching those articles.
+    note_html = models.TextField(_("note (HTML)"), editable=False, blank=True)
+    note_with_locator_html = models.TextField(
+        _("note with a place cited (HTML)"), editable=False, blank=True,
+        help_text=_("The note with a mark where the page or paragraph cited goes."),
+    )
+    bibliography_html = models.TextField(_("bibliography entry (HTML)"), editable=False, blank=True)
 
     objects = SourceQuerySet.as_manager()
 
@@ -426,7 +435,8 @@ class Article(ModeratedContent):
         help_text=_("A short introduction in Markdown, shown under the title and in lists."),
     )
     dek_html = models.TextField(editable=False, blank=True)
-    notes_html = models.TextField(editable=False, blank=True)
+    # The notes the introduction cites, in its own order (see Section.notes).
+    dek_notes = models.JSONField(editable=False, default=list, blank=True)
     lead_figure = models.ForeignKey(
         Figure,
         verbose_name=_("lead figure"),
@@ -492,6 +502,9 @@ class Section(ModeratedContent):
     position = models.PositiveIntegerField(_("position"), default=0, help_text=_("Lower numbers come first."))
     body = models.TextField(_("text"), blank=True, help_text=_("Markdown. Cite sources as [@key] or [@key, p. 4]."))
     body_html = models.TextField(editable=False, blank=True)
+    # The notes ``body_html`` cites, numbered 1, 2… within the section: each {"source": id or None,
+    # "key", "locator", "count"}. The article page renumbers them in reading order (articles.article_page).
+    notes = models.JSONField(editable=False, default=list, blank=True)
     topics = models.ManyToManyField(Topic, verbose_name=_("topics"), blank=True, related_name="sections")
     sources = models.ManyToManyField(
         Source, through="Citation", verbose_name=_("sources cited"), related_name="cited_in_sections", blank=True
@@ -773,6 +786,7 @@ class ModerationEvent(models.Model):
         REJECTED = "rejected", _("Rejected")
         REVERTED = "reverted", _("Reverted")
         OVERRIDDEN = "overridden", _("Changed by a superuser")
+        PUBLISHED_OVER = "published_over", _("Published over newer changes")
 
     revision = models.ForeignKey(Revision, verbose_name=_("revision"), on_delete=models.PROTECT, related_name="events")
     kind = models.CharField(_("event"), max_length=32, choices=Kind.choices)
@@ -955,7 +969,8 @@ class ArticleVersion(models.Model):
     The content is stored rendered (and the Markdown beside it, for comparing) rather than as
     links to live rows, because sections, sources and figures keep changing after publication,
     and a citation must keep pointing at the text the reader cited. Recorded by
-    ``articles.publishing.refresh_article`` inside the publish transaction; never edited.
+    ``articles.publishing.record_version`` when the article's own content (its fields or a section)
+    is published; a later change to a source, topic or figure it shows does not touch it. Never edited.
     """
 
     # What readers see: a new version is recorded only when these differ from the latest one.
@@ -1025,55 +1040,6 @@ class ArticleVersion(models.Model):
         if not self.lead_figure or not self.lead_figure.get("image"):
             return ""
         return Figure._meta.get_field("image").storage.url(self.lead_figure["image"])
-
-
-class RenderedPageQuerySet(models.QuerySet):
-    def servable(self, path: str, site_url: str, fingerprint: str):
-        """The stored page at ``path`` of a live article, if rendered for this site and build."""
-        return self.filter(
-            path=path, site_url=site_url, fingerprint=fingerprint, article__state=PublicationState.LIVE,
-        )
-
-
-class RenderedPage(models.Model):
-    """An article page exactly as an anonymous reader gets it, rendered inside the publish transaction.
-
-    Written by ``articles.rendered_pages`` under the article's row lock, in the same transaction as
-    the change it shows, so it is never older than the content: readers get it with one query and
-    no template (``articles.front``, or the article view). ``fingerprint`` names the templates,
-    translations, static files and code it was rendered with; after a deploy that changes them,
-    pages are rendered live until ``manage.py render_pages`` stores them again.
-    """
-
-    # Where the cite box's access date goes: "accessed" is the day the reader reads the page.
-    ACCESS_DATE_MARK = "@@access-date@@"
-
-    article = models.ForeignKey(Article, verbose_name=_("article"), on_delete=models.CASCADE, related_name="rendered_pages")
-    language = models.CharField(_("language"), max_length=10)
-    path = models.CharField(_("path"), max_length=500, db_index=True)
-    site_url = models.CharField(_("site address"), max_length=200, help_text=_("SITE_URL when it was rendered."))
-    fingerprint = models.CharField(_("build fingerprint"), max_length=32)
-    html = models.TextField(_("HTML"))
-    # A digest of the page and its headers: a process that already holds this version of the page
-    # need not fetch it again (articles.front).
-    digest = models.CharField(_("digest"), max_length=32)
-    # The response headers Django sent with it (security headers, CSP, language), when the page
-    # is the same for every anonymous reader; empty otherwise, and the page is then served only
-    # through Django.
-    headers = models.JSONField(_("headers"), default=list, blank=True)
-    rendered_at = models.DateTimeField(_("rendered at"), auto_now=True)
-
-    objects = RenderedPageQuerySet.as_manager()
-
-    class Meta:
-        verbose_name = _("rendered page")
-        verbose_name_plural = _("rendered pages")
-        constraints = [
-            models.UniqueConstraint(fields=["article", "language"], name="rendered_page_article_language_unique"),
-        ]
-
-    def __str__(self):
-        return f"{self.article_id} ({self.language})"
 
 
 class CorrectionStatus(models.TextChoices):
@@ -1172,3 +1138,49 @@ class SearchEntry(models.Model):
 
     def get_absolute_url(self):
         return self.url
+
+
+# --- Follow-up work -----------------------------------------------------------------------
+
+
+class FollowUpQuerySet(models.QuerySet):
+    def unfinished(self):
+        return self.filter(finished_at__isnull=True)
+
+
+class FollowUp(models.Model):
+    """What is left to do after a publish, once it has committed: written in the publish transaction.
+
+    The transaction holds only the change; re-baking the static pages that show the object, and
+    anything else that grows with the number of pages showing it, is done by a background task
+    (articles.followups) in small batches. The row is the task's memory: ``cursor`` is the last
+    article done, so a worker that dies between two batches loses nothing, and the next run (a
+    retry, or ``manage.py run_follow_ups``) carries on from there.
+    """
+
+    content_type = models.ForeignKey(ContentType, verbose_name=_("kind"), on_delete=models.PROTECT)
+    object_id = models.PositiveBigIntegerField(_("object id"))
+    # Where the object showed before this publish (old slug, old article, old topics…).
+    before = models.JSONField(_("content before"), default=dict, blank=True)
+    revision = models.ForeignKey(
+        Revision, verbose_name=_("revision"), null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    created_at = models.DateTimeField(_("queued at"), auto_now_add=True, db_index=True)
+    stale_pages_removed = models.BooleanField(_("stale pages removed"), default=False)
+    cursor = models.PositiveBigIntegerField(_("last article done"), default=0)
+    attempts = models.PositiveIntegerField(_("attempts"), default=0)
+    last_error = models.TextField(_("last error"), blank=True)
+    finished_at = models.DateTimeField(_("finished at"), null=True, blank=True, db_index=True)
+
+    objects = FollowUpQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("follow-up")
+        verbose_name_plural = _("follow-ups")
+        ordering = ["created_at", "pk"]
+
+    def __str__(self):
+        return f"{self.content_type.model} #{self.object_id} ({self.created_at:%Y-%m-%d %H:%M})"
+
+    def get_object(self):
+        return self.content_type.model_class()._default_manager.filter(pk=self.object_id).first()

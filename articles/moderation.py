@@ -11,7 +11,7 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from . import corrections, merging, notifications, publishing
+from . import corrections, merging, publishing, tasks
 from .models import (
     Article,
     ModeratedContent,
@@ -129,7 +129,7 @@ def propose(*, obj: ModeratedContent, author, summary: str, data: dict | None = 
     )
     _record(revision, ModerationEvent.Kind.PROPOSED, author, summary)
     if notify:
-        transaction.on_commit(lambda: notifications.proposal_submitted(revision))
+        transaction.on_commit(lambda: tasks.notify_proposal_submitted.enqueue(revision.pk))
     return revision
 
 
@@ -186,6 +186,104 @@ def _rebase(revision: Revision, obj, data: dict, actor, kind, note: str):
     _record(revision, kind, actor, note)
 
 
+# --- Publishing a revision --------------------------------------------------------------------------
+#
+# Lock order. Every publish takes its row locks once each, in this order, each kind by primary key:
+#   the revision, then sources, topics, figures, timeline events, articles, sections.
+# A publish locks only its own object (and, for a section, the article(s) it belongs to, whose
+# versions it numbers): so two approvals never wait for each other in a cycle, and a popular
+# source's approval holds one row, whatever the number of articles citing it. Content rows are
+# locked FOR NO KEY UPDATE: inserting a citation or a proposal that refers to them (a KEY SHARE
+# lock) does not wait.
+LOCK_ORDER = ("revision", "source", "topic", "figure", "timelineevent", "article", "section")
+
+
+class PublishRevision:
+    """Publishing one revision, now: :meth:`check` says whether it may be, :meth:`execute` does it.
+
+    Approve, publish directly, revert and scheduled publishing all come through here. Call both
+    inside one transaction (``execute`` calls ``check`` when it has not run). ``merge`` merges a
+    stale change three ways with what was published since; ``publish_over`` publishes a stale
+    proposal over the newer changes, recorded as an event of its own.
+    """
+
+    def __init__(self, revision: Revision, *, moderator, merge: bool = False, publish_over: bool = False,
+                 event_kind: str = ModerationEvent.Kind.APPROVED, notify: bool = True):
+        self.revision = revision
+        self.moderator = moderator
+        self.merge = merge
+        self.publish_over = publish_over
+        self.event_kind = event_kind
+        self.notify = notify
+        self.obj = None
+        self.merged = None
+        self.over = False
+
+    def _lock(self):
+        revision = (
+            Revision.objects.select_for_update(of=("self",)).select_related("content_type").get(pk=self.revision.pk)
+        )
+        model = revision.model_class
+        if model is Section:
+            current = Section.objects.filter(pk=revision.object_id).values_list("article_id", flat=True).first()
+            article_ids = sorted({pk for pk in (current, revision.data.get("article")) if pk})
+            list(Article.objects.select_for_update(no_key=True).filter(pk__in=article_ids).order_by("pk").values_list("pk"))
+        obj = model._default_manager.select_for_update(no_key=True).get(pk=revision.object_id)
+        return revision, obj
+
+    def check(self) -> None:
+        """Lock what the publish changes, and refuse with a clear message what may not be published."""
+        if not can_moderate(self.moderator):
+            raise PermissionDenied(_("Only moderators can approve proposals."))
+        self.revision, self.obj = self._lock()
+        revision = self.revision
+        if revision.status not in (RevisionStatus.PENDING, RevisionStatus.SCHEDULED):
+            raise ValidationError(
+                _("This proposal is already %(status)s.") % {"status": revision.get_status_display().lower()}
+            )
+        if is_stale(revision, self.obj):
+            if self.publish_over:
+                self.over = True
+            elif not self.merge or revision.action != RevisionAction.CHANGE:
+                raise StaleRevisionError(
+                    _("“%(object)s” changed since this proposal was written. Review the newer changes; "
+                      "publishing it as it is would undo them.") % {"object": revision.object_repr},
+                    code="stale",
+                )
+            else:
+                self.merged = merge_with_live(revision, self.obj)
+                if not self.merged.is_clean:
+                    raise MergeConflictError(
+                        _("This proposal and the newer published version change the same text (%(fields)s). "
+                          "Resolve the conflict before publishing.")
+                        % {"fields": ", ".join(f.name for f in self.merged.conflicts)},
+                        code="conflict",
+                    )
+
+    def execute(self) -> Revision:
+        if self.obj is None:
+            self.check()
+        revision, obj, moderator = self.revision, self.obj, self.moderator
+        if self.merged is not None:
+            _rebase(revision, obj, self.merged.data, moderator, ModerationEvent.Kind.MERGED,
+                    _("Merged with revision #%(live)s") % {"live": obj.live_revision_id})
+        replaced = obj.live_revision_id
+        publishing.apply_revision(revision, obj)
+        revision.status = RevisionStatus.PUBLISHED
+        revision.decided_by = moderator
+        revision.decided_at = timezone.now()
+        revision.save(update_fields=["status", "decided_by", "decided_at", "updated_at"])
+        if self.over:
+            _record(revision, ModerationEvent.Kind.PUBLISHED_OVER, moderator,
+                    _("Published over revision #%(live)s, which was newer than this proposal's base")
+                    % {"live": replaced})
+        _record(revision, self.event_kind, moderator)
+        corrections.proposal_decided(revision)
+        if self.notify and revision.author_id and revision.author_id != moderator.pk:
+            transaction.on_commit(lambda: tasks.notify_proposal_decided.enqueue(revision.pk))
+        return revision
+
+
 @transaction.atomic
 def approve(*, revision: Revision, moderator, override_stale: bool = False, merge: bool = False,
             publish_at=None, event_kind: str = ModerationEvent.Kind.APPROVED, notify: bool = True):
@@ -193,15 +291,17 @@ def approve(*, revision: Revision, moderator, override_stale: bool = False, merg
 
     A stale proposal is refused, unless ``merge`` (after the moderator saw the merged result:
     non-overlapping edits are merged three ways, overlapping ones raise MergeConflictError) or
-    ``override_stale`` (the moderator read the newer changes and publishes over them).
+    ``override_stale`` (the moderator read the newer changes and publishes over them; recorded).
     """
     if not can_moderate(moderator):
         raise PermissionDenied(_("Only moderators can approve proposals."))
-    # of=("self",): lock the revision row only, not the content type it is joined to.
-    revision = Revision.objects.select_for_update(of=("self",)).select_related("content_type").get(pk=revision.pk)
-    if revision.status != RevisionStatus.PENDING:
-        raise ValidationError(_("This proposal is already %(status)s.") % {"status": revision.get_status_display().lower()})
     if publish_at is not None and publish_at > timezone.now():
+        # of=("self",): lock the revision row only, not the content type it is joined to.
+        revision = Revision.objects.select_for_update(of=("self",)).select_related("content_type").get(pk=revision.pk)
+        if revision.status != RevisionStatus.PENDING:
+            raise ValidationError(
+                _("This proposal is already %(status)s.") % {"status": revision.get_status_display().lower()}
+            )
         revision.status = RevisionStatus.SCHEDULED
         revision.scheduled_for = publish_at
         revision.decided_by = moderator
@@ -209,64 +309,20 @@ def approve(*, revision: Revision, moderator, override_stale: bool = False, merg
         revision.save(update_fields=["status", "scheduled_for", "decided_by", "decided_at", "updated_at"])
         _record(revision, ModerationEvent.Kind.SCHEDULED, moderator,
                 _("To be published at %(when)s") % {"when": publish_at.isoformat(timespec="minutes")})
+        pk = revision.pk
+        transaction.on_commit(lambda: tasks.publish_scheduled_revision.using(run_after=publish_at).enqueue(pk))
         return revision
-    return _publish(revision, moderator, override_stale=override_stale, merge=merge,
-                    event_kind=event_kind, notify=notify)
+    action = PublishRevision(revision, moderator=moderator, merge=merge, publish_over=override_stale,
+                             event_kind=event_kind, notify=notify)
+    action.check()
+    if action.revision.status != RevisionStatus.PENDING:
+        raise ValidationError(_("This proposal is already %(status)s.")
+                              % {"status": action.revision.get_status_display().lower()})
+    return action.execute()
 
 
-def _lock_owning_articles(revision):
-    """Lock the articles a publish re-renders before the object itself.
-
-    Publishing a section rewrites its whole article; taking the article first gives every
-    publish the same lock order (article, then object), so sibling sections approved at the same
-    moment wait for each other instead of deadlocking.
-    """
-    model = revision.model_class
-    article_ids = set()
-    if model is Article:
-        article_ids.add(revision.object_id)
-    elif model is Section:
-        current = Section.objects.filter(pk=revision.object_id).values_list("article_id", flat=True).first()
-        article_ids.update(pk for pk in (current, revision.data.get("article")) if pk)
-    if article_ids:
-        list(Article.objects.select_for_update().filter(pk__in=sorted(article_ids)).order_by("pk").values_list("pk"))
-
-
-def _publish(revision, moderator, *, override_stale, merge, event_kind, notify):
-    _lock_owning_articles(revision)
-    # Lock the live object: a second approval for it waits here, then sees it is stale.
-    obj = revision.model_class._default_manager.select_for_update().get(pk=revision.object_id)
-    if is_stale(revision, obj) and not override_stale:
-        if not merge or revision.action != RevisionAction.CHANGE:
-            raise StaleRevisionError(
-                _("“%(object)s” changed since this proposal was written. Review the newer changes; "
-                  "publishing it as it is would undo them.") % {"object": revision.object_repr},
-                code="stale",
-            )
-        merged = merge_with_live(revision, obj)
-        if not merged.is_clean:
-            raise MergeConflictError(
-                _("This proposal and the newer published version change the same text (%(fields)s). "
-                  "Resolve the conflict before publishing.")
-                % {"fields": ", ".join(f.name for f in merged.conflicts)},
-                code="conflict",
-            )
-        _rebase(revision, obj, merged.data, moderator, ModerationEvent.Kind.MERGED,
-                _("Merged with revision #%(live)s") % {"live": obj.live_revision_id})
-    publishing.apply_revision(revision)
-    revision.status = RevisionStatus.PUBLISHED
-    revision.decided_by = moderator
-    revision.decided_at = timezone.now()
-    revision.save(update_fields=["status", "decided_by", "decided_at", "updated_at"])
-    _record(revision, event_kind, moderator)
-    corrections.proposal_decided(revision)
-    if notify and revision.author_id and revision.author_id != moderator.pk:
-        transaction.on_commit(lambda: notifications.proposal_decided(revision))
-    return revision
-
-
-# Sources, figures and topics go first: sections and articles cite and show them.
-PUBLISH_ORDER = {"source": 0, "figure": 1, "topic": 2, "article": 3, "section": 4}
+# Sources, topics and figures go first (sections and articles cite and show them), in the lock order.
+PUBLISH_ORDER = {model: position for position, model in enumerate(LOCK_ORDER[1:])}
 
 
 @transaction.atomic
@@ -316,36 +372,45 @@ def resolve_conflicts(*, revision: Revision, user, resolutions: dict) -> Revisio
     return revision
 
 
+def publish_scheduled(revision_id: int, *, now=None) -> str:
+    """Publish one scheduled revision if its time has come. Safe to run twice, or in two workers at once:
+    the revision is taken once. Returns "published", "not due", "taken" or the reason it failed."""
+    with transaction.atomic():
+        revision = (
+            Revision.objects.select_for_update(of=("self",), skip_locked=True)
+            .select_related("content_type", "decided_by")
+            .filter(pk=revision_id, status=RevisionStatus.SCHEDULED)
+            .first()
+        )
+        if revision is None:
+            return "taken"  # published, failed or being published by another worker
+        if revision.scheduled_for > (now or timezone.now()):
+            return "not due"
+        moderator = revision.decided_by
+        try:
+            with transaction.atomic():
+                if moderator is None or not can_moderate(moderator):
+                    raise PermissionDenied(_("The moderator who scheduled it can no longer publish."))
+                PublishRevision(revision, moderator=moderator, merge=True).execute()
+            return "published"
+        except (ValidationError, PermissionDenied) as error:
+            message = " ".join(getattr(error, "messages", [str(error)]))
+            revision.status = RevisionStatus.PENDING
+            revision.scheduled_for = None
+            revision.decided_by = None
+            revision.decided_at = None
+            revision.save(update_fields=["status", "scheduled_for", "decided_by", "decided_at", "updated_at"])
+            _record(revision, ModerationEvent.Kind.SCHEDULE_FAILED, moderator, message)
+            return message
+
+
 def publish_due(*, now=None) -> list[tuple[Revision, str]]:
-    """Publish scheduled revisions whose time has come. Safe to run again: each is taken once."""
+    """Publish every scheduled revision whose time has come (the tasks do it too; this catches up)."""
     results = []
     for pk in list(Revision.objects.due(now).values_list("pk", flat=True)):
-        with transaction.atomic():
-            revision = (
-                Revision.objects.select_for_update(of=("self",), skip_locked=True)
-                .select_related("content_type", "decided_by")
-                .filter(pk=pk, status=RevisionStatus.SCHEDULED)
-                .first()
-            )
-            if revision is None:
-                continue  # taken by another run meanwhile
-            moderator = revision.decided_by
-            try:
-                with transaction.atomic():
-                    if moderator is None or not can_moderate(moderator):
-                        raise PermissionDenied(_("The moderator who scheduled it can no longer publish."))
-                    _publish(revision, moderator, override_stale=False, merge=True,
-                             event_kind=ModerationEvent.Kind.APPROVED, notify=True)
-                results.append((revision, "published"))
-            except (ValidationError, PermissionDenied) as error:
-                message = " ".join(getattr(error, "messages", [str(error)]))
-                revision.status = RevisionStatus.PENDING
-                revision.scheduled_for = None
-                revision.decided_by = None
-                revision.decided_at = None
-                revision.save(update_fields=["status", "scheduled_for", "decided_by", "decided_at", "updated_at"])
-                _record(revision, ModerationEvent.Kind.SCHEDULE_FAILED, moderator, message)
-                results.append((revision, message))
+        outcome = publish_scheduled(pk, now=now)
+        if outcome != "taken":
+            results.append((Revision.objects.get(pk=pk), outcome))
     return results
 
 
@@ -366,7 +431,7 @@ def reject(*, revision: Revision, moderator, reason: str) -> Revision:
     revision.save(update_fields=["status", "decided_by", "decided_at", "decision_note", "updated_at"])
     _record(revision, ModerationEvent.Kind.REJECTED, moderator, reason)
     corrections.proposal_decided(revision)
-    transaction.on_commit(lambda: notifications.proposal_decided(revision))
+    transaction.on_commit(lambda: tasks.notify_proposal_decided.enqueue(revision.pk))
     return revision
 
 

@@ -7,8 +7,8 @@ listed on ``Figure.renditions``. Templates read that list (``Figure.picture``) t
 ``<picture>`` markup with ``srcset``, ``sizes``, ``width`` and ``height``; no public request
 ever opens an image.
 
-Renditions are derived data, like rendered HTML: ``articles.publishing.refresh_derived`` calls
-:func:`refresh_figure` inside the publish transaction, and ``manage.py make_renditions`` backfills.
+Renditions are derived data, like rendered HTML: the background follow-up of a figure's publish
+(``articles.followups``) calls :func:`refresh_figure`, and ``manage.py make_renditions`` backfills.
 Files are written before the commit, so a figure that changes its image gets new file names
 (storage never overwrites) and the old files are removed only once the new list is committed.
 """
@@ -116,8 +116,9 @@ def is_current(figure) -> bool:
 def refresh_figure(figure, *, force: bool = False) -> bool:
     """Make the renditions of a live figure unless they are current; True when new ones were made.
 
-    Call inside the publish transaction. Files of renditions that the new list replaces are
-    deleted after the commit; if the transaction rolls back, the new files are left unused.
+    Called by the figure's follow-up (articles.followups) inside a transaction of its own. Files of
+    renditions that the new list replaces are deleted after the commit; if the transaction rolls
+    back, the new files are left unused.
     """
     from .models import Figure, PublicationState
 

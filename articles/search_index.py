@@ -175,6 +175,19 @@ def index_article(article: Article, sections, section_html: dict | None = None) 
     _replace(stale, entries)
 
 
+def index_section(section: Section) -> None:
+    """Index one section as readers now see it (or drop it): what publishing that section changes."""
+    live = Section.objects.visible().select_related("article").filter(pk=section.pk).first()
+    entries = []
+    if live is not None:
+        article = live.article
+        entries = [SearchEntry(
+            kind=SearchEntryKind.SECTION, object_id=live.pk, article=article, title=live.title,
+            context=article.title, url=f"{article.get_absolute_url()}#{live.anchor}", text=plain_text(live.body_html),
+        )]
+    _replace(SearchEntry.objects.filter(kind=SearchEntryKind.SECTION, object_id=section.pk), entries)
+
+
 def index_topic(topic: Topic) -> None:
     live = Topic.objects.published().filter(pk=topic.pk).first()
     _replace(SearchEntry.objects.filter(kind=SearchEntryKind.TOPIC, object_id=topic.pk),

@@ -2,10 +2,10 @@
 
 Events are rendered when they are published (:func:`refresh_event`): their Markdown becomes
 ``text_html`` and the sources they cite become ``cited_sources``. A section embeds a topic's
-timeline with a line of its own, ``{{timeline:<topic slug>}}``; publishing replaces that
-paragraph in the sanitised HTML with the server-rendered list (:func:`embed_timelines`), and
-re-renders the article when an event of that topic is published
-(``articles.publishing.articles_affected_by``). Readers' requests do no Markdown work.
+timeline with a line of its own, ``{{timeline:<topic slug>}}``; the section's stored HTML keeps
+that paragraph, and the article page puts the topic's events in its place when it is read
+(``articles.article_page``), from the events' stored HTML: publishing an event touches no
+article. Readers' requests do no Markdown work.
 """
 from __future__ import annotations
 
@@ -17,7 +17,7 @@ from django.urls import NoReverseMatch, reverse
 from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext as _
 
-from . import caching, markup
+from . import markup
 
 # In Markdown: the directive alone on its line. In the sanitised HTML: alone in its paragraph.
 _DIRECTIVE_SOURCE = re.compile(r"^[ \t]*\{\{timeline:([A-Za-z0-9_-]+)\}\}[ \t]*$", re.MULTILINE)
@@ -99,11 +99,17 @@ def render_event_text(text: str, *, id_prefix: str = "") -> tuple[str, list[str]
 
 def refresh_event(event) -> None:
     """Re-render an event's stored HTML and the sources it cites, from its live content."""
-    from .models import PublicationState, Source, TimelineEvent
+    from .models import TimelineEvent
 
-    html, keys = render_event_text(event.text, id_prefix=f"event-{event.pk}-")  # footnote ids
-    TimelineEvent.objects.filter(pk=event.pk).update(text_html=html)
-    event.text_html = html
+    event.text_html, _keys = render_event_text(event.text, id_prefix=f"event-{event.pk}-")  # footnote ids
+    TimelineEvent.objects.filter(pk=event.pk).update(text_html=event.text_html)
+    store_cited_sources(event)
+
+
+def store_cited_sources(event) -> None:
+    from .models import PublicationState, Source
+
+    keys = markup.citation_keys(event.text or "")
     event.cited_sources.set(
         Source.objects.filter(key__in=keys).exclude(state=PublicationState.DELETED).values_list("pk", flat=True)
     )
@@ -117,21 +123,16 @@ def events_citing(source):
     ).distinct()
 
 
-def embed_timelines(html: str) -> str:
-    """Replace each ``{{timeline:slug}}`` paragraph of sanitised HTML with that topic's timeline.
+def embedded_slugs(html: str) -> list[str]:
+    """Topic slugs whose timelines a section's stored HTML embeds (``articles.article_page`` fills them in)."""
+    return list(dict.fromkeys(_DIRECTIVE_HTML.findall(html or "")))
+
+
+def replace_embeds(html: str, rendered: dict[str, str]) -> str:
+    """Replace each ``{{timeline:slug}}`` paragraph with that topic's rendered timeline.
 
     A directive naming no published topic is dropped: readers never see the raw directive.
     """
-    from .models import TimelineEvent, Topic
-
-    slugs = list(dict.fromkeys(_DIRECTIVE_HTML.findall(html)))
-    if not slugs:
-        return html
-    topics = {t.slug: t for t in Topic.objects.published().filter(slug__in=slugs)}
-    rendered = {}
-    for slug, topic in topics.items():
-        events = TimelineEvent.objects.published().filter(topics=topic)
-        rendered[slug] = render_to_string("includes/timeline_embed.html", {"topic": topic, "events": events}).strip()
     return _DIRECTIVE_HTML.sub(lambda m: rendered.get(m.group(1), ""), html)
 
 
@@ -149,81 +150,3 @@ def articles_embedding(slugs):
 
     article_ids = Section.objects.filter(query, state=PublicationState.LIVE).values_list("article_id", flat=True)
     return Article.objects.filter(pk__in=article_ids)
-
-
-def articles_showing(obj) -> list:
-    """Articles whose sections show ``obj`` through a timeline embed or an image in their text.
-
-    ``articles.publishing.articles_affected_by`` adds these to the articles it already knows.
-    """
-    from . import renditions
-    from .models import Figure, Source, TimelineEvent, Topic
-
-    if isinstance(obj, TimelineEvent):
-        return list(articles_embedding(topic_slugs_for(obj)))
-    if isinstance(obj, Topic):
-        return list(articles_embedding({obj.slug, _previous(obj).get("slug")}))
-    if isinstance(obj, Source):
-        slugs = set()
-        for event in events_citing(obj).prefetch_related("topics"):
-            slugs.update(topic.slug for topic in event.topics.all())
-        return list(articles_embedding(slugs))
-    if isinstance(obj, Figure):
-        return list(renditions.articles_showing_in_text(obj))
-    return []
-
-
-def _previous(obj) -> dict:
-    return caching._previous_data(obj)
-
-
-def topic_slugs_for(event) -> set[str]:
-    """The slugs of the topics the event is tagged with now or was tagged with before."""
-    from .models import Topic
-
-    topic_ids = set(event.topics.values_list("pk", flat=True)) | set(_previous(event).get("topics") or [])
-    return set(Topic.objects.filter(pk__in=topic_ids).values_list("slug", flat=True))
-
-
-# --- Page caching: which public pages show an event ------------------------------------------
-
-
-def _url(name, **kwargs):
-    try:
-        return reverse(name, kwargs=kwargs or None)
-    except NoReverseMatch:
-        return None
-
-
-@caching.pages_for_changes
-def _timeline_pages(obj):
-    from . import publishing
-    from .models import Figure, Source, TimelineEvent, Topic
-
-    paths, topic_slugs, articles = set(), set(), []
-    if isinstance(obj, TimelineEvent):
-        paths.add(_url("articles:timeline"))
-        topic_slugs = topic_slugs_for(obj)
-        articles = publishing.articles_affected_by(obj)
-    elif isinstance(obj, Topic):
-        if obj.timeline_events.exists():
-            paths.add(_url("articles:timeline"))  # It lists each event's topics by name.
-        articles = publishing.articles_affected_by(obj)
-    elif isinstance(obj, Source):
-        events = list(events_citing(obj).prefetch_related("topics"))
-        if events:
-            paths.add(_url("articles:timeline"))
-            for event in events:
-                topic_slugs.update(t.slug for t in event.topics.all())
-            articles = articles_showing(obj)
-    elif isinstance(obj, Figure):
-        articles = articles_showing(obj)  # Images in section text; the lead figure's pages are known.
-    paths.update(_url("articles:topic_detail", slug=slug) for slug in topic_slugs)
-    paths.update(article.get_absolute_url() for article in articles)
-    paths.discard(None)
-    return paths
-
-
-@caching.pages_for_baking
-def _timeline_page():
-    return {path for path in (_url("articles:timeline"),) if path}

@@ -3,7 +3,7 @@ from django.urls import path
 from django.views.generic import TemplateView
 
 from . import discovery, feeds, sitemaps, views
-from .caching import public_page
+from .caching import PUBLISH, public_page
 
 app_name = "articles"
 
@@ -21,13 +21,13 @@ urlpatterns = [
     path("sources/", views.source_list, name="source_list"),
     path("sources/<slug:key>/", views.source_detail, name="source_detail"),
     path("timeline/", views.timeline, name="timeline"),
-    # Reading and discovery: search, feeds, sitemap (invalidated by articles.discovery).
+    # Reading and discovery: search, feeds, sitemap (every publish can change the last three).
     path("search/", discovery.search_page, name="search"),
-    path("feeds/articles.rss", public_page(feeds.ArticlesFeed()), name="feed_articles_rss"),
-    path("feeds/articles.atom", public_page(feeds.ArticlesAtomFeed()), name="feed_articles_atom"),
-    path("feeds/changes.rss", public_page(feeds.ChangesFeed()), name="feed_changes_rss"),
-    path("feeds/changes.atom", public_page(feeds.ChangesAtomFeed()), name="feed_changes_atom"),
-    path("sitemap.xml", public_page(sitemap), {"sitemaps": sitemaps.SITEMAPS}, name="sitemap"),
+    path("feeds/articles.rss", public_page(feeds.ArticlesFeed(), tags=[PUBLISH]), name="feed_articles_rss"),
+    path("feeds/articles.atom", public_page(feeds.ArticlesAtomFeed(), tags=[PUBLISH]), name="feed_articles_atom"),
+    path("feeds/changes.rss", public_page(feeds.ChangesFeed(), tags=[PUBLISH]), name="feed_changes_rss"),
+    path("feeds/changes.atom", public_page(feeds.ChangesAtomFeed(), tags=[PUBLISH]), name="feed_changes_atom"),
+    path("sitemap.xml", public_page(sitemap, tags=[PUBLISH]), {"sitemaps": sitemaps.SITEMAPS}, name="sitemap"),
     path("robots.txt", public_page(TemplateView.as_view(template_name="robots.txt",
                                                         content_type="text/plain; charset=utf-8")), name="robots_txt"),
 ]

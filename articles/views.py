@@ -9,47 +9,41 @@ from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, render
 from django.views.decorators.cache import never_cache
 
-from . import corrections, diffing, metadata, publishing, rendered_pages
-from .caching import public_page
+from . import article_page, corrections, dependencies, diffing, metadata, publishing
+from .caching import depends_on, public_page
 from .forms import CorrectionForm
 from .models import Article, ArticleVersion, Revision, Section, Source, TimelineEvent, Topic
 
 
 @public_page
 def home(request):
+    depends_on(request, dependencies.ARTICLES, dependencies.FIGURES)
     articles = Article.objects.published().select_related("lead_figure")
     return render(request, "articles/home.html", {"articles": articles})
 
 
 @public_page
 def article_detail(request, slug):
-    # Anonymous readers get the page stored when it was published: one query, no template.
-    if (stored := rendered_pages.stored_page(request)) is not None:
-        return HttpResponse(stored)
+    """The article put together from its stored fragments: a fixed number of queries, no Markdown."""
     article = get_object_or_404(Article.objects.published().select_related("lead_figure"), slug=slug)
-    sections = publishing.reading_order(article.sections.for_reading())
-    for section in sections:
-        section.html = section.body_html
+    page = article_page.compose(article, Section.objects.for_reading().filter(article=article))
+    depends_on(request, *page.cache_tags)
     # Cite the permalink of what the reader sees now; an article published before versions were
     # recorded has none yet, so its own address stands in.
     latest = ArticleVersion.objects.for_article(article).for_listing().first()
-    bibliography = Source.objects.cited_in_article(article)
     return render(request, "articles/article_detail.html", {
         "article": article,
-        "sections": sections,
-        "dek_html": article.dek_html,
-        "notes_html": article.notes_html,
-        "bibliography": bibliography,
+        "sections": page.sections,
+        "dek_html": page.dek_html,
+        "notes_html": page.notes_html,
+        "bibliography": page.bibliography,
         "cite_version": latest,
         "cite_url": request.build_absolute_uri((latest or article).get_absolute_url()),
-        "access_date": rendered_pages.access_date(request),
-        # JSON-LD; it reads the bibliography queryset, whose cache the template then reuses.
-        "structured_data": metadata.article_structured_data(request, article, bibliography),
+        "structured_data": metadata.article_structured_data(request, article, page.bibliography),
     })
 
 
-# The history pages are not @public_page: the page cache only drops the pages that
-# caching.pages_for_changes names, and an unpublished article's permalinks must stop at once.
+# The history pages are not @public_page: an unpublished article's permalinks must stop at once.
 # They are cheap: two or three queries and no Markdown.
 
 
@@ -107,21 +101,20 @@ def article_preview(request, slug, revision_id):
         revision.model_class is Article and revision.object_id == article.pk
     ):
         raise Http404("This revision does not belong to this article.")
-    sections, rendered = publishing.preview_article(article, revision)
-    for section in sections:
-        section.html = rendered.section_html[section.pk or id(section)]
+    page = publishing.preview_article(article, revision)
     return render(request, "articles/article_detail.html", {
-        "article": article,
-        "sections": sections,
-        "dek_html": rendered.dek_html,
-        "notes_html": rendered.notes_html,
-        "bibliography": Source.objects.cited_in_article(article),
+        "article": page.article,
+        "sections": page.sections,
+        "dek_html": page.dek_html,
+        "notes_html": page.notes_html,
+        "bibliography": page.bibliography,
         "preview_revision": revision,
     })
 
 
 @public_page
 def topic_list(request):
+    depends_on(request, dependencies.TOPICS)
     topics = Topic.objects.published()
     return render(request, "articles/topic_list.html", {"topics": topics})
 
@@ -129,6 +122,8 @@ def topic_list(request):
 @public_page
 def topic_detail(request, slug):
     topic = get_object_or_404(Topic.objects.published(), slug=slug)
+    # Its sections are listed under their articles' titles, with the sources they cite and the events.
+    depends_on(request, dependencies.tag(topic), dependencies.ARTICLES, dependencies.SOURCES, dependencies.TIMELINE)
     sections = (
         Section.objects.visible()
         .filter(topics=topic)
@@ -150,11 +145,13 @@ def topic_detail(request, slug):
 @public_page
 def timeline(request):
     """Every published event in date order; the HTML of each was rendered when it was published."""
+    depends_on(request, dependencies.TIMELINE, dependencies.TOPICS)
     return render(request, "articles/timeline.html", {"events": TimelineEvent.objects.for_timeline()})
 
 
 @public_page
 def source_list(request):
+    depends_on(request, dependencies.SOURCES)
     sources = Source.objects.published().order_by("title")
     return render(request, "articles/source_list.html", {"sources": sources})
 
@@ -162,6 +159,7 @@ def source_list(request):
 @public_page
 def source_detail(request, key):
     source = get_object_or_404(Source.objects.published(), key=key)
+    depends_on(request, dependencies.tag(source), dependencies.ARTICLES)
     sections = (
         Section.objects.visible()
         .filter(citations__source=source)

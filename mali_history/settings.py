@@ -48,13 +48,14 @@ INSTALLED_APPS = [
     "django.contrib.postgres",
     "django.contrib.sitemaps",
     "markdownx",
+    # Background tasks stored in the database (django.tasks' DatabaseBackend, below).
+    "django_tasks_db",
     "articles",
 ]
 
 MIDDLEWARE = [
     # Answers anonymous readers from the page cache before the rest runs, and stores pages with
-    # every header the rest adds (articles.caching). Under gunicorn, mali_history/asgi.py answers
-    # most hits even earlier, from the same entries.
+    # every header the rest adds (articles.caching).
     "articles.caching.PublicPageCacheMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
@@ -126,6 +127,21 @@ PUBLIC_PAGE_CACHE_TIMEOUT = int(os.environ.get("DJANGO_PAGE_CACHE_TIMEOUT", 60 *
 # Static publishing (articles.baking): publishing also writes anonymous pages here for nginx.
 # Empty: off.
 STATIC_PUBLISH_ROOT = os.environ.get("DJANGO_STATIC_PUBLISH_ROOT", "")
+
+# Background work (re-baking pages, search index updates, renditions, e-mail, scheduled
+# publishing) runs on django.tasks. Tasks are rows in this database, written in the caller's
+# transaction, and run by `manage.py db_worker` processes, any of which can take any task. The
+# same backend runs everywhere: tests run the worker in-process (tests/conftest.py, run_worker).
+# One queue: a worker takes only the queues it is given (db_worker's default is "default"), so
+# a second queue would need workers of its own. Urgent work asks for a higher priority instead
+# (@task(priority=...) or .using(priority=...), -100 to 100, default 0): workers always take
+# the ready task of highest priority first, then the oldest.
+TASKS = {
+    "default": {
+        "BACKEND": "django_tasks_db.DatabaseBackend",
+        "QUEUES": ["default"],
+    }
+}
 
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},

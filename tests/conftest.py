@@ -66,6 +66,46 @@ def moderator_client(client, moderator):
     return client
 
 
+@pytest.fixture
+def run_worker():
+    """Run every ready background task now, in this process, as `manage.py db_worker --batch` does.
+
+    ``run_worker()`` returns how many tasks it ran, failed ones included; tasks that tasks enqueue
+    run too, and deferred ones (run_after in the future) wait. The worker commits as it goes, and
+    on PostgreSQL it would close the connection of a test run inside a transaction: mark the test
+    ``@pytest.mark.django_db(transaction=True)``.
+    """
+    import logging
+    import signal
+
+    from django.core.management import call_command
+    from django.db import connection
+    from django.utils.crypto import get_random_string
+    from django_tasks_db.models import DBTaskResult
+
+    def run(queue_name="*"):
+        if connection.in_atomic_block:
+            pytest.fail("run_worker needs @pytest.mark.django_db(transaction=True)")
+        worker_id = f"pytest-{get_random_string(16)}"
+        # db_worker takes over SIGINT/SIGTERM/SIGQUIT and sets its loggers' levels; put them back.
+        signals = [s for s in (signal.SIGINT, signal.SIGTERM, getattr(signal, "SIGQUIT", None)) if s]
+        handlers = {s: signal.getsignal(s) for s in signals}
+        loggers = [logging.getLogger(name) for name in ("django.tasks", "django_tasks_db")]
+        levels = [logger.level for logger in loggers]
+        try:
+            call_command("db_worker", batch=True, interval=0, startup_delay=False, reload=False,
+                         queue_name=queue_name, worker_id=worker_id, verbosity=1)
+        finally:
+            for s, handler in handlers.items():
+                signal.signal(s, handler)
+            for logger, level in zip(loggers, levels):
+                logger.setLevel(level)
+        claimed = DBTaskResult.objects.filter(started_at__isnull=False).values_list("worker_ids", flat=True)
+        return sum(worker_id in ids for ids in claimed)
+
+    return run
+
+
 def require_postgres():
     """PostgreSQL-only tests run in the PostgreSQL pass (DATABASE_URL set) and skip in the SQLite one.
 
@@ -109,3 +149,31 @@ def page(browser):
     page = context.new_page()
     yield page
     context.close()
+
+
+@pytest.fixture
+def run_tasks():
+    """Run the queued background tasks that are ready, in this test's transaction; return their results.
+
+    For tests that cannot commit (most of them): the tasks run as the worker would run them,
+    without the worker's own claiming, which needs committed rows (see ``run_worker``).
+    """
+    from django_tasks_db.models import DBTaskResult
+
+    def run():
+        results = []
+        while True:
+            task_result = DBTaskResult.objects.ready().order_by("-priority", "enqueued_at").first()
+            if task_result is None:
+                return results
+            task = task_result.task
+            args, kwargs = task_result.args_kwargs["args"], task_result.args_kwargs["kwargs"]
+            try:
+                value = task.call(*args, **kwargs)
+                task_result.set_successful(value)
+                results.append(value)
+            except Exception as error:
+                task_result.set_failed(error)
+                results.append(error)
+
+    return run

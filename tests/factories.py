@@ -46,6 +46,14 @@ def _publish(model, moderator, m2m=None, **fields):
     return obj
 
 
+def finish_follow_ups():
+    """Do the background follow-up of what was just published (renditions, re-rendered sections), as
+    the worker would once the publish commits; test transactions never commit."""
+    from articles import followups
+
+    followups.run_unfinished()
+
+
 def article(moderator, **fields):
     n = next(_counter)
     fields.setdefault("title", f"Article {n}")
@@ -86,6 +94,7 @@ def figure(moderator, image_file, **fields):
     obj.image.save(image_file.name, image_file, save=False)
     obj.save()
     moderation.publish_directly(obj=obj, moderator=moderator, summary="Created in a test", action="create")
+    finish_follow_ups()
     obj.refresh_from_db()
     return obj
 
@@ -103,7 +112,7 @@ def timeline_event(moderator, topics=(), **fields):
 def article_with_sections(moderator, count, topic, source):
     """A published article with ``count`` published sections, every fifth one a main section and the
     rest its subsections, each tagged and citing ``source``. Built in bulk, then rendered once."""
-    from articles import publishing
+    from articles import fragments, publishing
 
     article_obj = article(moderator, title=f"Article with {count} sections", slug=f"sections-{count}")
     sections = Section.objects.bulk_create(
@@ -118,7 +127,11 @@ def article_with_sections(moderator, count, topic, source):
     Section.topics.through.objects.bulk_create(
         Section.topics.through(section_id=s.pk, topic_id=topic.pk) for s in sections
     )
-    publishing.refresh_article(article_obj)
+    for section_obj in Section.objects.filter(article=article_obj):
+        fragments.render_section(section_obj)
+        fragments.store_citations(section_obj)
+        section_obj.save(update_fields=["body_html", "notes"])
+    publishing.record_version(article_obj)
     return article_obj
 
 

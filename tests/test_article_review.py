@@ -57,11 +57,11 @@ def test_a_failure_in_the_middle_publishes_nothing(moderator, article_with_propo
     real_apply = publishing.apply_revision
     calls = []
 
-    def failing_apply(revision):
+    def failing_apply(revision, obj):
         calls.append(revision.pk)
         if len(calls) == 2:
             raise ValidationError("Simulated failure")
-        return real_apply(revision)
+        return real_apply(revision, obj)
 
     monkeypatch.setattr(publishing, "apply_revision", failing_apply)
     with pytest.raises(ValidationError, match="Nothing was published"):

@@ -160,7 +160,7 @@ def test_published_revisions_are_by_the_user_with_the_file_name(superuser, tmp_p
 
 
 @pytest.mark.django_db
-def test_import_without_publish_waits_in_the_queue(client, editor, tmp_path, mailoutbox, moderator,
+def test_import_without_publish_waits_in_the_queue(client, editor, tmp_path, mailoutbox, run_tasks, moderator,
                                                    django_capture_on_commit_callbacks):
     with django_capture_on_commit_callbacks(execute=True):
         out, _ = run(write(tmp_path, DOCUMENT), user="editor")
@@ -178,6 +178,7 @@ def test_import_without_publish_waits_in_the_queue(client, editor, tmp_path, mai
     assert "Waiting for review: 3 proposals by editor" in out
     assert out.splitlines()[-1] == article.get_absolute_url()
     # One e-mail to the moderators for the whole import, not one per section.
+    run_tasks()
     assert len(mailoutbox) == 1
 
     # Once a moderator approves the queue, in order, the page appears.

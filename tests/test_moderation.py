@@ -70,7 +70,7 @@ def test_unknown_citation_key_is_refused_with_the_key_named(editor, live_section
     assert "no-such-source" in str(error.value)
 
 
-def test_rejection_needs_a_reason_and_tells_the_author(client, django_capture_on_commit_callbacks, editor,
+def test_rejection_needs_a_reason_and_tells_the_author(client, django_capture_on_commit_callbacks, run_tasks, editor,
                                                        moderator, live_section):
     revision = propose_body(live_section, editor, "Dubious text.")
     with pytest.raises(ValidationError):
@@ -79,6 +79,7 @@ def test_rejection_needs_a_reason_and_tells_the_author(client, django_capture_on
 
     with django_capture_on_commit_callbacks(execute=True):
         moderation.reject(revision=revision, moderator=moderator, reason="Needs a source.")
+    run_tasks()  # e-mail goes out in the background
 
     revision.refresh_from_db()
     assert revision.status == RevisionStatus.REJECTED
@@ -89,20 +90,22 @@ def test_rejection_needs_a_reason_and_tells_the_author(client, django_capture_on
     assert "Needs a source." in mail.outbox[0].body
 
 
-def test_moderators_are_emailed_when_a_proposal_arrives(django_capture_on_commit_callbacks, editor, moderator,
+def test_moderators_are_emailed_when_a_proposal_arrives(django_capture_on_commit_callbacks, run_tasks, editor, moderator,
                                                          live_section):
     mail.outbox.clear()
     with django_capture_on_commit_callbacks(execute=True):
         propose_body(live_section, editor, "New text.")
+    run_tasks()
     assert [m.to for m in mail.outbox] == [[moderator.email]]
     assert "Fix a typo" in mail.outbox[0].body
 
 
-def test_author_is_emailed_on_approval(django_capture_on_commit_callbacks, editor, moderator, live_section):
+def test_author_is_emailed_on_approval(django_capture_on_commit_callbacks, run_tasks, editor, moderator, live_section):
     revision = propose_body(live_section, editor, "New text.")
     mail.outbox.clear()
     with django_capture_on_commit_callbacks(execute=True):
         moderation.approve(revision=revision, moderator=moderator)
+    run_tasks()
     assert [m.to for m in mail.outbox] == [[editor.email]]
     assert "approved" in mail.outbox[0].body
 

@@ -7,7 +7,7 @@ import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
-from articles import markup, moderation, publishing
+from articles import fragments, markup, models, moderation, publishing
 from articles.models import Article, RevisionAction, Section, Source, Topic
 
 from . import factories
@@ -263,9 +263,12 @@ def test_public_pages_do_no_markdown_rendering(client, history, monkeypatch):
         raise AssertionError("Markdown rendered on the read path")
 
     monkeypatch.setattr(markup, "render_markdown", refuse)
-    monkeypatch.setattr(publishing, "render_article", refuse)
+    monkeypatch.setattr(fragments, "render_fragment", refuse)
+    monkeypatch.setattr(fragments, "render_standalone", refuse)
+    monkeypatch.setattr(models.Source, "format_note", refuse)
     html = get_page(client, "/articles/operation-serval/")
     assert "Rebels took the north in 2012" in html
+    assert 'id="note-1"' in html
     for url in ("/", "/topics/", "/topics/france/", "/sources/", "/sources/mann-2015/"):
         get_page(client, url)
 

@@ -92,6 +92,7 @@ def test_a_proposed_figure_has_no_renditions_until_published(editor, moderator):
     assert figure.renditions == []
     assert not default_storage.exists(f"renditions/{figure.pk}")
     moderation.approve(revision=revision, moderator=moderator)
+    factories.finish_follow_ups()
     figure.refresh_from_db()
     assert len(figure.renditions) == 6
 
@@ -105,6 +106,7 @@ def test_a_new_image_gets_new_files_and_the_old_ones_go_after_the_commit(
     with django_capture_on_commit_callbacks(execute=True):
         moderation.publish_directly(obj=figure, moderator=moderator, summary="Better map",
                                     data={**figure.snapshot(), "image": name})
+        factories.finish_follow_ups()
     figure.refresh_from_db()
     new = [e["name"] for e in figure.renditions]
     assert {e["width"] for e in figure.renditions} == {480, 960, 1000}
@@ -172,6 +174,7 @@ def test_a_figure_published_after_the_section_updates_the_article(client, modera
     factories.section(moderator, article, body=f"![Later]({figure.image.url})")
     assert "<picture>" not in page(client.get(article.get_absolute_url()))
     moderation.approve(revision=revision, moderator=moderator)
+    factories.finish_follow_ups()
     assert "<picture>" in page(client.get(article.get_absolute_url()))
 
 
@@ -204,6 +207,7 @@ def test_make_renditions_backfills_figures_published_without_them(client, articl
     out = io.StringIO()
     call_command("make_renditions", stdout=out)
     assert "Made renditions for 1 figures" in out.getvalue()
+    factories.finish_follow_ups()  # the sections showing it, rendered again in the background
     figure.refresh_from_db()
     assert len(figure.renditions) == 6 and renditions.files_exist(figure)
     assert page(client.get(article.get_absolute_url())).count("<picture>") == 2

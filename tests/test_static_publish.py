@@ -36,7 +36,7 @@ def read(root, path):
     return (root / path.strip("/") / "index.html").read_text() if path != "/" else (root / "index.html").read_text()
 
 
-def test_publishing_rewrites_the_baked_pages_it_affects(client, baked, moderator, site,
+def test_publishing_rewrites_the_baked_pages_it_affects(client, baked, moderator, site, run_tasks,
                                                         django_capture_on_commit_callbacks):
     call_command("bake_site", stdout=open(os.devnull, "w"))
     assert "April 2013" in read(baked, "/articles/minusma/")
@@ -44,6 +44,12 @@ def test_publishing_rewrites_the_baked_pages_it_affects(client, baked, moderator
         moderation.publish_directly(obj=site["section"], moderator=moderator, summary="Edit",
                                     data={**site["section"].snapshot(), "title": "Mandate of 2013",
                                           "body": "Resolution 2100 created MINUSMA [@unsc-res-2100]."})
+    # Once the publish commits, the stale files are gone (nginx asks Django), in every language...
+    for path in ("/articles/minusma/", "/fr/articles/minusma/", "/topics/peacekeeping/", "/sources/unsc-res-2100/", "/"):
+        assert not (baked / path.strip("/") / "index.html").exists(), path
+    assert (baked / "topics" / "index.html").exists()  # ...and only those.
+    # ...and the worker bakes them again.
+    run_tasks()
     assert "Resolution 2100 created MINUSMA" in read(baked, "/articles/minusma/")
     assert "Resolution 2100 created MINUSMA" in read(baked, "/topics/peacekeeping/")
     assert "Mandate of 2013" in read(baked, "/sources/unsc-res-2100/")
@@ -52,13 +58,17 @@ def test_publishing_rewrites_the_baked_pages_it_affects(client, baked, moderator
     assert read(baked, "/articles/minusma/") == client.get("/articles/minusma/", headers={"host": site_host}).content.decode()
 
 
-def test_a_new_page_is_baked_and_a_deleted_one_removed(baked, moderator, site, django_capture_on_commit_callbacks):
+def test_a_new_page_is_baked_and_a_deleted_one_removed(baked, moderator, site, run_tasks,
+                                                       django_capture_on_commit_callbacks):
     with django_capture_on_commit_callbacks(execute=True):
         article = factories.article(moderator, title="Operation Barkhane", slug="barkhane")
+    run_tasks()
     assert "Operation Barkhane" in read(baked, "/articles/barkhane/")
     assert "Operation Barkhane" in read(baked, "/")
     with django_capture_on_commit_callbacks(execute=True):
         moderation.publish_directly(obj=article, moderator=moderator, summary="Remove", action=RevisionAction.DELETE)
+    assert not (baked / "articles" / "barkhane" / "index.html").exists()
+    run_tasks()
     assert not (baked / "articles" / "barkhane" / "index.html").exists()
     assert "Operation Barkhane" not in read(baked, "/")
 

@@ -4,13 +4,14 @@
 
 Publishing a figure makes its renditions (articles.renditions); this fills them in for figures
 published before renditions existed, or whose files were lost from storage. ``--force`` remakes
-them all, e.g. after the widths or formats changed. The articles that show a figure are then
-refreshed as a publish would refresh them: re-rendered, and their cached pages dropped.
+them all, e.g. after the widths or formats changed. What shows a figure is then refreshed as a
+publish would refresh it: its cached pages dropped, and the sections showing it rendered again
+by the background follow-up.
 """
 from django.core.management.base import BaseCommand
 from django.db import transaction
 
-from articles import publishing, renditions
+from articles import followups, renditions
 from articles.models import Figure
 
 
@@ -32,7 +33,7 @@ class Command(BaseCommand):
                 figure = Figure.objects.select_for_update().get(pk=pk)
                 lost = renditions.is_current(figure) and not renditions.files_exist(figure)
                 if renditions.refresh_figure(figure, force=force or lost):
-                    publishing.refresh_derived(figure)
+                    followups.schedule(figure, before={})
                     made += 1
                     self.stdout.write(f"  figure {figure.pk}: {len(figure.renditions)} renditions")
                 else:

@@ -1,0 +1,61 @@
+"""Background tasks (Django's Tasks framework). Thin: the work itself lives in the modules named.
+
+Each task is idempotent; the follow-up tasks retry themselves with a growing delay when they fail
+(the framework does not retry), and ``manage.py run_follow_ups`` finishes anything a dead worker
+left behind.
+"""
+
+from django.tasks import task
+
+from . import followups
+
+# Higher runs first: stale baked pages must go before anything is re-baked.
+URGENT = 50
+
+
+@task(priority=URGENT)
+def remove_stale_pages(follow_up_id: int) -> None:
+    from .models import FollowUp
+
+    follow_up = FollowUp.objects.filter(pk=follow_up_id).first()
+    if follow_up is not None:
+        followups.remove_stale_pages(follow_up)
+
+
+@task()
+def run_follow_up(follow_up_id: int) -> bool:
+    try:
+        return followups.run(follow_up_id)
+    except Exception as error:
+        retry_at = followups.record_failure(follow_up_id, error)
+        if retry_at is not None:
+            run_follow_up.using(run_after=retry_at).enqueue(follow_up_id)
+        raise
+
+
+@task()
+def publish_scheduled_revision(revision_id: int) -> str:
+    """Publish one scheduled revision when its time has come (enqueued with ``run_after``)."""
+    from . import moderation
+
+    return moderation.publish_scheduled(revision_id)
+
+
+@task()
+def notify_proposal_submitted(revision_id: int) -> None:
+    from . import notifications
+    from .models import Revision
+
+    revision = Revision.objects.filter(pk=revision_id).select_related("author").first()
+    if revision is not None:
+        notifications.proposal_submitted(revision)
+
+
+@task()
+def notify_proposal_decided(revision_id: int) -> None:
+    from . import notifications
+    from .models import Revision
+
+    revision = Revision.objects.filter(pk=revision_id).select_related("author").first()
+    if revision is not None:
+        notifications.proposal_decided(revision)
