@@ -1,9 +1,9 @@
 """The work a publish leaves for afterwards, done in the background in small batches.
 
-A publish writes one ``FollowUp`` row in its own transaction (:func:`schedule`). After the
-commit, :func:`after_commit` bumps the page-cache tags the object appears under (readers of
-Django-served pages see the change on their next request), removes the baked files of the
-pages that show it when they are few, and enqueues the tasks in ``articles.tasks``:
+A publish writes one ``FollowUp`` row in its own transaction (:func:`record`). After the
+commit, ``articles.tasks.start_follow_up`` bumps the page-cache tags the object appears under
+(readers of Django-served pages see the change on their next request), removes the baked files
+of the pages that show it when they are few, and enqueues the tasks in ``articles.tasks``:
 
 1. ``remove_stale_pages`` (high priority): the baked files of every page showing the object, so
    that nginx falls back to Django, when there were too many to remove in the commit hook;
@@ -38,26 +38,16 @@ FEW_ARTICLES = 20
 MAX_ATTEMPTS = 6
 
 
-def schedule(obj, *, before: dict, revision=None) -> FollowUp:
-    """Record the follow-up of publishing ``obj``, in the publish transaction; act once it commits."""
+def record(obj, *, before: dict, revision=None) -> tuple[FollowUp, set[str]]:
+    """Record the follow-up of publishing ``obj``, in the publish transaction; and the tags to bump.
+
+    ``articles.publishing.schedule_follow_up`` acts on it once the transaction commits
+    (``articles.tasks.start_follow_up``).
+    """
     follow_up = FollowUp.objects.create(
         content_type=ContentType.objects.get_for_model(obj), object_id=obj.pk, before=before or {}, revision=revision
     )
-    tags = dependencies.appearances(obj, before).tags
-    transaction.on_commit(lambda: after_commit(follow_up.pk, tags))
-    return follow_up
-
-
-def after_commit(pk: int, tags) -> None:
-    from . import tasks
-
-    caching.bump(tags)
-    follow_up = FollowUp.objects.filter(pk=pk).first()
-    if follow_up is None:
-        return
-    if baking.enabled() and not remove_stale_pages(follow_up, limit=FEW_ARTICLES):
-        tasks.remove_stale_pages.enqueue(pk)
-    tasks.run_follow_up.enqueue(pk)
+    return follow_up, dependencies.appearances(obj, before).tags
 
 
 def _paths_of(articles) -> set[str]:

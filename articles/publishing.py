@@ -16,10 +16,11 @@ from __future__ import annotations
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
+from django.db import transaction
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
-from . import article_page, dependencies, followups, fragments, markup, search_index, timeline
+from . import article_page, dependencies, followups, fragments, markup, search_index, tasks, timeline
 from .models import (
     Article,
     ArticleVersion,
@@ -130,8 +131,14 @@ def apply_revision(revision: Revision, obj: ModeratedContent) -> ModeratedConten
     for name, pks in m2m.items():
         getattr(obj, name).set(pks)
     refresh_own_records(obj, before, revision)
-    followups.schedule(obj, before=before, revision=revision)
+    schedule_follow_up(obj, before=before, revision=revision)
     return obj
+
+
+def schedule_follow_up(obj, *, before: dict, revision: Revision | None = None) -> None:
+    """Leave the rest for after the commit: page-cache tags, stale baked pages, the background follow-up."""
+    follow_up, tags = followups.record(obj, before=before, revision=revision)
+    transaction.on_commit(lambda: tasks.start_follow_up(follow_up.pk, tags))
 
 
 def render_own_fragments(obj) -> None:

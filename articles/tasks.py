@@ -13,6 +13,20 @@ from . import followups
 URGENT = 50
 
 
+def start_follow_up(follow_up_id: int, tags) -> None:
+    """Right after a publish commits: bump its page-cache tags, remove few stale baked pages, enqueue the rest."""
+    from . import baking, caching
+    from .models import FollowUp
+
+    caching.bump(tags)
+    follow_up = FollowUp.objects.filter(pk=follow_up_id).first()
+    if follow_up is None:
+        return
+    if baking.enabled() and not followups.remove_stale_pages(follow_up, limit=followups.FEW_ARTICLES):
+        remove_stale_pages.enqueue(follow_up_id)
+    run_follow_up.enqueue(follow_up_id)
+
+
 @task(priority=URGENT)
 def remove_stale_pages(follow_up_id: int) -> None:
     from .models import FollowUp

@@ -11,7 +11,7 @@ by the background follow-up.
 from django.core.management.base import BaseCommand
 from django.db import transaction
 
-from articles import followups, renditions
+from articles import publishing, renditions
 from articles.models import Figure
 
 
@@ -33,7 +33,7 @@ class Command(BaseCommand):
                 figure = Figure.objects.select_for_update().get(pk=pk)
                 lost = renditions.is_current(figure) and not renditions.files_exist(figure)
                 if renditions.refresh_figure(figure, force=force or lost):
-                    followups.schedule(figure, before={})
+                    publishing.schedule_follow_up(figure, before={})
                     made += 1
                     self.stdout.write(f"  figure {figure.pk}: {len(figure.renditions)} renditions")
                 else:
