@@ -893,18 +893,16 @@ class RevisionAdmin(EditorialRecordAdmin):
 
     @admin.action(description=_("Approve and publish the selected proposals"), permissions=["moderate"])
     def approve_selected(self, request, queryset):
-        published, failures = 0, []
-        for revision in queryset.pending().order_by("created_at", "pk"):
-            try:
-                moderation.approve(revision=revision, moderator=request.user)
-                published += 1
-            except ValidationError as error:
-                failures.append(f"“{revision.object_repr}”: {' '.join(error.messages)}")
-        if published:
-            self.message_user(request, ngettext("%d proposal published.", "%d proposals published.", published)
-                              % published, messages.SUCCESS)
-        for failure in failures:
-            self.message_user(request, _("Not published: %s") % failure, messages.ERROR)
+        """All or nothing, like the service: one proposal that cannot be published publishes none."""
+        chosen = list(queryset.pending().select_related("content_type"))
+        try:
+            published = moderation.approve_many(revisions=chosen, moderator=request.user, merge=False)
+        except ValidationError as error:
+            self.message_user(request, " ".join(error.messages), messages.ERROR)
+            return
+        count = len(published)
+        self.message_user(request, ngettext("%d proposal published.", "%d proposals published.", count) % count,
+                          messages.SUCCESS)
 
     @admin.action(description=_("Reject the selected proposals…"), permissions=["moderate"])
     def reject_selected(self, request, queryset):

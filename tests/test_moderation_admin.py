@@ -178,6 +178,21 @@ def test_edit_link_beside_each_section_leads_editors_to_its_form(client, editor,
     assert client.get(link).status_code == 200
 
 
+def test_bulk_approve_publishes_all_or_nothing(client, editor, moderator, live_section):
+    topic = factories.topic(moderator, name="MINUSMA", slug="minusma")
+    good = moderation.propose(obj=topic, author=editor, summary="Good", data={**topic.snapshot(), "summary": "New."})
+    stale = moderation.propose(obj=live_section, author=editor, summary="Stale",
+                               data={**live_section.snapshot(), "body": "Old base."})
+    moderation.publish_directly(obj=live_section, moderator=moderator, summary="Newer",
+                                data={**live_section.snapshot(), "body": "Newer text."})
+    client.force_login(moderator)
+    response = client.post("/admin/articles/revision/", {"action": "approve_selected",
+                                                         "_selected_action": [good.pk, stale.pk]}, follow=True)
+    assert "Nothing was published" in response.content.decode()
+    good.refresh_from_db(), stale.refresh_from_db()
+    assert good.status == stale.status == RevisionStatus.PENDING
+
+
 def test_bulk_approve_and_bulk_reject_from_the_queue(client, editor, moderator, live_section):
     topic = factories.topic(moderator, name="MINUSMA", slug="minusma")
     one = moderation.propose(obj=live_section, author=editor, summary="One",

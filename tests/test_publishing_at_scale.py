@@ -112,6 +112,19 @@ def test_a_hub_topic_rename_shows_on_every_article_next_request(client, settings
         assert ">Peace operations</a>" in html and ">Peacekeeping</a>" not in html
 
 
+def test_an_article_page_costs_at_most_six_queries_whatever_it_cites(client, moderator):
+    site = site_citing(moderator, 2)
+    article = site["articles"][0]
+    for n in range(8):
+        source = factories.source(moderator, key=f"extra-{n}", title=f"Extra {n}")
+        factories.section(moderator, article, title=f"More {n}", anchor=f"more-{n}", topics=[site["topic"]],
+                          body=f"More [@extra-{n}] and [@unsc-res-2100, p. {n}].")
+    with CaptureQueriesContext(connection) as queries:
+        html = client.get(article.get_absolute_url()).content.decode()
+    assert len(queries) <= 6, [q["sql"] for q in queries]
+    assert 'id="note-11"' in html and "Extra 7" in html
+
+
 # --- Baked pages and the worker -------------------------------------------------------------------
 
 
