@@ -14,7 +14,7 @@ PYTHON_BASE := $(shell for c in python3.14 python3.13 python3.12 python3; do \
 	  $$p -c 'import sys; sys.exit(sys.version_info < (3, 12))' 2>/dev/null && { echo $$p; exit; }; \
 	done)
 
-.PHONY: run test setup demo serve check clean messages
+.PHONY: run test setup demo serve worker check clean messages
 
 $(VENV)/.installed: requirements.txt
 	@if [ -z "$(PYTHON_BASE)" ]; then \
@@ -32,8 +32,20 @@ demo: setup
 	$(PY) manage.py migrate --noinput
 	$(PY) manage.py load_demo
 
+# Background tasks (django.tasks) need a worker: `make run` and `make serve` start one beside the
+# server and stop it when the server stops (Ctrl+C). A task still running then is cut short: it
+# is marked failed, or, under `make run`, where the worker restarts on code changes as runserver
+# does, left "Running". WORKER_ARGS go to manage.py db_worker, e.g. WORKER_ARGS="--interval 5".
+WORKER := $(PY) manage.py db_worker $(WORKER_ARGS)
+WITH_WORKER := $(WORKER) & worker=$$!; trap 'kill $$worker 2>/dev/null; wait $$worker' EXIT;
+
 run: demo
-	$(PY) manage.py runserver $(HOST):$(PORT)
+	$(WITH_WORKER) $(PY) manage.py runserver $(HOST):$(PORT)
+
+# A worker on its own, on a migrated database, e.g. beside a server started another way. In
+# production, run one or more as services (deploy/mali-history-worker.service).
+worker: setup
+	$(WORKER)
 
 test: setup
 	$(PY) manage.py makemigrations --check --dry-run
@@ -42,7 +54,7 @@ test: setup
 # Production-like serving: gunicorn with DJANGO_DEBUG=0 (set DJANGO_SECRET_KEY first).
 serve: setup
 	DJANGO_DEBUG=0 $(PY) manage.py collectstatic --noinput
-	DJANGO_DEBUG=0 $(VENV)/bin/gunicorn -c mali_history/gunicorn.conf.py --bind $(HOST):$(PORT)
+	export DJANGO_DEBUG=0; $(WITH_WORKER) $(VENV)/bin/gunicorn -c mali_history/gunicorn.conf.py --bind $(HOST):$(PORT)
 
 check: setup
 	DJANGO_DEBUG=0 DJANGO_SECRET_KEY=$${DJANGO_SECRET_KEY:-check-only-$$(date +%s)-not-a-real-key-0123456789abcdef} \
