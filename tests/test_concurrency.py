@@ -28,8 +28,8 @@ def test_simultaneous_approvals_cannot_overwrite_each_other(monkeypatch):
     # Hold each publish inside its transaction long enough for the other approval to arrive.
     real_apply = publishing.apply_revision
 
-    def slow_apply(revision):
-        result = real_apply(revision)
+    def slow_apply(revision, obj):
+        result = real_apply(revision, obj)
         time.sleep(0.5)
         return result
 

@@ -60,8 +60,8 @@ def test_twenty_concurrent_approvals_publish_every_non_overlapping_change(monkey
     # on the section's row lock rather than arriving after it.
     real_apply = publishing.apply_revision
 
-    def slow_apply(revision):
-        result = real_apply(revision)
+    def slow_apply(revision, obj):
+        result = real_apply(revision, obj)
         time.sleep(0.05)
         return result
 
