@@ -57,14 +57,7 @@ def breadcrumb_list(request, trail) -> dict:
 
 
 def _partial_date(source) -> str | None:
-    if not source.date_year:
-        return None
-    parts = [f"{source.date_year:04d}"]
-    if source.date_month:
-        parts.append(f"{source.date_month:02d}")
-        if source.date_day:
-            parts.append(f"{source.date_day:02d}")
-    return "-".join(parts)
+    return source.date.iso() or None
 
 
 def citation(request, source) -> dict:

@@ -7,7 +7,6 @@ Publishing (articles.publishing) applies a revision in one transaction and moves
 """
 from __future__ import annotations
 
-import datetime
 from dataclasses import dataclass, field
 
 from django.conf import settings
@@ -17,12 +16,11 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import models
 from django.db.models import Q
 from django.urls import reverse
-from django.utils import dateformat
 from django.utils.html import format_html, format_html_join
 from django.utils.safestring import mark_safe
 from django.utils.translation import gettext_lazy as _
 
-from . import markup
+from . import dates, markup
 
 
 class PublicationState(models.TextChoices):
@@ -190,24 +188,6 @@ class Topic(ModeratedContent):
         return reverse("articles:topic_detail", kwargs={"slug": self.slug})
 
 
-def date_precision_constraints(prefix: str) -> list:
-    """A date kept as year, optional month and optional day: the parts must make sense together."""
-    return [
-        models.CheckConstraint(
-            condition=Q(date_month__isnull=True) | (Q(date_month__gte=1) & Q(date_month__lte=12)),
-            name=f"{prefix}_month_in_range",
-        ),
-        models.CheckConstraint(
-            condition=Q(date_day__isnull=True) | (Q(date_day__gte=1) & Q(date_day__lte=31)),
-            name=f"{prefix}_day_in_range",
-        ),
-        models.CheckConstraint(
-            condition=Q(date_day__isnull=True) | Q(date_month__isnull=False),
-            name=f"{prefix}_day_needs_month",
-        ),
-    ]
-
-
 class SourceKind(models.TextChoices):
     BOOK = "book", _("Book")
     JOURNAL_ARTICLE = "journal", _("Journal article")
@@ -290,13 +270,7 @@ class Source(ModeratedContent):
         verbose_name = _("source")
         verbose_name_plural = _("sources")
         ordering = ["key"]
-        constraints = [
-            *date_precision_constraints("source"),
-            models.CheckConstraint(
-                condition=Q(date_month__isnull=True) | Q(date_year__isnull=False),
-                name="source_month_needs_year",
-            ),
-        ]
+        constraints = dates.check_constraints("source")
 
     def __str__(self):
         return f"{self.title} [{self.key}]"
@@ -308,28 +282,17 @@ class Source(ModeratedContent):
         super().clean()
         if not isinstance(self.authors, list) or not all(isinstance(a, str) and a.strip() for a in self.authors):
             raise ValidationError({"authors": _("Give the authors as a list of names.")})
-        if self.date_day and not self.date_month:
-            raise ValidationError({"date_month": _("A day needs a month.")})
-        if self.date_month and not self.date_year:
-            raise ValidationError({"date_year": _("A month needs a year.")})
-        if self.date_year and self.date_month and self.date_day:
-            try:
-                datetime.date(self.date_year, self.date_month, self.date_day)
-            except ValueError:
-                raise ValidationError({"date_day": _("This day does not exist in that month.")})
+        self.date.validate()
+
+    @property
+    def date(self) -> dates.PartialDate:
+        return dates.PartialDate(self.date_year, self.date_month, self.date_day)
 
     # Citation formatting (Chicago notes-bibliography) -------------------------------------
 
     @property
     def date_display(self) -> str:
-        if not self.date_year:
-            return ""
-        if not self.date_month:
-            return str(self.date_year)
-        month = datetime.date(2000, self.date_month, 1).strftime("%B")
-        if not self.date_day:
-            return f"{month} {self.date_year}"
-        return f"{month} {self.date_day}, {self.date_year}"
+        return self.date.display_for_citation()
 
     def _authors_for_note(self) -> str:
         names = [a.strip() for a in self.authors]
@@ -864,10 +827,7 @@ class TimelineEvent(ModeratedContent):
             "title",
             "pk",
         ]
-        constraints = [
-            models.CheckConstraint(condition=Q(date_year__gte=1), name="timelineevent_year_positive"),
-            *date_precision_constraints("timelineevent"),
-        ]
+        constraints = dates.check_constraints("timelineevent", year_required=True)
 
     def __str__(self):
         return f"{self.date_display}: {self.title}"
@@ -877,38 +837,21 @@ class TimelineEvent(ModeratedContent):
 
     def clean(self):
         super().clean()
-        if self.date_day and not self.date_month:
-            raise ValidationError({"date_month": _("A day needs a month.")})
-        if self.date_year and self.date_month and self.date_day:
-            try:
-                datetime.date(self.date_year, self.date_month, self.date_day)
-            except ValueError:
-                raise ValidationError({"date_day": _("This day does not exist in that month.")})
+        self.date.validate(year_required=True)
+
+    @property
+    def date(self) -> dates.PartialDate:
+        return dates.PartialDate(self.date_year, self.date_month, self.date_day)
 
     @property
     def date_display(self) -> str:
-        """“2013”, “April 2013” or “25 April 2013”: only the precision that is known.
-
-        Month names are in the interface language (“25 avril 2013” on French pages).
-        """
-        if not self.date_year:
-            return ""
-        if not self.date_month:
-            return str(self.date_year)
-        month = dateformat.format(datetime.date(2000, self.date_month, 1), "F")
-        if not self.date_day:
-            return f"{month} {self.date_year}"
-        return f"{self.date_day} {month} {self.date_year}"
+        """“2013”, “April 2013” or “25 April 2013”: only the precision that is known, in the interface language."""
+        return self.date.display()
 
     @property
     def date_iso(self) -> str:
         """The date for ``<time datetime>``: “2013”, “2013-04” or “2013-04-25”."""
-        parts = [f"{self.date_year:04d}"]
-        if self.date_month:
-            parts.append(f"{self.date_month:02d}")
-            if self.date_day:
-                parts.append(f"{self.date_day:02d}")
-        return "-".join(parts)
+        return self.date.iso()
 
 
 MODERATED_MODELS = (Article, Section, Topic, Source, Figure, TimelineEvent)
