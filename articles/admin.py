@@ -132,12 +132,14 @@ class ModeratedAdmin(admin.ModelAdmin):
         obj = super().get_object(request, object_id, from_field)
         revision_id = request.GET.get("revision")
         if obj is not None and revision_id:
-            revision = Revision.objects.for_object(obj).pending().filter(pk=revision_id).first()
+            revision = None
+            if revision_id.isdigit():
+                revision = Revision.objects.for_object(obj).pending().filter(pk=revision_id).first()
             if revision is None:
                 raise Http404(_("That proposal is not pending for this object."))
             if revision.author_id != request.user.pk and not moderation.can_moderate(request.user):
                 raise PermissionDenied
-            obj.apply_snapshot(revision.data)
+            obj = revision.as_object()  # the form edits a copy: the live row stays as it is
             request.amending_revision = revision
         return obj
 

@@ -723,6 +723,17 @@ class Revision(models.Model):
     def get_object(self):
         return self.model_class._default_manager.filter(pk=self.object_id).first()
 
+    def as_object(self):
+        """A detached copy of the object with this revision's content, for previews and forms.
+
+        Fetched afresh and never saved: a live row held in memory elsewhere is never changed
+        (like Wagtail's ``with_content_json``). Many-to-many values are on ``pending_m2m``.
+        """
+        obj = self.get_object()
+        if obj is not None:
+            obj.pending_m2m = obj.apply_snapshot(self.data)
+        return obj
+
     @property
     def is_pending(self):
         return self.status == RevisionStatus.PENDING

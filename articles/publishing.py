@@ -286,18 +286,18 @@ def preview_article(article: Article, revision: Revision | None = None):
     """
     article = Article.objects.select_related("lead_figure").get(pk=article.pk)
     sections = list(Section.objects.for_reading().filter(article=article))
-    if revision is not None:
-        target = revision.get_object()
+    if revision is not None and revision.action in (RevisionAction.CREATE, RevisionAction.CHANGE, RevisionAction.RESTORE):
+        target = revision.as_object()
         if isinstance(target, Article) and target.pk == article.pk:
-            article.apply_snapshot(revision.data)
+            article = target
             fragments.render_dek(article)
         elif isinstance(target, Section):
             sections = [s for s in sections if s.pk != target.pk]
-            if revision.action in (RevisionAction.CREATE, RevisionAction.CHANGE, RevisionAction.RESTORE):
-                target.apply_snapshot(revision.data)
-                if target.article_id == article.pk:
-                    fragments.render_section(target)
-                    sections.append(target)
+            if target.article_id == article.pk:
+                fragments.render_section(target)
+                sections.append(target)
+    elif revision is not None and revision.model_class is Section:
+        sections = [s for s in sections if s.pk != revision.object_id]  # deleted or unpublished
     return article_page.compose(article, sections)
 
 

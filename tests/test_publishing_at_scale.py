@@ -291,3 +291,24 @@ def test_publishing_caching_and_baking_import_each_other_in_no_cycle():
 
     cycles = [name for name in names if reaches(name, name)]
     assert cycles == [], graph
+
+
+def test_a_preview_is_built_on_a_copy_and_leaves_the_live_rows_as_they_are(moderator, editor):
+    from articles import publishing
+
+    site = site_citing(moderator, 1)
+    article = site["articles"][0]
+    section = article.sections.first()
+    revision = moderation.propose(obj=section, author=editor, summary="Reword",
+                                  data={**section.snapshot(), "body": "A proposed sentence [@unsc-res-2100]."})
+    page = publishing.preview_article(article, revision)
+    assert any("A proposed sentence" in s.html for s in page.sections)
+    assert "A proposed sentence" not in section.body and "A proposed sentence" not in section.body_html
+    section.refresh_from_db()
+    assert "A proposed sentence" not in section.body + section.body_html
+    title_revision = moderation.propose(obj=article, author=editor, summary="Retitle",
+                                        data={**article.snapshot(), "title": "Proposed title"})
+    assert publishing.preview_article(article, title_revision).article.title == "Proposed title"
+    assert article.title != "Proposed title"
+    article.refresh_from_db()
+    assert article.title != "Proposed title"
