@@ -26,7 +26,14 @@ $(VENV)/.installed: requirements.txt
 	$(PY) -m pip install --quiet --disable-pip-version-check -r requirements.txt
 	@touch $@
 
+# Tests and tools on top (requirements-dev.txt): only `make test` and `make lint` need them.
+$(VENV)/.installed-dev: $(VENV)/.installed requirements-dev.txt
+	$(PY) -m pip install --quiet --disable-pip-version-check -r requirements-dev.txt
+	@touch $@
+
 setup: $(VENV)/.installed
+
+setup-dev: $(VENV)/.installed-dev
 
 demo: setup
 	$(PY) manage.py migrate --noinput
@@ -47,9 +54,18 @@ run: demo
 worker: setup
 	$(WORKER)
 
-test: setup
+test: setup-dev
 	$(PY) manage.py makemigrations --check --dry-run
 	$(PY) -m pytest $(PYTEST_ARGS)
+
+# The format and the lint rules (pyproject.toml); CI runs this before the tests.
+lint: setup-dev
+	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/ruff check .
+
+format: setup-dev
+	$(VENV)/bin/ruff format .
+	$(VENV)/bin/ruff check --fix .
 
 # Production-like serving: gunicorn with DJANGO_DEBUG=0 (set DJANGO_SECRET_KEY first).
 serve: setup
