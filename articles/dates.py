@@ -62,25 +62,21 @@ class PartialDate:
     def _month_name(self) -> str:
         return dateformat.format(datetime.date(2000, self.month, 1), "F")
 
-    def display(self) -> str:
-        """“2013”, “April 2013” or “25 April 2013”, month names in the active language."""
-        if not self.year:
-            return ""
-        if not self.month:
-            return str(self.year)
-        if not self.day:
-            return f"{self._month_name()} {self.year}"
-        return f"{self.day} {self._month_name()} {self.year}"
+    def display(self, *, citation: bool = False) -> str:
+        """“2013”, “April 2013” or “25 April 2013”, month names in the active language.
 
-    def display_for_citation(self) -> str:
-        """Chicago's order: “April 25, 2013” (citations are rendered in the content language)."""
+        ``citation``: Chicago's order for a full date, “April 25, 2013” (citations are rendered
+        in the content language).
+        """
         if not self.year:
             return ""
         if not self.month:
             return str(self.year)
         if not self.day:
             return f"{self._month_name()} {self.year}"
-        return f"{self._month_name()} {self.day}, {self.year}"
+        if citation:
+            return f"{self._month_name()} {self.day}, {self.year}"
+        return f"{self.day} {self._month_name()} {self.year}"
 
     def iso(self) -> str:
         if not self.year:

@@ -50,12 +50,6 @@ def record(obj, *, before: dict, revision=None) -> tuple[FollowUp, set[str]]:
     return follow_up, dependencies.appearances(obj, before).tags
 
 
-def _paths_of(articles) -> set[str]:
-    return languages.in_every_language(
-        dependencies.url("article_detail", slug=slug) for slug in articles.values_list("slug", flat=True)
-    )
-
-
 def remove_stale_pages(follow_up: FollowUp, *, limit: int | None = None) -> bool:
     """Remove the baked files of every page showing the object; False (nothing done) past ``limit`` articles."""
     if follow_up.stale_pages_removed or not baking.enabled():

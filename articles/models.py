@@ -292,7 +292,7 @@ class Source(ModeratedContent):
 
     @property
     def date_display(self) -> str:
-        return self.date.display_for_citation()
+        return self.date.display(citation=True)
 
     def _authors_for_note(self) -> str:
         names = [a.strip() for a in self.authors]

@@ -32,7 +32,7 @@ def test_display_in_each_language_and_iso():
     date = PartialDate(2013, 4, 25)
     with translation.override("en"):
         assert date.display() == "25 April 2013"
-        assert date.display_for_citation() == "April 25, 2013"
+        assert date.display(citation=True) == "April 25, 2013"
     with translation.override("fr"):
         assert date.display() == "25 avril 2013"
     assert date.iso() == "2013-04-25" and PartialDate(2013, 4).iso() == "2013-04" and PartialDate(2013).iso() == "2013"

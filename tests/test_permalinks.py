@@ -386,6 +386,18 @@ def _run_together(*targets):
     return errors
 
 
+def hold_publishes_open(monkeypatch, seconds=0.5):
+    """Keep each publish's transaction open a while after applying, so another approval arrives meanwhile."""
+    real_apply = publishing.apply_revision
+
+    def slow_apply(revision, obj):
+        result = real_apply(revision, obj)
+        time.sleep(seconds)
+        return result
+
+    monkeypatch.setattr(publishing, "apply_revision", slow_apply)
+
+
 @pytest.mark.django_db(transaction=True)
 def test_two_sources_of_one_article_approved_at_once_both_show_and_touch_no_version(client, monkeypatch):
     """Sources changed at the same instant lock only their own rows: neither waits, and the article
@@ -400,14 +412,7 @@ def test_two_sources_of_one_article_approved_at_once_both_show_and_touch_no_vers
         moderation.propose(obj=s, author=moderator, summary="Retitle", data={**s.snapshot(), "title": f"New title {i}"})
         for i, s in enumerate(sources)
     ]
-    real_apply = publishing.apply_revision
-
-    def slow_apply(revision, obj):
-        result = real_apply(revision, obj)
-        time.sleep(0.5)  # hold the transaction open while the other approval arrives
-        return result
-
-    monkeypatch.setattr(publishing, "apply_revision", slow_apply)
+    hold_publishes_open(monkeypatch)
     started = time.monotonic()
     errors = _run_together(*(
         (lambda i=i: moderation.approve(revision=proposals[i], moderator=moderator)) for i in (0, 1)
@@ -432,14 +437,7 @@ def test_simultaneous_approvals_in_one_article_get_consecutive_versions(monkeypa
                            data={**sections[i].snapshot(), "body": f"New text {i}."})
         for i in (0, 1)
     ]
-    real_apply = publishing.apply_revision
-
-    def slow_apply(revision, obj):
-        result = real_apply(revision, obj)
-        time.sleep(0.5)  # hold the transaction open while the other approval arrives
-        return result
-
-    monkeypatch.setattr(publishing, "apply_revision", slow_apply)
+    hold_publishes_open(monkeypatch)
     errors = _run_together(*(
         (lambda i=i: moderation.approve(revision=proposals[i], moderator=moderators[i])) for i in (0, 1)
     ))
