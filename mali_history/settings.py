@@ -55,13 +55,13 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     # Answers anonymous readers from the page cache before the rest runs, and stores pages with
-    # every header the rest adds (articles.caching).
-    "articles.caching.PublicPageCacheMiddleware",
+    # every header the rest adds (articles.publishing.caching).
+    "articles.publishing.caching.PublicPageCacheMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     # The language of a public page comes from its address (/fr/...); the admin's from the browser.
-    "articles.languages.InterfaceLocaleMiddleware",
+    "articles.content.languages.InterfaceLocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
@@ -83,7 +83,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "django.template.context_processors.csp",
-                "articles.languages.languages",
+                "articles.content.languages.languages",
             ],
         },
     },
@@ -118,13 +118,13 @@ if REDIS_URL:
 else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
 
-# Anonymous public pages are cached whole and invalidated on publish (articles.caching). The
+# Anonymous public pages are cached whole and invalidated on publish (articles.publishing.caching). The
 # cache must be shared by every process, or one worker would keep serving what another has
 # invalidated: so this is on by default only with Redis. A stored page lasts until a publish
 # changes it, midnight, or DJANGO_PAGE_CACHE_TIMEOUT seconds.
 PUBLIC_PAGE_CACHE = env_bool("DJANGO_PAGE_CACHE", default=bool(REDIS_URL))
 PUBLIC_PAGE_CACHE_TIMEOUT = int(os.environ.get("DJANGO_PAGE_CACHE_TIMEOUT", 60 * 60 * 24))
-# Static publishing (articles.baking): publishing also writes anonymous pages here for nginx.
+# Static publishing (articles.publishing.baking): publishing also writes anonymous pages here for nginx.
 # Empty: off.
 STATIC_PUBLISH_ROOT = os.environ.get("DJANGO_STATIC_PUBLISH_ROOT", "")
 
@@ -152,7 +152,7 @@ AUTH_PASSWORD_VALIDATORS = [
 
 LANGUAGE_CODE = "en"
 # The interface in English (no URL prefix) and French (/fr/...); content stays in the language it
-# was written in, LANGUAGE_CODE (articles.languages).
+# was written in, LANGUAGE_CODE (articles.content.languages).
 LANGUAGES = [("en", _("English")), ("fr", _("French"))]
 LOCALE_PATHS = [BASE_DIR / "locale"]
 TIME_ZONE = "UTC"
@@ -218,7 +218,7 @@ FIGURE_MAX_SIDE = 8000
 FILE_UPLOAD_MAX_MEMORY_SIZE = 6 * 1024 * 1024
 DATA_UPLOAD_MAX_MEMORY_SIZE = 6 * 1024 * 1024
 
-MARKDOWNX_MARKDOWNIFY_FUNCTION = "articles.markup.markdownify"
+MARKDOWNX_MARKDOWNIFY_FUNCTION = "articles.content.markup.markdownify"
 MARKDOWNX_MEDIA_PATH = "figures/"
 MARKDOWNX_UPLOAD_MAX_SIZE = FIGURE_MAX_UPLOAD_BYTES
 MARKDOWNX_UPLOAD_CONTENT_TYPES = ["image/jpeg", "image/png", "image/webp"]

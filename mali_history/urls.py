@@ -5,7 +5,7 @@ from django.urls import include, path
 from django.views.i18n import JavaScriptCatalog
 from django.views.static import serve
 
-from articles import uploads
+from articles.admin import uploads
 
 urlpatterns = [
     # django-markdownx's own endpoints accept anonymous uploads and trust the browser's file type;
@@ -17,8 +17,8 @@ urlpatterns = [
     path("admin/", admin.site.urls),
 ]
 # Public pages in every interface language: English at /articles/..., French at /fr/articles/...
-# (articles.languages). The admin above takes the staff member's browser language instead.
-urlpatterns += i18n_patterns(path("", include("articles.urls")), prefix_default_language=False)
+# (articles.content.languages). The admin above takes the staff member's browser language instead.
+urlpatterns += i18n_patterns(path("", include("articles.reading.urls")), prefix_default_language=False)
 
 if settings.DEBUG or settings.SERVE_MEDIA:
     urlpatterns += [path("media/<path:path>", serve, {"document_root": settings.MEDIA_ROOT})]

@@ -5,7 +5,7 @@ import pytest
 from django.conf import settings
 from django.db import connection
 
-from . import factories
+from tests import factories
 
 
 @pytest.fixture(autouse=True)
@@ -21,7 +21,7 @@ def _fresh_cache(settings):
     from django.core.cache import cache
 
     # The page cache is invalidated after commit, and most tests run in a transaction whose
-    # on_commit callbacks never run: tests/test_caching.py turns it on where it is under test.
+    # on_commit callbacks never run: tests/publishing/test_caching.py turns it on where it is under test.
     settings.PUBLIC_PAGE_CACHE = False
     settings.STATIC_PUBLISH_ROOT = ""
     cache.clear()

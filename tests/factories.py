@@ -3,8 +3,8 @@ import itertools
 
 from django.contrib.auth.models import Group, User
 
-from articles import moderation
 from articles.models import Article, Figure, PublicationState, Section, Source, TimelineEvent, Topic
+from articles.revisions import moderation
 
 _counter = itertools.count(1)
 PASSWORD = "correct-horse-battery-staple"
@@ -49,7 +49,7 @@ def _publish(model, moderator, m2m=None, **fields):
 def finish_follow_ups():
     """Do the background follow-up of what was just published (renditions, re-rendered sections), as
     the worker would once the publish commits; test transactions never commit."""
-    from articles import followups
+    from articles.publishing import followups
 
     followups.run_unfinished()
 
@@ -99,7 +99,7 @@ def figure(moderator, image_file, **fields):
     return obj
 
 
-# --- Timeline (tests/test_timeline.py) ------------------------------------------------------
+# --- Timeline (tests/publishing/test_timeline.py) ------------------------------------------------------
 
 
 def timeline_event(moderator, topics=(), **fields):
@@ -112,7 +112,7 @@ def timeline_event(moderator, topics=(), **fields):
 def article_with_sections(moderator, count, topic, source):
     """A published article with ``count`` published sections, every fifth one a main section and the
     rest its subsections, each tagged and citing ``source``. Built in bulk, then rendered once."""
-    from articles import fragments, publishing
+    from articles.publishing import fragments, publish
 
     article_obj = article(moderator, title=f"Article with {count} sections", slug=f"sections-{count}")
     sections = Section.objects.bulk_create(
@@ -131,7 +131,7 @@ def article_with_sections(moderator, count, topic, source):
         fragments.render_section(section_obj)
         fragments.store_citations(section_obj)
         section_obj.save(update_fields=["body_html", "notes"])
-    publishing.record_version(article_obj)
+    publish.record_version(article_obj)
     return article_obj
 
 

@@ -21,7 +21,7 @@ FORBIDDEN_ELEMENTS = {
     "template", "noscript", "xmp", "plaintext", "meta", "link", "video", "audio", "source", "marquee",
     "isindex", "keygen", "noembed",
 }  # fmt: skip
-# Rendered Markdown is held to its own allow-list (tests/test_hostile_markdown.py: RENDERED_ELEMENTS),
+# Rendered Markdown is held to its own allow-list (tests/content/test_hostile_markdown.py: RENDERED_ELEMENTS),
 # which has no forms either; the page templates' own forms (search, corrections) are theirs.
 #: Allowed in a full page's <head> only, where the template (never content) puts them.
 HEAD_ELEMENTS = {"meta", "link"}
@@ -56,7 +56,7 @@ def storable(payload: str) -> str:
     """The payload as it can be stored: NUL becomes U+FFFD, as a browser's parser would make it.
 
     Forms and the moderation services refuse NUL (PostgreSQL cannot store it); the tests of that
-    are in tests/test_hostile_markdown.py.
+    are in tests/content/test_hostile_markdown.py.
     """
     return payload.replace("\x00", "\ufffd")
 

@@ -12,10 +12,10 @@ from dataclasses import dataclass
 from django.contrib.auth import get_user_model
 from django.core.management import call_command
 
-from articles import demo, moderation
+from tests import factories
 from articles.models import Article, Revision, Section, Source, Topic
-
-from . import factories
+from articles.ops import demo
+from articles.revisions import moderation
 
 
 @dataclass

@@ -1,4 +1,4 @@
-"""Marking content and interface apart when their languages differ (articles.languages).
+"""Marking content and interface apart when their languages differ (articles.content.languages).
 
 ``{{ article.title|as_content }}`` inside interface text (a heading such as “History of …”) and
 ``{{ label|as_interface }}`` inside content: each becomes a ``<span lang="…">`` on a page whose
@@ -7,7 +7,7 @@ interface is in another language than the content, and stays plain text otherwis
 from django import template
 from django.utils.html import conditional_escape, format_html
 
-from articles import languages
+from articles.content import languages
 
 register = template.Library()
 

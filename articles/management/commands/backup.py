@@ -6,7 +6,7 @@ See articles/backup.py for what the archive holds; `manage.py restore` brings it
 """
 from django.core.management.base import BaseCommand, CommandError
 
-from articles import backup
+from articles.ops import backup
 
 
 class Command(BaseCommand):

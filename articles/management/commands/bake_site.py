@@ -10,7 +10,7 @@ pages rendered with the old templates. Files of pages that no longer exist are r
 """
 from django.core.management.base import BaseCommand, CommandError
 
-from articles import baking, caching
+from articles.publishing import baking, caching
 
 
 class Command(BaseCommand):

@@ -20,19 +20,20 @@ from pathlib import Path
 from django.core.management.base import BaseCommand, CommandError
 from django.db.models import Prefetch
 
-from articles import importing, publishing
 from articles.models import Article, PublicationState, Topic
+from articles.ops import article_markdown, importing
+from articles.publishing import publish
 
 
 def article_as_parsed(article: Article) -> importing.ParsedArticle:
-    """The article's exported content, as the structure importing.article_to_markdown writes."""
+    """The article's exported content, as the structure article_markdown.article_to_markdown writes."""
     if article.is_live:
         sections = article.sections.published()
         topics = Topic.objects.published()
     else:
         sections = article.sections.exclude(state=PublicationState.DELETED)
         topics = Topic.objects.exclude(state=PublicationState.DELETED)
-    sections = publishing.reading_order(
+    sections = publish.reading_order(
         sections.prefetch_related(Prefetch("topics", queryset=topics.only("slug").order_by("slug")))
     )
     exported = {s.pk for s in sections}
@@ -76,7 +77,7 @@ class Command(BaseCommand):
             )
         parsed = article_as_parsed(article)
         try:
-            markdown = importing.article_to_markdown(parsed)
+            markdown = article_markdown.article_to_markdown(parsed)
         except importing.ArticleFormatError as error:
             raise CommandError(f"Cannot export “{article.title}”: {error}")
         if not output:

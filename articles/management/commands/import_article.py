@@ -26,10 +26,11 @@ from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 from django.utils.text import slugify
 
-from articles import importing, moderation
 from articles.models import Article, PublicationState, RevisionAction, Section, Topic
+from articles.ops import article_markdown, importing
+from articles.revisions import moderation
 
-PARSERS = {"text": importing.parse_plain_text, "markdown": importing.parse_markdown}
+PARSERS = {"text": importing.parse_plain_text, "markdown": article_markdown.parse_markdown}
 MARKDOWN_SUFFIXES = {".md", ".markdown"}
 SLUG_MAX = Article._meta.get_field("slug").max_length
 ANCHOR_MAX = Section._meta.get_field("anchor").max_length

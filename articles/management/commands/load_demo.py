@@ -21,8 +21,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 
-from articles import demo, moderation, renditions
-from articles.images import normalise_image
+from articles.content.images import normalise_image
 from articles.models import (
     Article,
     Figure,
@@ -33,6 +32,9 @@ from articles.models import (
     TimelineEvent,
     Topic,
 )
+from articles.ops import demo, demo_figure
+from articles.publishing import renditions
+from articles.revisions import moderation
 
 SITE = "http://127.0.0.1:8000"
 SUMMARY = "Demo content"
@@ -116,9 +118,9 @@ def load_demo_content(*, moderator) -> Article:
     """Publish the demo article and everything it shows; return the article."""
     _refuse_clashes()
 
-    timeline = normalise_image(BytesIO(demo.draw_timeline()))
-    figure = Figure(**{k: v for k, v in demo.FIGURE.items() if k != "stem"})
-    upload = timeline.as_content_file(demo.FIGURE["stem"])
+    timeline = normalise_image(BytesIO(demo_figure.draw_timeline()))
+    figure = Figure(**{k: v for k, v in demo_figure.FIGURE.items() if k != "stem"})
+    upload = timeline.as_content_file(demo_figure.FIGURE["stem"])
     figure.image.save(upload.name, upload, save=False)
     try:
         return _publish_content(figure, moderator=moderator)
@@ -134,7 +136,7 @@ def _publish_content(figure: Figure, *, moderator) -> Article:
     for fields in demo.SOURCES:
         _publish(Source(**fields), moderator=moderator)
     topics = {fields["slug"]: _publish(Topic(**fields), moderator=moderator) for fields in demo.TOPICS}
-    # --- Timeline events (articles.timeline): before the article, so none of them re-renders it ---
+    # --- Timeline events (articles.publishing.timeline): before the article, so none of them re-renders it ---
     for fields in demo.TIMELINE_EVENTS:
         event = TimelineEvent(**{k: v for k, v in fields.items() if k != "topics"})
         _publish(event, moderator=moderator, m2m={"topics": [topics[slug].pk for slug in fields["topics"]]})

@@ -2,7 +2,7 @@
 
     python manage.py make_renditions [--force] [--figure ID ...]
 
-Publishing a figure makes its renditions (articles.renditions); this fills them in for figures
+Publishing a figure makes its renditions (articles.publishing.renditions); this fills them in for figures
 published before renditions existed, or whose files were lost from storage. ``--force`` remakes
 them all, e.g. after the widths or formats changed. What shows a figure is then refreshed as a
 publish would refresh it: its cached pages dropped, and the sections showing it rendered again
@@ -11,8 +11,8 @@ by the background follow-up.
 from django.core.management.base import BaseCommand
 from django.db import transaction
 
-from articles import publishing, renditions
 from articles.models import Figure
+from articles.publishing import publish, renditions
 
 
 class Command(BaseCommand):
@@ -33,7 +33,7 @@ class Command(BaseCommand):
                 figure = Figure.objects.select_for_update().get(pk=pk)
                 lost = renditions.is_current(figure) and not renditions.files_exist(figure)
                 if renditions.refresh_figure(figure, force=force or lost):
-                    publishing.schedule_follow_up(figure, before={})
+                    publish.schedule_follow_up(figure, before={})
                     made += 1
                     self.stdout.write(f"  figure {figure.pk}: {len(figure.renditions)} renditions")
                 else:

@@ -1,7 +1,7 @@
 """Publish approved revisions whose time has come. Run it from cron every minute; running it twice is harmless."""
 from django.core.management.base import BaseCommand
 
-from articles import moderation
+from articles.revisions import moderation
 
 
 class Command(BaseCommand):

@@ -5,7 +5,7 @@ at publish time and renders no Markdown. Safe to run at any time: it works in on
 """
 from django.core.management.base import BaseCommand
 
-from articles import search_index
+from articles.publishing import search_index
 
 
 class Command(BaseCommand):

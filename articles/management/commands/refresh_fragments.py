@@ -2,7 +2,7 @@
 
     python manage.py refresh_fragments
 
-Publishing renders an object's fragments (articles.fragments); run this once after upgrading
+Publishing renders an object's fragments (articles.publishing.fragments); run this once after upgrading
 to a version that stores new fragments, or after a change to how Markdown or citations are
 rendered. It streams: one batch of rows in memory, one short transaction per batch.
 """
@@ -10,8 +10,8 @@ rendered. It streams: one batch of rows in memory, one short transaction per bat
 from django.core.management.base import BaseCommand
 from django.db import transaction
 
-from articles import caching, fragments, timeline
 from articles.models import Article, Section, Source, TimelineEvent, Topic
+from articles.publishing import caching, fragments, timeline
 
 BATCH = 200
 

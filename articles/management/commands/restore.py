@@ -7,7 +7,7 @@ It refuses a database that already holds content or accounts: a restore never me
 """
 from django.core.management.base import BaseCommand, CommandError
 
-from articles import backup
+from articles.ops import backup
 
 
 class Command(BaseCommand):

@@ -12,7 +12,7 @@ import datetime
 
 from django.core.management.base import BaseCommand
 
-from articles import followups
+from articles.publishing import followups
 
 
 class Command(BaseCommand):

@@ -1,0 +1,261 @@
+"""Admins of the moderated content: articles, sections, topics, sources, figures, timeline events."""
+
+from __future__ import annotations
+
+from django.contrib import admin, messages
+from django.contrib.admin.utils import unquote
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import transaction
+from django.http import Http404, HttpResponseRedirect
+from django.template.response import TemplateResponse
+from django.urls import path, reverse
+from django.utils.html import format_html
+from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext
+
+from articles.admin.base import MARKDOWN_WIDGETS, ModeratedAdmin
+from articles.admin.forms import (
+    FigureForm,
+    InlineModelForm,
+    RejectForm,
+    SourceForm,
+)
+from articles.models import (
+    Article,
+    Figure,
+    PublicationState,
+    Revision,
+    RevisionAction,
+    Section,
+    Source,
+    TimelineEvent,
+    Topic,
+)
+from articles.revisions import diffing, moderation
+
+# --- Content admins ----------------------------------------------------------------------
+
+
+class SectionInline(admin.StackedInline):
+    model = Section
+    fk_name = "article"
+    form = InlineModelForm
+    extra = 0
+    fields = ("title", "anchor", "parent", "position", "body", "topics", "base_revision")
+    prepopulated_fields = {"anchor": ("title",)}
+    autocomplete_fields = ("topics",)
+    show_change_link = True
+
+    def formfield_for_dbfield(self, db_field, request, **kwargs):
+        if db_field.name == "body":
+            kwargs.update(MARKDOWN_WIDGETS)
+        return super().formfield_for_dbfield(db_field, request, **kwargs)
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).exclude(state=PublicationState.DELETED).select_related("parent")
+
+    def formfield_for_foreignkey(self, db_field, request, **kwargs):
+        if db_field.name == "parent":
+            object_id = request.resolver_match.kwargs.get("object_id") if request.resolver_match else None
+            kwargs["queryset"] = Section.objects.filter(article_id=object_id, parent__isnull=True).exclude(
+                state=PublicationState.DELETED) if object_id else Section.objects.none()
+        return super().formfield_for_foreignkey(db_field, request, **kwargs)
+
+
+class StateListFilter(admin.SimpleListFilter):
+    title = _("state")
+    parameter_name = "state"
+
+    def lookups(self, request, model_admin):
+        return PublicationState.choices
+
+    def queryset(self, request, queryset):
+        return queryset.filter(state=self.value()) if self.value() else queryset
+
+
+@admin.register(Article)
+class ArticleAdmin(ModeratedAdmin):
+    list_display = ("title", "state", "section_count", "published_at", "updated_at")
+    list_filter = (StateListFilter,)
+    search_fields = ("title", "slug", "dek")
+    prepopulated_fields = {"slug": ("title",)}
+    autocomplete_fields = ("lead_figure",)
+    inlines = [SectionInline]
+    fieldsets = (
+        (None, {"fields": ("title", "dek", "lead_figure")}),
+        (_("Advanced"), {"fields": ("slug", "state_display"), "classes": ("collapse",)}),
+    )
+
+    def get_queryset(self, request):
+        from django.db.models import Count, Q
+
+        return super().get_queryset(request).annotate(
+            live_sections=Count("sections", filter=Q(sections__state=PublicationState.LIVE))
+        )
+
+    @admin.display(description=_("Published sections"), ordering="live_sections")
+    def section_count(self, obj):
+        return obj.live_sections
+
+    def get_urls(self):
+        return [
+            path("<path:object_id>/review/", self.admin_site.admin_view(self.review_view),
+                 name="articles_article_review"),
+        ] + super().get_urls()
+
+    def change_view(self, request, object_id, form_url="", extra_context=None):
+        extra_context = {**(extra_context or {}), "review_url": reverse("admin:articles_article_review",
+                                                                         args=[object_id])}
+        return super().change_view(request, object_id, form_url, extra_context)
+
+    def review_view(self, request, object_id):
+        """Everything pending for one article, as one diff, approved or rejected in one go."""
+        article = self.get_object(request, unquote(object_id))
+        if article is None:
+            raise Http404
+        if not self.has_view_or_change_permission(request, article):
+            raise PermissionDenied
+        pending = list(Revision.objects.pending_for_article(article))
+        if request.method == "POST":
+            if not moderation.can_moderate(request.user):
+                raise PermissionDenied
+            chosen = [r for r in pending if str(r.pk) in request.POST.getlist("revision")]
+            if not chosen:
+                self.message_user(request, _("Select at least one proposal."), messages.WARNING)
+            elif "reject" in request.POST:
+                form = RejectForm(request.POST)
+                if form.is_valid():
+                    with transaction.atomic():
+                        for revision in chosen:
+                            moderation.reject(revision=revision, moderator=request.user,
+                                              reason=form.cleaned_data["reason"])
+                    self.message_user(request, ngettext("%d proposal rejected.", "%d proposals rejected.",
+                                                        len(chosen)) % len(chosen), messages.SUCCESS)
+                else:
+                    self.message_user(request, _("Give a reason for rejecting: the authors will see it."),
+                                      messages.ERROR)
+            else:
+                try:
+                    moderation.approve_many(revisions=chosen, moderator=request.user)
+                except ValidationError as error:
+                    self.message_user(request, " ".join(error.messages), messages.ERROR)
+                else:
+                    self.message_user(request, ngettext("%d proposal published together.",
+                                                        "%d proposals published together.", len(chosen))
+                                      % len(chosen), messages.SUCCESS)
+            return HttpResponseRedirect(request.path)
+        items = []
+        for revision in pending:
+            obj = revision.get_object()
+            live = obj.snapshot() if obj is not None and obj.live_revision_id else {}
+            proposed = {} if revision.action == RevisionAction.DELETE else revision.data
+            items.append({
+                "revision": revision,
+                "stale": moderation.is_stale(revision, obj),
+                "changes": diffing.compare(revision.model_class, live, proposed),
+            })
+        context = {
+            **self.admin_site.each_context(request),
+            "title": _("Review everything pending for “%s”") % article,
+            "opts": self.opts,
+            "object": article,
+            "items": items,
+            "can_moderate": moderation.can_moderate(request.user),
+            "reject_form": RejectForm(),
+        }
+        request.current_app = self.admin_site.name
+        return TemplateResponse(request, "admin/articles/article_review.html", context)
+
+
+@admin.register(Section)
+class SectionAdmin(ModeratedAdmin):
+    list_display = ("title", "article", "parent", "position", "state", "updated_at")
+    list_filter = (StateListFilter, "article", "topics")
+    list_select_related = ("article", "parent")
+    search_fields = ("title", "anchor", "body")
+    autocomplete_fields = ("article", "parent", "topics")
+    prepopulated_fields = {"anchor": ("title",)}
+    ordering = ("article", "position")
+    fieldsets = (
+        (None, {"fields": ("article", "title", "body", "topics")}),
+        (_("Placement"), {"fields": ("parent", "position")}),
+        (_("Advanced"), {"fields": ("anchor", "state_display"), "classes": ("collapse",)}),
+    )
+
+
+@admin.register(Topic)
+class TopicAdmin(ModeratedAdmin):
+    list_display = ("name", "slug", "state", "updated_at")
+    list_filter = (StateListFilter,)
+    search_fields = ("name", "slug", "summary")
+    prepopulated_fields = {"slug": ("name",)}
+    fieldsets = (
+        (None, {"fields": ("name", "summary", "body")}),
+        (_("Advanced"), {"fields": ("slug", "state_display"), "classes": ("collapse",)}),
+    )
+
+
+@admin.register(Source)
+class SourceAdmin(ModeratedAdmin):
+    form = SourceForm
+    list_display = ("key", "title", "kind", "publisher", "date_display", "state")
+    list_filter = (StateListFilter, "kind")
+    search_fields = ("key", "title", "publisher", "identifier", "authors")
+    fieldsets = (
+        (None, {"fields": ("key", "kind", "title", "authors", "publisher", "container_title")}),
+        (_("Date (fill in as much as is known)"), {"fields": (("date_year", "date_month", "date_day"),)}),
+        (_("Where to find it"), {"fields": ("url", "accessed_on", "identifier")}),
+        (_("Advanced"), {"fields": ("notes", "state_display"), "classes": ("collapse",)}),
+    )
+
+    @admin.display(description=_("Date"))
+    def date_display(self, obj):
+        return obj.date_display
+
+
+@admin.register(Figure)
+class FigureAdmin(ModeratedAdmin):
+    form = FigureForm
+    list_display = ("thumbnail", "alt_text", "caption", "credit", "state")
+    list_filter = (StateListFilter,)
+    search_fields = ("alt_text", "caption", "credit")
+    fieldsets = (
+        (None, {"fields": ("image", "alt_text", "caption")}),
+        (_("Rights"), {"fields": ("credit", "licence")}),
+        (_("Advanced"), {"fields": ("state_display",), "classes": ("collapse",)}),
+    )
+
+    @admin.display(description=_("Image"))
+    def thumbnail(self, obj):
+        if not obj.image:
+            return "—"
+        return format_html('<img src="{}" alt="" width="80" class="figure-thumbnail">', obj.image.url)
+
+
+# --- Timeline events (articles.publishing.timeline) ---------------------------------------------------
+
+
+@admin.register(TimelineEvent)
+class TimelineEventAdmin(ModeratedAdmin):
+    list_display = ("title", "date_column", "topic_names", "state", "updated_at")
+    list_filter = (StateListFilter, "topics", "date_year")
+    search_fields = ("title", "text")
+    autocomplete_fields = ("topics",)
+    fieldsets = (
+        (None, {"fields": ("title", "text", "topics")}),
+        (_("Date (fill in as much as is known)"), {"fields": (("date_year", "date_month", "date_day"),)}),
+        (_("Advanced"), {"fields": ("state_display",), "classes": ("collapse",)}),
+    )
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).prefetch_related("topics")
+
+    @admin.display(description=_("Date"), ordering="date_year")
+    def date_column(self, obj):
+        return obj.date_display
+
+    @admin.display(description=_("Topics"))
+    def topic_names(self, obj):
+        return ", ".join(topic.name for topic in obj.topics.all()) or "—"
+
+

@@ -1,0 +1,328 @@
+"""The review queue and screens: revisions, their diffs and decisions, and the audit trail."""
+
+from __future__ import annotations
+
+from django.contrib import admin, messages
+from django.contrib.admin.utils import unquote
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.http import HttpResponseRedirect
+from django.shortcuts import get_object_or_404
+from django.template.response import TemplateResponse
+from django.urls import path, reverse
+from django.utils import timezone
+from django.utils.html import format_html
+from django.utils.timesince import timesince
+from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext
+
+from articles.admin.base import EditorialRecordAdmin
+from articles.admin.forms import (
+    ApproveForm,
+    RejectForm,
+)
+from articles.models import (
+    MODERATED_MODELS,
+    Article,
+    CorrectionStatus,
+    CorrectionSuggestion,
+    ModerationEvent,
+    Revision,
+    RevisionAction,
+    RevisionStatus,
+)
+from articles.revisions import diffing, merging, moderation
+
+
+class RevisionStatusFilter(admin.SimpleListFilter):
+    """Pending first: the queue is what a moderator opens this page for."""
+
+    title = _("status")
+    parameter_name = "status"
+
+    def lookups(self, request, model_admin):
+        return [*RevisionStatus.choices, ("all", _("All"))]
+
+    def choices(self, changelist):
+        value = self.value() or RevisionStatus.PENDING
+        for lookup, title in self.lookup_choices:
+            yield {
+                "selected": value == lookup,
+                "query_string": changelist.get_query_string({self.parameter_name: lookup}),
+                "display": title,
+            }
+
+    def queryset(self, request, queryset):
+        value = self.value() or RevisionStatus.PENDING
+        return queryset if value == "all" else queryset.filter(status=value)
+
+
+class MineFilter(admin.SimpleListFilter):
+    title = _("author")
+    parameter_name = "mine"
+
+    def lookups(self, request, model_admin):
+        return [("1", _("My proposals"))]
+
+    def queryset(self, request, queryset):
+        return queryset.filter(author=request.user) if self.value() == "1" else queryset
+
+
+class ContentTypeFilter(admin.SimpleListFilter):
+    title = _("kind of content")
+    parameter_name = "kind"
+
+    def lookups(self, request, model_admin):
+        return [(m._meta.model_name, m._meta.verbose_name.capitalize()) for m in MODERATED_MODELS]
+
+    def queryset(self, request, queryset):
+        return queryset.filter(content_type__model=self.value()) if self.value() else queryset
+
+
+@admin.register(Revision)
+class RevisionAdmin(EditorialRecordAdmin):
+    list_display = ("object_link", "kind", "article", "author_name", "age", "summary", "size_of_change",
+                    "status_display", "scheduled_for")
+    list_display_links = None
+    list_filter = (RevisionStatusFilter, MineFilter, ContentTypeFilter, "author", "article")
+    list_select_related = ("content_type", "article", "base", "author")
+    search_fields = ("object_repr", "summary", "author_name")
+    ordering = ("created_at", "pk")
+    actions = ["approve_selected", "reject_selected"]
+    list_per_page = 50
+    show_full_result_count = False
+
+    def has_moderate_permission(self, request):
+        return moderation.can_moderate(request.user)
+
+    def changelist_view(self, request, extra_context=None):
+        extra_context = {**(extra_context or {}),
+                         "open_corrections": CorrectionSuggestion.objects.filter(status=CorrectionStatus.OPEN).count()}
+        return super().changelist_view(request, extra_context)
+
+    @admin.display(description=_("Object"), ordering="object_repr")
+    def object_link(self, obj):
+        return format_html('<a href="{}">{}</a>', reverse("admin:articles_revision_change", args=[obj.pk]),
+                           obj.object_repr or "—")
+
+    @admin.display(description=_("Kind"))
+    def kind(self, obj):
+        return f"{obj.get_action_display()} {obj.content_type.name}"
+
+    @admin.display(description=_("Age"), ordering="created_at")
+    def age(self, obj):
+        return timesince(obj.created_at, timezone.now())
+
+    @admin.display(description=_("Size of change"))
+    def size_of_change(self, obj):
+        base = obj.base.data if obj.base else {}
+        added = removed = 0
+        for name in ("body", "dek", "summary", "title", "name", "caption"):
+            if name in obj.data or name in base:
+                a, r = diffing.change_size(str(base.get(name) or ""), str(obj.data.get(name) or ""))
+                added, removed = added + a, removed + r
+        return format_html('<span class="size-added">+{}</span> <span class="size-removed">−{}</span>', added, removed)
+
+    @admin.display(description=_("Status"), ordering="status")
+    def status_display(self, obj):
+        return obj.get_status_display()
+
+    # --- The review page -------------------------------------------------------------------
+
+    def get_urls(self):
+        return [
+            path("<int:revision_id>/approve/", self.admin_site.admin_view(self.approve_view),
+                 name="articles_revision_approve"),
+            path("<int:revision_id>/reject/", self.admin_site.admin_view(self.reject_view),
+                 name="articles_revision_reject"),
+            path("<int:revision_id>/withdraw/", self.admin_site.admin_view(self.withdraw_view),
+                 name="articles_revision_withdraw"),
+            path("<int:revision_id>/resolve/", self.admin_site.admin_view(self.resolve_view),
+                 name="articles_revision_resolve"),
+        ] + super().get_urls()
+
+    def change_view(self, request, object_id, form_url="", extra_context=None):
+        if not self.has_view_permission(request):
+            raise PermissionDenied
+        revision = get_object_or_404(
+            Revision.objects.select_related("content_type", "author", "decided_by", "base", "article"),
+            pk=unquote(object_id),
+        )
+        model = revision.model_class
+        obj = revision.get_object()
+        live = obj.snapshot() if obj is not None and obj.live_revision_id else {}
+        stale = moderation.is_stale(revision, obj)
+        if revision.is_pending:
+            changes = diffing.compare(model, live, revision.data if revision.action != RevisionAction.DELETE else {})
+        else:
+            changes = diffing.compare(model, revision.base.data if revision.base else {}, revision.data)
+        since_base = diffing.compare(model, revision.base.data if revision.base else {}, live) if stale else []
+        merged = moderation.merge_with_live(revision, obj) if stale and revision.action == RevisionAction.CHANGE else None
+        merged_changes = diffing.compare(model, live, merged.data) if merged and merged.is_clean else []
+        conflicts = [
+            {
+                "name": f.name,
+                "label": str(model._meta.get_field(f.name).verbose_name).capitalize(),
+                "is_text": f.name in merging.TEXT_FIELDS and isinstance(f.proposed, (str, type(None))),
+                "base": diffing.display_value(model, f.name, f.base),
+                "live": diffing.display_value(model, f.name, f.live),
+                "proposed": diffing.display_value(model, f.name, f.proposed),
+                "marked": f.marked_text() if f.name in merging.TEXT_FIELDS and isinstance(f.proposed, (str, type(None))) else "",
+            }
+            for f in (merged.conflicts if merged else [])
+        ]
+        article = revision.article or (obj if isinstance(obj, Article) else None)
+        context = {
+            **self.admin_site.each_context(request),
+            "title": _("Review: %s") % revision,
+            "opts": self.opts,
+            "revision": revision,
+            "object": obj,
+            "object_admin_url": reverse(f"admin:articles_{model._meta.model_name}_change", args=[revision.object_id]),
+            "history_url": reverse(f"admin:articles_{model._meta.model_name}_history", args=[revision.object_id]),
+            "changes": changes,
+            "stale": stale,
+            "since_base": since_base,
+            "merged": merged,
+            "merged_changes": merged_changes,
+            "conflicts": conflicts,
+            "can_resolve": moderation.can_moderate(request.user) or revision.author_id == request.user.pk,
+            "preview_url": reverse("articles:article_preview", args=[article.slug, revision.pk]) if article else "",
+            "can_moderate": moderation.can_moderate(request.user),
+            "is_author": revision.author_id == request.user.pk,
+            "reject_form": RejectForm(),
+            "approve_form": ApproveForm(initial={"merge": bool(merged and merged.is_clean)}),
+            "events": revision.events.select_related("actor").order_by("at", "pk"),
+        }
+        request.current_app = self.admin_site.name
+        return TemplateResponse(request, "admin/articles/revision_review.html", context)
+
+    def _decide(self, request, revision_id, decide):
+        if request.method != "POST":
+            raise PermissionDenied
+        revision = get_object_or_404(Revision, pk=revision_id)
+        try:
+            decide(revision)
+        except ValidationError as error:
+            self.message_user(request, " ".join(error.messages), messages.ERROR)
+            return HttpResponseRedirect(reverse("admin:articles_revision_change", args=[revision.pk]))
+        return None
+
+    def approve_view(self, request, revision_id):
+        if not moderation.can_moderate(request.user):
+            raise PermissionDenied
+        form = ApproveForm(request.POST)
+        if not form.is_valid():
+            self.message_user(request, " ".join(m for errors in form.errors.values() for m in errors), messages.ERROR)
+            return HttpResponseRedirect(reverse("admin:articles_revision_change", args=[revision_id]))
+        publish_at = form.cleaned_data.get("publish_at")
+        failed = self._decide(request, revision_id, lambda r: moderation.approve(
+            revision=r, moderator=request.user, override_stale=form.cleaned_data["override_stale"],
+            merge=form.cleaned_data["merge"], publish_at=publish_at))
+        if failed:
+            return failed
+        if publish_at and publish_at > timezone.now():
+            self.message_user(request, _("Approved. It will be published at %(when)s (UTC).")
+                              % {"when": publish_at.strftime("%Y-%m-%d %H:%M")}, messages.SUCCESS)
+        else:
+            self.message_user(request, _("Approved and published. Readers see it now."), messages.SUCCESS)
+        return HttpResponseRedirect(reverse("admin:articles_revision_changelist"))
+
+    def resolve_view(self, request, revision_id):
+        if request.method != "POST" or not moderation.can_propose(request.user):
+            raise PermissionDenied
+        revision = get_object_or_404(Revision.objects.select_related("content_type", "base"), pk=revision_id)
+        merged = moderation.merge_with_live(revision)
+        resolutions = {}
+        for conflict in merged.conflicts:
+            key = f"resolve_{conflict.name}"
+            if conflict.name in merging.TEXT_FIELDS and isinstance(conflict.proposed, (str, type(None))):
+                if key in request.POST:
+                    resolutions[conflict.name] = request.POST[key].replace("\r\n", "\n")
+            elif request.POST.get(key) in ("live", "proposed"):
+                resolutions[conflict.name] = getattr(conflict, request.POST[key])
+        try:
+            moderation.resolve_conflicts(revision=revision, user=request.user, resolutions=resolutions)
+        except ValidationError as error:
+            self.message_user(request, " ".join(error.messages), messages.ERROR)
+        else:
+            self.message_user(request, _("Conflicts resolved. The proposal now applies to the published version "
+                                         "and can be approved."), messages.SUCCESS)
+        return HttpResponseRedirect(reverse("admin:articles_revision_change", args=[revision.pk]))
+
+    def reject_view(self, request, revision_id):
+        if not moderation.can_moderate(request.user):
+            raise PermissionDenied
+        form = RejectForm(request.POST)
+        if not form.is_valid():
+            self.message_user(request, _("Give a reason for rejecting: the author will see it."), messages.ERROR)
+            return HttpResponseRedirect(reverse("admin:articles_revision_change", args=[revision_id]))
+        failed = self._decide(request, revision_id, lambda r: moderation.reject(
+            revision=r, moderator=request.user, reason=form.cleaned_data["reason"]))
+        if failed:
+            return failed
+        self.message_user(request, _("Rejected. The author has been told why."), messages.SUCCESS)
+        return HttpResponseRedirect(reverse("admin:articles_revision_changelist"))
+
+    def withdraw_view(self, request, revision_id):
+        if not moderation.can_propose(request.user):
+            raise PermissionDenied
+        try:
+            failed = self._decide(request, revision_id, lambda r: moderation.withdraw(revision=r, user=request.user))
+        except PermissionDenied:
+            raise
+        if failed:
+            return failed
+        self.message_user(request, _("Withdrawn. It stays in the history."), messages.SUCCESS)
+        return HttpResponseRedirect(reverse("admin:articles_revision_changelist") + "?mine=1")
+
+    # --- Bulk moderation -------------------------------------------------------------------
+
+    @admin.action(description=_("Approve and publish the selected proposals"), permissions=["moderate"])
+    def approve_selected(self, request, queryset):
+        """All or nothing, like the service: one proposal that cannot be published publishes none."""
+        chosen = list(queryset.pending().select_related("content_type"))
+        try:
+            published = moderation.approve_many(revisions=chosen, moderator=request.user, merge=False)
+        except ValidationError as error:
+            self.message_user(request, " ".join(error.messages), messages.ERROR)
+            return
+        count = len(published)
+        self.message_user(request, ngettext("%d proposal published.", "%d proposals published.", count) % count,
+                          messages.SUCCESS)
+
+    @admin.action(description=_("Reject the selected proposals…"), permissions=["moderate"])
+    def reject_selected(self, request, queryset):
+        pending = queryset.pending()
+        if "reason" in request.POST:
+            form = RejectForm(request.POST)
+            if form.is_valid():
+                count = 0
+                for revision in pending:
+                    moderation.reject(revision=revision, moderator=request.user, reason=form.cleaned_data["reason"])
+                    count += 1
+                self.message_user(request, ngettext("%d proposal rejected.", "%d proposals rejected.", count) % count,
+                                  messages.SUCCESS)
+                return None
+        else:
+            form = RejectForm()
+        context = {
+            **self.admin_site.each_context(request),
+            "title": _("Reject proposals"),
+            "opts": self.opts,
+            "revisions": pending,
+            "form": form,
+            "action_checkbox_name": admin.helpers.ACTION_CHECKBOX_NAME,
+        }
+        return TemplateResponse(request, "admin/articles/reject_selected.html", context)
+
+
+@admin.register(ModerationEvent)
+class ModerationEventAdmin(EditorialRecordAdmin):
+    list_display = ("at", "kind", "revision", "actor_name", "note")
+    list_filter = ("kind",)
+    list_select_related = ("revision__content_type",)
+    search_fields = ("revision__object_repr", "actor_name", "note")
+    date_hierarchy = "at"
+
+
+

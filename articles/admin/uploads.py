@@ -1,0 +1,81 @@
+"""Staff-only replacements for django-markdownx's upload and preview endpoints.
+
+The package's own views accept anonymous requests and trust the browser's file name and
+content type. These answer at the same URL names: staff only, every image validated and
+re-encoded by ``articles.content.images``, stored as a Figure that waits for moderation like any content.
+
+Both answer in a form the editor script (``static/articles/admin/markdown-editor.js``) can show
+as it is: the preview as HTML, an upload as JSON with either ``image_code`` or a readable ``error``.
+"""
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.http import HttpResponse, JsonResponse
+from django.utils.translation import gettext as _
+from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_POST
+
+from articles.content import images
+from articles.content.markup import markdownify
+from articles.models import Figure, PublicationState
+from articles.revisions import moderation
+
+
+def _staff_only(request):
+    user = request.user
+    if not (user.is_authenticated and user.is_active and user.is_staff and moderation.can_propose(user)):
+        return JsonResponse({"error": _("Sign in as an editor to use the editor.")}, status=403)
+    return None
+
+
+@never_cache
+@require_POST
+def markdownx_preview(request):
+    """The editor's live preview: exactly the renderer readers get."""
+    denied = _staff_only(request)
+    if denied:
+        return denied
+    return HttpResponse(markdownify(request.POST.get("content", "")), content_type="text/html; charset=utf-8")
+
+
+@transaction.atomic
+def figure_upload(*, upload, author) -> Figure:
+    """Store an editor's dropped or pasted image as a draft Figure with a pending "create" proposal.
+
+    Raises ValidationError with an editor-readable message when the file is refused.
+    """
+    normalised = images.normalise_image(upload)
+    # The browser's name is only a hint for the alt text and the stored name: the extension
+    # always comes from the detected format, and an empty or dotted name ("..png") is harmless.
+    stem = images.safe_stem(getattr(upload, "name", ""))
+    figure = Figure(alt_text=stem.replace("-", " ").replace("_", " ")[:300], state=PublicationState.DRAFT)
+    content = normalised.as_content_file(stem)
+    figure.image.save(content.name, content, save=False)
+    stored_name = figure.image.name
+    # The file is written before the rows: if they are not stored, neither is the file.
+    try:
+        figure.save()
+        moderation.propose(
+            obj=figure, author=author, action="create",
+            summary=_("Image uploaded from the editor: %(name)s") % {"name": stem},
+        )
+    except BaseException:
+        figure.image.storage.delete(stored_name)
+        raise
+    return figure
+
+
+@never_cache
+@require_POST
+def markdownx_upload(request):
+    denied = _staff_only(request)
+    if denied:
+        return denied
+    upload = request.FILES.get("image")
+    if upload is None:
+        return JsonResponse({"error": _("No image was received. Drop or paste a PNG, JPEG or WebP image.")}, status=400)
+    try:
+        figure = figure_upload(upload=upload, author=request.user)
+    except ValidationError as error:
+        return JsonResponse({"error": " ".join(error.messages)}, status=400)
+    alt = figure.alt_text.replace("[", "").replace("]", "")
+    return JsonResponse({"image_code": f"![{alt}]({figure.image.url})", "figure_id": figure.pk})

@@ -1,0 +1,70 @@
+"""Content and revision models.
+
+Live content (Article, Section, Topic, Source, Figure) is what readers see. Every change to it
+is a Revision: a JSON snapshot of the proposed fields plus the revision it was based on.
+Publishing (articles.publishing.publish) applies a revision in one transaction and moves the object's
+``live_revision`` pointer; nothing here writes live content on its own.
+
+The models live in the modules of this package, by concern; every one is importable from here.
+"""
+
+from articles.models.base import ModeratedContent, ModeratedQuerySet, PublicationState
+from articles.models.content import (
+    Article,
+    Citation,
+    Figure,
+    Section,
+    SectionQuerySet,
+    TimelineEvent,
+    TimelineEventQuerySet,
+    Topic,
+)
+from articles.models.reading import (
+    ArticleVersion,
+    CorrectionStatus,
+    CorrectionSuggestion,
+    SearchEntry,
+    SearchEntryKind,
+    VersionSection,
+    VersionTopic,
+)
+from articles.models.revisions import (
+    FollowUp,
+    ModerationEvent,
+    Revision,
+    RevisionAction,
+    RevisionStatus,
+)
+from articles.models.sources import Source, SourceKind, SourceQuerySet
+
+MODERATED_MODELS = (Article, Section, Topic, Source, Figure, TimelineEvent)
+
+__all__ = [
+    "MODERATED_MODELS",
+    "Article",
+    "ArticleVersion",
+    "Citation",
+    "CorrectionStatus",
+    "CorrectionSuggestion",
+    "Figure",
+    "FollowUp",
+    "ModeratedContent",
+    "ModeratedQuerySet",
+    "ModerationEvent",
+    "PublicationState",
+    "Revision",
+    "RevisionAction",
+    "RevisionStatus",
+    "SearchEntry",
+    "SearchEntryKind",
+    "Section",
+    "SectionQuerySet",
+    "Source",
+    "SourceKind",
+    "SourceQuerySet",
+    "TimelineEvent",
+    "TimelineEventQuerySet",
+    "Topic",
+    "VersionSection",
+    "VersionTopic",
+]

@@ -1,0 +1,202 @@
+"""What each published object appears on: the one answer for the page cache, baking and follow-up work.
+
+:func:`appearances` takes an object just published (and the snapshot that was live before, for
+where it used to show) and says:
+
+- ``tags``: the page-cache tags to bump, a handful whatever the size of the site. Every cached
+  page carries the tags of what it shows (:func:`article_page_tags`, and ``caching.depends_on``
+  in the views), so bumping a tag makes every page that shows the object miss on its next
+  request; nothing loops over pages.
+- ``paths``: the fixed public pages that show it (lists, its own page, old addresses), in the
+  default language.
+- ``articles``: the articles whose pages show it. For a popular source that is thousands of
+  rows: only the background follow-up (articles.publishing.followups) walks it, in batches.
+
+One function per model, registered with ``functools.singledispatch``, in the spirit of
+Wagtail's ``get_cached_paths``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from functools import singledispatch
+
+from django.conf import settings
+from django.db.models import Q
+from django.urls import NoReverseMatch, reverse
+from django.utils import translation
+
+from articles.content import markup
+from articles.models import Article, Figure, Section, Source, TimelineEvent, Topic
+from articles.publishing import timeline
+
+# List tags: pages that show many objects of a kind depend on these rather than on each object.
+ARTICLES = "articles"
+SOURCES = "sources"
+TOPICS = "topics"
+FIGURES = "figures"
+TIMELINE = "timeline"
+
+
+def tag(obj_or_model, pk=None) -> str:
+    """``"article:12"``: the tag of one object's own content."""
+    if pk is None:
+        obj_or_model, pk = type(obj_or_model), obj_or_model.pk
+    return f"{obj_or_model._meta.model_name}:{pk}"
+
+
+def url(name, **kwargs) -> str | None:
+    """A public page's path in the default language (``languages.in_every_language`` adds the others)."""
+    try:
+        with translation.override(settings.LANGUAGE_CODE):
+            return reverse(f"articles:{name}", kwargs=kwargs or None)
+    except NoReverseMatch:  # A slug from an old snapshot that no longer fits the pattern.
+        return None
+
+
+def discovery_paths() -> set[str]:
+    """Feeds and the sitemap: every publish can change them."""
+    names = ("feed_articles_rss", "feed_articles_atom", "feed_changes_rss", "feed_changes_atom", "sitemap", "home")
+    return {url(name) for name in names}
+
+
+@dataclass
+class Appearances:
+    tags: set[str] = field(default_factory=set)
+    paths: set[str] = field(default_factory=set)
+    articles: object = None  # a queryset of Article, or None
+    # Sections whose stored HTML shows the object and must be rendered again (figures in text).
+    sections: object = None
+    # Topics and timeline events whose stored HTML formats the object (a source's note).
+    topics: object = None
+    events: object = None
+
+    def __post_init__(self):
+        self.paths |= discovery_paths()
+
+    def article_queryset(self):
+        return self.articles if self.articles is not None else Article.objects.none()
+
+
+@singledispatch
+def appearances(obj, before: dict | None = None) -> Appearances:
+    return Appearances()
+
+
+@appearances.register
+def _(obj: Article, before=None) -> Appearances:
+    before = before or {}
+    paths = {url("article_detail", slug=obj.slug), url("article_detail", slug=before.get("slug") or obj.slug)}
+    # Topic and source pages list the article's sections under its title.
+    paths |= {url("topic_detail", slug=s) for s in Topic.objects.filter(sections__article=obj).values_list("slug", flat=True).distinct()}
+    paths |= {url("source_detail", key=k) for k in Source.objects.filter(citations__section__article=obj).values_list("key", flat=True).distinct()}
+    return Appearances(tags={tag(obj), ARTICLES}, paths=paths, articles=Article.objects.filter(pk=obj.pk))
+
+
+@appearances.register
+def _(obj: Section, before=None) -> Appearances:
+    before = before or {}
+    article_ids = {pk for pk in (obj.article_id, before.get("article")) if pk}
+    topic_ids = set(obj.topics.values_list("pk", flat=True)) | set(before.get("topics") or [])
+    source_keys = markup.citation_keys(obj.body or "") + markup.citation_keys(before.get("body") or "")
+    paths = {url("topic_detail", slug=s) for s in Topic.objects.filter(pk__in=topic_ids).values_list("slug", flat=True)}
+    paths |= {url("source_detail", key=k) for k in Source.objects.filter(key__in=source_keys).values_list("key", flat=True)}
+    return Appearances(
+        tags={tag(Article, pk) for pk in article_ids} | {ARTICLES},
+        paths=paths,
+        articles=Article.objects.filter(pk__in=article_ids),
+    )
+
+
+@appearances.register
+def _(obj: Source, before=None) -> Appearances:
+    before = before or {}
+    keys = {obj.key, before.get("key") or obj.key}
+    events = TimelineEvent.objects.exclude(text="").filter(
+        Q(cited_sources=obj) | Q(text__contains=f"@{obj.key}")
+    ).distinct()
+    event_topics = Topic.objects.filter(timeline_events__in=events).values_list("slug", flat=True)
+    citing = Article.objects.filter(sections__citations__source=obj).values("pk")
+    embedding = timeline.articles_embedding(set(event_topics)).values("pk")
+    topics = Topic.objects.filter(body__contains=f"@{obj.key}")
+    return Appearances(
+        # Topic descriptions and timeline events citing it are rendered again in the transaction.
+        tags={tag(obj), SOURCES, TIMELINE} | {tag(Topic, pk) for pk in topics.values_list("pk", flat=True)},
+        paths={url("source_list"), url("timeline")} | {url("source_detail", key=key) for key in keys},
+        articles=Article.objects.filter(Q(pk__in=citing) | Q(pk__in=embedding)),
+        topics=topics,
+        events=events,
+    )
+
+
+@appearances.register
+def _(obj: Topic, before=None) -> Appearances:
+    before = before or {}
+    slugs = {obj.slug, before.get("slug") or obj.slug}
+    tagged = Article.objects.filter(sections__topics=obj).values("pk")
+    embedding = timeline.articles_embedding(slugs).values("pk")
+    return Appearances(
+        tags={tag(obj), TOPICS},
+        paths={url("topic_list"), url("timeline")} | {url("topic_detail", slug=slug) for slug in slugs},
+        articles=Article.objects.filter(Q(pk__in=tagged) | Q(pk__in=embedding)),
+    )
+
+
+@appearances.register
+def _(obj: Figure, before=None) -> Appearances:
+    from articles.publishing.fragments import sections_showing_figure
+
+    sections = sections_showing_figure(obj)
+    return Appearances(
+        tags={tag(obj), FIGURES},
+        articles=Article.objects.filter(Q(lead_figure=obj) | Q(pk__in=sections.values("article_id"))),
+        sections=sections,
+    )
+
+
+@appearances.register
+def _(obj: TimelineEvent, before=None) -> Appearances:
+    before = before or {}
+    topic_ids = set(obj.topics.values_list("pk", flat=True)) | set(before.get("topics") or [])
+    slugs = set(Topic.objects.filter(pk__in=topic_ids).values_list("slug", flat=True))
+    return Appearances(
+        tags={TIMELINE},
+        paths={url("timeline")} | {url("topic_detail", slug=slug) for slug in slugs},
+        articles=timeline.articles_embedding(slugs),
+    )
+
+
+# --- What pages show -------------------------------------------------------------------------------
+
+
+def article_page_tags(page) -> set[str]:
+    """The tags of everything an article page (articles.publishing.article_page.ArticlePage) shows."""
+    tags = {tag(page.article)}
+    tags |= {tag(Source, pk) for pk in page.source_ids}
+    tags |= {tag(Topic, pk) for pk in page.topic_ids}
+    if page.article.lead_figure_id:
+        tags.add(tag(Figure, page.article.lead_figure_id))
+    if page.embeds_timeline:
+        tags.add(TIMELINE)
+    return tags
+
+
+def article_paths(slug: str) -> set[str]:
+    return {url("article_detail", slug=slug)}
+
+
+def every_fixed_page() -> set[str]:
+    """The public pages that are not an article, topic or source page."""
+    return {url(name) for name in ("home", "topic_list", "source_list", "timeline")} | discovery_paths()
+
+
+def every_page():
+    """Every public page (default language), streamed: for ``bake_site``."""
+    yield from sorted(path for path in every_fixed_page() if path)
+    for slug in Article.objects.published().order_by("pk").values_list("slug", flat=True).iterator(chunk_size=500):
+        yield url("article_detail", slug=slug)
+    for slug in Topic.objects.published().order_by("pk").values_list("slug", flat=True).iterator(chunk_size=500):
+        yield url("topic_detail", slug=slug)
+    for key in Source.objects.published().order_by("pk").values_list("key", flat=True).iterator(chunk_size=500):
+        yield url("source_detail", key=key)
+

@@ -1,0 +1,120 @@
+"""Each object's own stored fragments, rendered once when that object is published.
+
+A section's HTML, an introduction's, a source's formatted note and bibliography entry, a topic's
+description: Markdown and citation formatting happen here, never on a reader's request. A
+fragment depends only on its own object (and on which sources its citation keys name), so
+publishing an object re-renders its own fragments and nothing else; pages are put together from
+fragments when they are read (``articles.publishing.article_page``).
+
+Notes are numbered within each fragment (1, 2… per section); the article page renumbers them
+in reading order, which is why a section keeps the list of notes it cites (``Section.notes``).
+"""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.db.models import Q
+from django.utils import translation
+
+from articles.content import markup
+from articles.models import Citation, PublicationState, Section, Source
+from articles.publishing import renditions
+
+# Where the page or paragraph cited goes in ``Source.note_with_locator_html``: a character from
+# Unicode's private use area, which no escaping changes and no source text contains.
+LOCATOR_MARK = "\ue000"
+
+
+def _sources_by_key(keys) -> dict[str, Source]:
+    keys = set(keys)
+    if not keys:
+        return {}
+    return {s.key: s for s in Source.objects.filter(key__in=keys).exclude(state=PublicationState.DELETED)}
+
+
+def render_fragment(text: str, *, id_prefix: str, heading_offset: int) -> tuple[str, list[dict]]:
+    """Markdown as sanitised HTML with notes numbered from 1, and the notes it cites, in order.
+
+    Rendered in the content language: links, captions and note labels are content, the same
+    whatever the interface language of the moderator who published.
+    """
+    notes = markup.CitationNotes()
+    with translation.override(settings.LANGUAGE_CODE):
+        html = markup.render_markdown(text or "", notes=notes, id_prefix=id_prefix, heading_offset=heading_offset)
+        html = renditions.rewrite_images(html)
+    sources = _sources_by_key(note.key for note in notes.notes)
+    cited = [
+        {
+            "source": sources[note.key].pk if note.key in sources else None,
+            "key": note.key,
+            "locator": note.locator,
+            "count": len(note.backrefs),
+        }
+        for note in notes.notes
+    ]
+    return html, cited
+
+
+def render_section(section: Section) -> None:
+    """Set the section's ``body_html`` and ``notes`` from its Markdown (the caller saves them)."""
+    section.body_html, section.notes = render_fragment(
+        section.body, id_prefix=f"s{section.pk}-", heading_offset=section.level
+    )
+
+
+def render_dek(article) -> None:
+    article.dek_html, article.dek_notes = render_fragment(article.dek, id_prefix="dek-", heading_offset=2)
+
+
+def store_citations(section: Section) -> None:
+    """Which sources the section cites, one row per citation: source pages and "cited in" read them."""
+    Citation.objects.filter(section=section).delete()
+    refs = markup.extract_citations(section.body or "")
+    sources = _sources_by_key(ref.key for ref in refs)
+    Citation.objects.bulk_create(
+        Citation(section=section, source=sources[ref.key], locator=ref.locator, position=position)
+        for position, ref in enumerate(refs)
+        if ref.key in sources
+    )
+
+
+def render_source(source: Source) -> None:
+    """Set the source's formatted note (with and without a place cited) and bibliography entry."""
+    with translation.override(settings.LANGUAGE_CODE):
+        source.note_html = source.format_note()
+        source.note_with_locator_html = source.format_note(LOCATOR_MARK)
+        source.bibliography_html = source.format_bibliography()
+
+
+def render_standalone(text: str, *, id_prefix: str = "") -> str:
+    """Markdown with its own notes list appended: topic descriptions and previews.
+
+    ``id_prefix`` keeps the note and footnote ids unique when several are shown on one page.
+    """
+    notes = markup.CitationNotes(id_prefix=id_prefix)
+    with translation.override(settings.LANGUAGE_CODE):
+        html = markup.render_markdown(text, notes=notes, heading_offset=1, id_prefix=id_prefix)
+        sources = _sources_by_key(note.key for note in notes.notes)
+
+        def format_source(key, locator):
+            source = sources.get(key)
+            return source.format_note(locator) if source else None
+
+        def source_url(key):
+            source = sources.get(key)
+            return source.get_absolute_url() if source else None
+
+        return html + markup.render_notes(notes, format_source, source_url=source_url)
+
+
+def render_topic(topic) -> None:
+    topic.body_html = render_standalone(topic.body)
+
+
+def sections_showing_figure(figure):
+    """Published sections whose Markdown shows this figure's image (their ``<picture>`` is rendered in)."""
+    if not figure.image:
+        return Section.objects.none()
+    return Section.objects.filter(
+        Q(body__contains=f"]({figure.image.url}"), state=PublicationState.LIVE
+    )

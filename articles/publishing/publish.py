@@ -1,0 +1,311 @@
+"""Applying a revision to live content: the one multi-step write behind every publish.
+
+The transaction holds only the change. :func:`apply_revision` applies the revision to its own
+row, renders that object's own stored fragments (articles.publishing.fragments), updates its own search
+entries, records a new frozen version when an article's own content changed, and writes a
+``FollowUp`` row for everything else; after the commit it bumps the page-cache tags the object
+appears under (articles.publishing.dependencies) and hands the follow-up to a background task
+(articles.publishing.followups). Nothing here renders another article or walks the pages that show the
+object, so a publish costs the same on a site of ten articles or five thousand.
+
+The caller (``articles.revisions.moderation.PublishRevision``) holds the transaction and the row locks,
+taken in the order that module documents.
+"""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.utils import timezone, translation
+from django.utils.translation import gettext as _
+
+from articles.content import markup
+from articles.models import (
+    Article,
+    ArticleVersion,
+    Citation,
+    ModeratedContent,
+    PublicationState,
+    Revision,
+    RevisionAction,
+    Section,
+    Source,
+    TimelineEvent,
+    Topic,
+)
+from articles.publishing import (
+    article_page,
+    dependencies,
+    followups,
+    fragments,
+    search_index,
+    tasks,
+    timeline,
+)
+
+reading_order = article_page.reading_order
+render_standalone = fragments.render_standalone
+
+
+def missing_citation_keys(text: str) -> list[str]:
+    """Keys cited in ``text`` that match no source (deleted sources count as missing)."""
+    keys = markup.citation_keys(text)
+    if not keys:
+        return []
+    known = set(
+        Source.objects.filter(key__in=keys).exclude(state=PublicationState.DELETED).values_list("key", flat=True)
+    )
+    return [key for key in keys if key not in known]
+
+
+def citation_errors(text: str) -> list[str]:
+    errors = [
+        _("No source has the citation key “%(key)s”. Add the source first, or correct the key.") % {"key": key}
+        for key in missing_citation_keys(text)
+    ]
+    # A longer locator could not be stored as a Citation (PostgreSQL refuses it at publish time).
+    limit = Citation._meta.get_field("locator").max_length
+    for ref in markup.extract_citations(text or ""):
+        if len(ref.locator) > limit:
+            message = _("The place cited in “%(key)s” (“%(start)s…”) is too long: at most %(limit)d characters.") % {
+                "key": ref.key, "start": ref.locator[:40], "limit": limit}
+            if message not in errors:
+                errors.append(message)
+    return errors
+
+
+def check_publishable(obj: ModeratedContent, action: str) -> None:
+    """Refuse to publish content that would give readers a broken page."""
+    errors = []
+    if action in (RevisionAction.CREATE, RevisionAction.CHANGE, RevisionAction.RESTORE):
+        for name in ("body", "dek", "text"):
+            if hasattr(obj, name):
+                errors.extend(citation_errors(getattr(obj, name)))
+        # --- Timeline events (articles.publishing.timeline) ---
+        if isinstance(obj, TimelineEvent):
+            for source in Source.objects.filter(key__in=markup.citation_keys(obj.text)).exclude(
+                state=PublicationState.LIVE
+            ):
+                errors.append(_("The source “%(key)s” is not published yet: approve it before this event.")
+                              % {"key": source.key})
+        if isinstance(obj, Section):
+            errors.extend(timeline.directive_errors(obj.body))
+            keys = markup.citation_keys(obj.body)
+            unpublished = Source.objects.filter(key__in=keys).exclude(state=PublicationState.LIVE)
+            for source in unpublished:
+                errors.append(
+                    _("The source “%(key)s” is not published yet: approve it before this section.")
+                    % {"key": source.key}
+                )
+            if obj.article.state != PublicationState.LIVE and obj.article.live_revision_id is None:
+                pass  # A section may wait in a draft article; it shows once the article is published.
+    if action in (RevisionAction.DELETE, RevisionAction.UNPUBLISH) and isinstance(obj, Source):
+        places = list(
+            Section.objects.published()
+            .filter(citations__source=obj)
+            .select_related("article")
+            .distinct()
+        )
+        if places:
+            where = "; ".join(f"“{s.article.title}” › “{s.title}”" for s in places)
+            errors.append(_("This source is still cited in %(where)s. Remove those citations first.") % {"where": where})
+        # --- Timeline events (articles.publishing.timeline) ---
+        events = list(TimelineEvent.objects.published().filter(cited_sources=obj))
+        if events:
+            where = "; ".join(f"“{event}”" for event in events)
+            errors.append(_("This source is still cited by the timeline events %(where)s. Remove those citations "
+                            "first.") % {"where": where})
+    if errors:
+        raise ValidationError(errors)
+
+
+def apply_revision(revision: Revision, obj: ModeratedContent) -> ModeratedContent:
+    """Make ``revision`` the live state of ``obj`` (locked by the caller) and render what is its own."""
+    before = obj.live_revision.data if obj.live_revision_id else {}
+    m2m = {}
+    if revision.action in (RevisionAction.CREATE, RevisionAction.CHANGE, RevisionAction.RESTORE):
+        m2m = obj.apply_snapshot(revision.data)
+        obj.state = PublicationState.LIVE
+    elif revision.action == RevisionAction.DELETE:
+        obj.state = PublicationState.DELETED
+    elif revision.action == RevisionAction.UNPUBLISH:
+        obj.state = PublicationState.UNPUBLISHED
+    check_publishable(obj, revision.action)
+    obj.full_clean(exclude=["live_revision"])
+    obj.live_revision = revision
+    render_own_fragments(obj)
+    obj.save()
+    for name, pks in m2m.items():
+        getattr(obj, name).set(pks)
+    refresh_own_records(obj, before, revision)
+    schedule_follow_up(obj, before=before, revision=revision)
+    return obj
+
+
+def schedule_follow_up(obj, *, before: dict, revision: Revision | None = None) -> None:
+    """Leave the rest for after the commit: page-cache tags, stale baked pages, the background follow-up."""
+    follow_up, tags = followups.record(obj, before=before, revision=revision)
+    transaction.on_commit(lambda: tasks.start_follow_up(follow_up.pk, tags))
+
+
+def render_own_fragments(obj) -> None:
+    """Render the object's own stored HTML from its Markdown and fields (saved with the object).
+
+    In the content language: links and labels in stored HTML are content, the same whatever the
+    interface language of the moderator who published.
+    """
+    with translation.override(settings.LANGUAGE_CODE):
+        _render_own_fragments(obj)
+
+
+def _render_own_fragments(obj) -> None:
+    if isinstance(obj, Section):
+        fragments.render_section(obj)
+    elif isinstance(obj, Article):
+        fragments.render_dek(obj)
+        obj.published_at = timezone.now()
+    elif isinstance(obj, Source):
+        fragments.render_source(obj)
+    elif isinstance(obj, Topic):
+        fragments.render_topic(obj)
+    elif isinstance(obj, TimelineEvent):
+        obj.text_html, _keys = timeline.render_event_text(obj.text, id_prefix=f"event-{obj.pk}-")
+
+
+def refresh_own_records(obj, before: dict, revision: Revision) -> None:
+    """Rows derived from the object alone: citations, search entries, the article's new version."""
+    if isinstance(obj, Section):
+        fragments.store_citations(obj)
+        article_ids = {pk for pk in (obj.article_id, before.get("article")) if pk}
+        # Lists show each article's "last updated", which a published section moves.
+        Article.objects.filter(pk__in=article_ids).update(published_at=timezone.now())
+        search_index.index_section(obj)
+        for article in Article.objects.filter(pk__in=article_ids):
+            record_version(article, revision=revision)
+    elif isinstance(obj, Article):
+        search_index.index_article(obj, list(obj.sections.published()))
+        record_version(obj, revision=revision)
+    elif isinstance(obj, Source):
+        search_index.index_source(obj)
+        refresh_formatting_of(obj)
+    elif isinstance(obj, Topic):
+        search_index.index_topic(obj)
+    elif isinstance(obj, TimelineEvent):
+        timeline.store_cited_sources(obj)
+
+
+def refresh_formatting_of(source: Source) -> None:
+    """Topic descriptions and timeline events format the source's title in their stored HTML.
+
+    Both are few (a site has tens of topics and a timeline, against thousands of articles) and
+    are rendered again here, so the timeline and topic pages show the change at once; articles
+    put their notes together when read and need nothing.
+    """
+    found = dependencies.appearances(source)
+    with translation.override(settings.LANGUAGE_CODE):
+        for topic in found.topics.published():
+            fragments.render_topic(topic)
+            Topic.objects.filter(pk=topic.pk).update(body_html=topic.body_html)
+        for event in found.events:
+            timeline.refresh_event(event)
+
+
+def record_version(article: Article, *, revision: Revision | None = None) -> ArticleVersion | None:
+    """Freeze the article as readers now see it, unless that is what its latest version shows.
+
+    Only a change to the article's own content (its fields or its sections) records a version:
+    a source, topic or figure it shows may change later without touching it. The caller holds
+    the article's row lock, so numbers cannot collide.
+    """
+    if article.state != PublicationState.LIVE:
+        return None
+    page = article_page.compose(article, Section.objects.for_reading().filter(article=article))
+    content = frozen_content(page)
+    latest = ArticleVersion.objects.for_article(article).first()
+    if latest is not None and _as_read(latest.content()) == _as_read(content):
+        return None
+    return ArticleVersion.objects.create(
+        article=article,
+        number=latest.number + 1 if latest else 1,
+        revision=revision,
+        editor_name=revision.author_name if revision else "",
+        summary=revision.summary if revision else "",
+        **content,
+    )
+
+
+def frozen_content(page) -> dict:
+    """What an article page shows, as the content fields of an ArticleVersion."""
+    from django.template.loader import render_to_string
+
+    article = page.article
+    frozen_sections = [
+        {
+            "anchor": section.anchor,
+            "title": section.title,
+            "level": section.level,
+            "html": section.html,
+            "body": section.body,
+            "topics": [{"name": topic.name, "slug": topic.slug} for topic in section.topic_list],
+        }
+        for section in page.sections
+    ]
+    # The same include as the live page, so a frozen entry looks like a live one.
+    bibliography_html = "".join(
+        render_to_string("includes/source_entry.html", {"source": source}) for source in page.bibliography
+    )
+    figure = article.lead_figure
+    lead_figure = None
+    if figure is not None and figure.image and figure.is_live:
+        lead_figure = {
+            "image": figure.image.name,
+            "width": figure.width,
+            "height": figure.height,
+            "alt_text": figure.alt_text,
+            "caption": figure.caption,
+            "credit": figure.credit,
+            "licence": figure.licence,
+        }
+    return {
+        "title": article.title,
+        "dek": article.dek,
+        "dek_html": page.dek_html,
+        "sections": frozen_sections,
+        "notes_html": page.notes_html,
+        "bibliography_html": bibliography_html,
+        "lead_figure": lead_figure,
+    }
+
+
+def _as_read(content: dict) -> dict:
+    """The parts of frozen content readers see: a Markdown edit that renders the same is no new version."""
+    return {
+        **{name: value for name, value in content.items() if name != "dek"},
+        "sections": [{k: v for k, v in section.items() if k != "body"} for section in content["sections"]],
+    }
+
+
+def preview_article(article: Article, revision: Revision | None = None):
+    """The article page as it would read with ``revision`` applied, saving nothing.
+
+    The revision's object is a detached copy, fetched for the preview alone: live rows in memory
+    elsewhere are never changed.
+    """
+    article = Article.objects.select_related("lead_figure").get(pk=article.pk)
+    sections = list(Section.objects.for_reading().filter(article=article))
+    if revision is not None and revision.action in (RevisionAction.CREATE, RevisionAction.CHANGE, RevisionAction.RESTORE):
+        target = revision.as_object()
+        if isinstance(target, Article) and target.pk == article.pk:
+            article = target
+            fragments.render_dek(article)
+        elif isinstance(target, Section):
+            sections = [s for s in sections if s.pk != target.pk]
+            if target.article_id == article.pk:
+                fragments.render_section(target)
+                sections.append(target)
+    elif revision is not None and revision.model_class is Section:
+        sections = [s for s in sections if s.pk != revision.object_id]  # deleted or unpublished
+    return article_page.compose(article, sections)
+
+

@@ -1,0 +1,219 @@
+"""Keeping the site search current: the write side of ``articles.reading.search``.
+
+Called at publish time from ``articles.publishing.publish`` (``refresh_article``, ``refresh_topic`` and
+``refresh_derived``), inside the publish transaction, so the search changes exactly when the pages
+do and never shows a draft, a pending proposal or a deleted page. What is indexed is decided by
+the same ``published()`` / ``visible()`` querysets the pages use. The text comes from the HTML
+rendered at publish time; nothing here renders Markdown. ``manage.py rebuild_search_index``
+rebuilds it all from the stored HTML.
+"""
+from __future__ import annotations
+
+import re
+from html.parser import HTMLParser
+
+from django.contrib.postgres.search import SearchVector
+from django.db import connection, transaction
+from django.db.models import Q, Value
+
+from articles.models import Article, SearchEntry, SearchEntryKind, Section, Source, Topic
+from articles.content.search_text import FTS_TABLE, index_text
+
+# --- Plain text from rendered HTML ---------------------------------------------------------------
+
+_BLOCKS = {
+    "p", "div", "section", "article", "li", "ul", "ol", "dl", "dt", "dd", "table", "tr", "td", "th",
+    "blockquote", "pre", "figure", "figcaption", "h1", "h2", "h3", "h4", "h5", "h6", "br", "hr",
+}
+_VOID = {"br", "hr", "img", "wbr", "col", "area", "source", "input", "meta", "link"}
+# Note markers and back-links are numbers and arrows, not words; the notes list under a topic
+# is the bibliography's words, not the topic's.
+_SKIPPED_CLASSES = {"footnote-backref", "note-backref", "notes"}
+
+
+class _TextExtractor(HTMLParser):
+    def __init__(self):
+        super().__init__(convert_charrefs=True)
+        self.parts: list[str] = []
+        self.skipping: list[str] = []  # The open tags inside a skipped element, outermost first.
+
+    def handle_starttag(self, tag, attrs):
+        if tag in _VOID:
+            if tag in _BLOCKS and not self.skipping:
+                self.parts.append("\n")
+            return
+        classes = set((dict(attrs).get("class") or "").split())
+        if self.skipping or tag == "sup" or classes & _SKIPPED_CLASSES:
+            self.skipping.append(tag)
+        elif tag in _BLOCKS:
+            self.parts.append("\n")
+
+    def handle_endtag(self, tag):
+        if tag in _VOID:
+            return
+        if self.skipping:
+            if tag in self.skipping:
+                while self.skipping and self.skipping.pop() != tag:
+                    pass
+            return
+        if tag in _BLOCKS:
+            self.parts.append("\n")
+
+    def handle_data(self, data):
+        if not self.skipping:
+            self.parts.append(data)
+
+
+def plain_text(rendered_html: str) -> str:
+    """What a reader reads in ``rendered_html``, as one line of text (entities decoded)."""
+    if not rendered_html:
+        return ""
+    extractor = _TextExtractor()
+    extractor.feed(rendered_html)
+    extractor.close()
+    text = re.sub(r"\s+", " ", "".join(extractor.parts)).strip()
+    # A note marker removed from "in 2012 [1]." leaves "in 2012 ." behind.
+    return re.sub(r" ([.,])", r"\1", text)
+
+
+# --- Entries ---------------------------------------------------------------------------------------
+
+
+def _article_entries(article: Article, sections, section_html: dict) -> list[SearchEntry]:
+    url = article.get_absolute_url()
+    entries = [SearchEntry(
+        kind=SearchEntryKind.ARTICLE, object_id=article.pk, article=article, title=article.title,
+        url=url, text=plain_text(article.dek_html),
+    )]
+    for section in sections:
+        entries.append(SearchEntry(
+            kind=SearchEntryKind.SECTION, object_id=section.pk, article=article, title=section.title,
+            context=article.title, url=f"{url}#{section.anchor}",
+            text=plain_text(section_html.get(section.pk, section.body_html)),
+        ))
+    return entries
+
+
+def _topic_entry(topic: Topic) -> SearchEntry:
+    text = " ".join(part for part in (topic.summary, plain_text(topic.body_html)) if part)
+    return SearchEntry(
+        kind=SearchEntryKind.TOPIC, object_id=topic.pk, title=topic.name, url=topic.get_absolute_url(), text=text,
+    )
+
+
+def _source_entry(source: Source) -> SearchEntry:
+    # What the source page shows readers; never the editors' notes.
+    facts = [
+        "; ".join(source.authors), source.publisher, source.container_title, source.identifier,
+        source.date_display,
+    ]
+    return SearchEntry(
+        kind=SearchEntryKind.SOURCE, object_id=source.pk, title=source.title,
+        context=str(source.get_kind_display()), url=source.get_absolute_url(),
+        text=". ".join(fact for fact in facts if fact),
+    )
+
+
+def _forget_fts_rows(ids) -> None:
+    with connection.cursor() as cursor:
+        cursor.execute(f"DELETE FROM {FTS_TABLE} WHERE rowid IN ({', '.join(['%s'] * len(ids))})", list(ids))
+
+
+def _replace(stale, entries: list[SearchEntry]) -> None:
+    """Delete the ``stale`` entries and store ``entries`` in their place, in both indexes."""
+    stale_ids = list(stale.values_list("pk", flat=True))
+    if stale_ids:
+        if connection.vendor == "sqlite":
+            _forget_fts_rows(stale_ids)
+        SearchEntry.objects.filter(pk__in=stale_ids).delete()
+    if not entries:
+        return
+    created = SearchEntry.objects.bulk_create(entries)
+    _store_terms(created)
+
+
+def _store_terms(entries: list[SearchEntry]) -> None:
+    if connection.vendor == "postgresql":
+        for entry in entries:
+            entry.vector = (
+                SearchVector(Value(index_text(entry.title)), config="simple", weight="A")
+                + SearchVector(Value(index_text(entry.text)), config="simple", weight="D")
+            )
+        SearchEntry.objects.bulk_update(entries, ["vector"], batch_size=200)
+    elif connection.vendor == "sqlite":
+        # Entries deleted behind the index's back (``manage.py flush`` empties the entry table,
+        # not the FTS table, and may reset ids) leave rows that would collide with new ids.
+        _forget_fts_rows([entry.pk for entry in entries])
+        with connection.cursor() as cursor:
+            cursor.executemany(
+                f"INSERT INTO {FTS_TABLE} (rowid, title, body) VALUES (%s, %s, %s)",
+                [(entry.pk, index_text(entry.title), index_text(entry.text)) for entry in entries],
+            )
+
+
+# --- Called at publish time ------------------------------------------------------------------------
+
+
+def index_article(article: Article, sections, section_html: dict | None = None) -> None:
+    """Index the article and ``sections`` (its published ones) if readers can see it; else drop it.
+
+    ``section_html`` is what ``refresh_article`` just rendered, by section pk; without it the
+    sections' stored HTML is used.
+    """
+    live = Article.objects.published().filter(pk=article.pk).first()
+    section_ids = [section.pk for section in sections]
+    # Its own entries, and those of sections that have just moved here from another article.
+    stale = SearchEntry.objects.filter(
+        Q(article_id=article.pk) | Q(kind=SearchEntryKind.SECTION, object_id__in=section_ids)
+    )
+    entries = []
+    if live is not None:
+        visible_ids = set(Section.objects.visible().filter(pk__in=section_ids).values_list("pk", flat=True))
+        visible = [section for section in sections if section.pk in visible_ids]
+        entries = _article_entries(live, visible, section_html or {})
+    _replace(stale, entries)
+
+
+def index_section(section: Section) -> None:
+    """Index one section as readers now see it (or drop it): what publishing that section changes."""
+    live = Section.objects.visible().select_related("article").filter(pk=section.pk).first()
+    entries = []
+    if live is not None:
+        article = live.article
+        entries = [SearchEntry(
+            kind=SearchEntryKind.SECTION, object_id=live.pk, article=article, title=live.title,
+            context=article.title, url=f"{article.get_absolute_url()}#{live.anchor}", text=plain_text(live.body_html),
+        )]
+    _replace(SearchEntry.objects.filter(kind=SearchEntryKind.SECTION, object_id=section.pk), entries)
+
+
+def index_topic(topic: Topic) -> None:
+    live = Topic.objects.published().filter(pk=topic.pk).first()
+    _replace(SearchEntry.objects.filter(kind=SearchEntryKind.TOPIC, object_id=topic.pk),
+             [_topic_entry(live)] if live else [])
+
+
+def index_source(source: Source) -> None:
+    live = Source.objects.published().filter(pk=source.pk).first()
+    _replace(SearchEntry.objects.filter(kind=SearchEntryKind.SOURCE, object_id=source.pk),
+             [_source_entry(live)] if live else [])
+
+
+@transaction.atomic
+def rebuild() -> int:
+    """Index every published page again, from the HTML stored at publish time; return the count."""
+    if connection.vendor == "sqlite":
+        with connection.cursor() as cursor:
+            cursor.execute(f"DELETE FROM {FTS_TABLE}")
+    SearchEntry.objects.all().delete()
+    entries = []
+    sections_by_article: dict[int, list] = {}
+    for section in Section.objects.visible().only("pk", "article_id", "title", "anchor", "body_html"):
+        sections_by_article.setdefault(section.article_id, []).append(section)
+    for article in Article.objects.published().only("pk", "title", "slug", "dek_html"):
+        entries += _article_entries(article, sections_by_article.get(article.pk, []), {})
+    entries += [_topic_entry(topic) for topic in Topic.objects.published()]
+    entries += [_source_entry(source) for source in Source.objects.published()]
+    for start in range(0, len(entries), 500):
+        _store_terms(SearchEntry.objects.bulk_create(entries[start:start + 500]))
+    return len(entries)

@@ -1,0 +1,2 @@
+"""The public site: views, URLs, feeds, sitemaps, search and page metadata.
+"""

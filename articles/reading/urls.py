@@ -1,0 +1,33 @@
+from django.contrib.sitemaps.views import sitemap
+from django.urls import path
+from django.views.generic import TemplateView
+
+from articles.publishing.caching import PUBLISH, public_page
+from articles.reading import discovery, feeds, sitemaps, views
+
+app_name = "articles"
+
+urlpatterns = [
+    path("", views.home, name="home"),
+    path("articles/<slug:slug>/", views.article_detail, name="article_detail"),
+    path("articles/<slug:slug>/preview/<int:revision_id>/", views.article_preview, name="article_preview"),
+    path("articles/<slug:slug>/revisions/<int:number>/", views.article_version, name="article_version"),
+    path("articles/<slug:slug>/history/", views.article_history, name="article_history"),
+    path("articles/<slug:slug>/history/compare/", views.article_compare, name="article_compare"),
+    path("articles/<slug:slug>/sections/<slug:anchor>/suggest/", views.suggest_correction,
+         name="suggest_correction"),
+    path("topics/", views.topic_list, name="topic_list"),
+    path("topics/<slug:slug>/", views.topic_detail, name="topic_detail"),
+    path("sources/", views.source_list, name="source_list"),
+    path("sources/<slug:key>/", views.source_detail, name="source_detail"),
+    path("timeline/", views.timeline, name="timeline"),
+    # Reading and discovery: search, feeds, sitemap (every publish can change the last three).
+    path("search/", discovery.search_page, name="search"),
+    path("feeds/articles.rss", public_page(feeds.ArticlesFeed(), tags=[PUBLISH]), name="feed_articles_rss"),
+    path("feeds/articles.atom", public_page(feeds.ArticlesAtomFeed(), tags=[PUBLISH]), name="feed_articles_atom"),
+    path("feeds/changes.rss", public_page(feeds.ChangesFeed(), tags=[PUBLISH]), name="feed_changes_rss"),
+    path("feeds/changes.atom", public_page(feeds.ChangesAtomFeed(), tags=[PUBLISH]), name="feed_changes_atom"),
+    path("sitemap.xml", public_page(sitemap, tags=[PUBLISH]), {"sitemaps": sitemaps.SITEMAPS}, name="sitemap"),
+    path("robots.txt", public_page(TemplateView.as_view(template_name="robots.txt",
+                                                        content_type="text/plain; charset=utf-8")), name="robots_txt"),
+]

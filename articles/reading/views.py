@@ -1,0 +1,194 @@
+"""Public pages. Views only fetch and render: HTML was rendered when the content was published.
+
+``@public_page`` caches a page whole for anonymous readers until a publish changes it
+(articles.publishing.caching); the staff preview is never cached.
+"""
+from django.core.exceptions import ValidationError
+from django.http import Http404
+from django.shortcuts import get_object_or_404, render
+from django.views.decorators.cache import never_cache
+
+from articles.reading.forms import CorrectionForm
+from articles.models import Article, ArticleVersion, Revision, Section, Source, TimelineEvent, Topic
+from articles.publishing.caching import depends_on, public_page
+from articles.publishing import article_page, dependencies, publish
+from articles.reading import metadata
+from articles.revisions import corrections, diffing
+
+
+@public_page
+def home(request):
+    depends_on(request, dependencies.ARTICLES, dependencies.FIGURES)
+    articles = Article.objects.published().select_related("lead_figure")
+    return render(request, "articles/home.html", {"articles": articles})
+
+
+@public_page
+def article_detail(request, slug):
+    """The article put together from its stored fragments: a fixed number of queries, no Markdown."""
+    article = get_object_or_404(Article.objects.published().select_related("lead_figure"), slug=slug)
+    page = article_page.compose(article, Section.objects.for_reading().filter(article=article))
+    depends_on(request, *page.cache_tags)
+    # Cite the permalink of what the reader sees now; an article published before versions were
+    # recorded has none yet, so its own address stands in.
+    latest = ArticleVersion.objects.for_article(article).for_listing().first()
+    return render(request, "articles/article_detail.html", {
+        "article": article,
+        "sections": page.sections,
+        "dek_html": page.dek_html,
+        "notes_html": page.notes_html,
+        "bibliography": page.bibliography,
+        "cite_version": latest,
+        "cite_url": request.build_absolute_uri((latest or article).get_absolute_url()),
+        "structured_data": metadata.article_structured_data(request, article, page.bibliography),
+    })
+
+
+# The history pages are not @public_page: an unpublished article's permalinks must stop at once.
+# They are cheap: two or three queries and no Markdown.
+
+
+def article_version(request, slug, number):
+    """A permalink: the article exactly as one version published it, from the frozen copy."""
+    article = get_object_or_404(Article.objects.published(), slug=slug)
+    versions = ArticleVersion.objects.for_article(article)
+    version = get_object_or_404(versions, number=number)
+    return render(request, "articles/article_detail.html", {
+        "article": article,
+        "version": version,
+        "is_latest": not versions.filter(number__gt=number).exists(),
+        "sections": version.section_list,
+        "dek_html": version.dek_html,
+        "notes_html": version.notes_html,
+        "bibliography_html": version.bibliography_html,
+        "cite_version": version,
+        "cite_url": request.build_absolute_uri(version.get_absolute_url()),
+    })
+
+
+def article_history(request, slug):
+    article = get_object_or_404(Article.objects.published(), slug=slug)
+    versions = ArticleVersion.objects.for_article(article).for_listing()
+    return render(request, "articles/article_history.html", {"article": article, "versions": versions})
+
+
+def article_compare(request, slug):
+    """What changed between two versions, section by section; ``?a=N&b=M`` in either order."""
+    article = get_object_or_404(Article.objects.published(), slug=slug)
+    try:
+        numbers = sorted({int(request.GET["a"]), int(request.GET["b"])})
+    except (KeyError, ValueError):
+        return render(request, "articles/article_compare.html", {"article": article, "invalid": True}, status=400)
+    versions = {v.number: v for v in ArticleVersion.objects.for_article(article).filter(number__in=numbers)}
+    if len(versions) != len(numbers):
+        raise Http404("This article has no such version.")
+    old, new = versions[numbers[0]], versions[numbers[-1]]
+    return render(request, "articles/article_compare.html", {
+        "article": article,
+        "old": old,
+        "new": new,
+        "comparison": diffing.compare_versions(old, new),
+    })
+
+
+@never_cache
+def article_preview(request, slug, revision_id):
+    """The article with one pending proposal applied, for staff; never cached, never saved."""
+    if not (request.user.is_active and request.user.is_staff):
+        raise Http404  # Not even a login redirect: previews do not exist for the public.
+    article = get_object_or_404(Article.objects.select_related("lead_figure"), slug=slug)
+    revision = get_object_or_404(Revision.objects.select_related("content_type"), pk=revision_id)
+    if revision.article_id != article.pk and not (
+        revision.model_class is Article and revision.object_id == article.pk
+    ):
+        raise Http404("This revision does not belong to this article.")
+    page = publish.preview_article(article, revision)
+    return render(request, "articles/article_detail.html", {
+        "article": page.article,
+        "sections": page.sections,
+        "dek_html": page.dek_html,
+        "notes_html": page.notes_html,
+        "bibliography": page.bibliography,
+        "preview_revision": revision,
+    })
+
+
+@public_page
+def topic_list(request):
+    depends_on(request, dependencies.TOPICS)
+    topics = Topic.objects.published()
+    return render(request, "articles/topic_list.html", {"topics": topics})
+
+
+@public_page
+def topic_detail(request, slug):
+    topic = get_object_or_404(Topic.objects.published(), slug=slug)
+    # Its sections are listed under their articles' titles, with the sources they cite and the events.
+    depends_on(request, dependencies.tag(topic), dependencies.ARTICLES, dependencies.SOURCES, dependencies.TIMELINE)
+    sections = (
+        Section.objects.visible()
+        .filter(topics=topic)
+        .select_related("article")
+        .order_by("article__title", "position", "pk")
+    )
+    sources = Source.objects.published().filter(
+        citations__section__in=sections
+    ).distinct().order_by("title")
+    # --- Timeline (articles.publishing.timeline): the topic's events, in date order ---
+    events = TimelineEvent.objects.published().filter(topics=topic)
+    return render(request, "articles/topic_detail.html", {"topic": topic, "sections": sections, "sources": sources,
+                                                          "events": events})
+
+
+# --- Timeline (articles.publishing.timeline) --------------------------------------------------------------
+
+
+@public_page
+def timeline(request):
+    """Every published event in date order; the HTML of each was rendered when it was published."""
+    depends_on(request, dependencies.TIMELINE, dependencies.TOPICS)
+    return render(request, "articles/timeline.html", {"events": TimelineEvent.objects.for_timeline()})
+
+
+@public_page
+def source_list(request):
+    depends_on(request, dependencies.SOURCES)
+    sources = Source.objects.published().order_by("title")
+    return render(request, "articles/source_list.html", {"sources": sources})
+
+
+@public_page
+def source_detail(request, key):
+    source = get_object_or_404(Source.objects.published(), key=key)
+    depends_on(request, dependencies.tag(source), dependencies.ARTICLES)
+    sections = (
+        Section.objects.visible()
+        .filter(citations__source=source)
+        .select_related("article")
+        .distinct()
+        .order_by("article__title", "position")
+    )
+    return render(request, "articles/source_detail.html", {"source": source, "sections": sections})
+
+
+@never_cache
+def suggest_correction(request, slug, anchor):
+    """A reader's correction for one section. Never cached: the form carries a CSRF token."""
+    section = get_object_or_404(Section.objects.visible().select_related("article"), article__slug=slug,
+                                anchor=anchor)
+    form = CorrectionForm(request.POST or None)
+    sent = False
+    if request.method == "POST" and form.is_valid():
+        if form.is_spam:
+            sent = True  # Tell robots nothing; store nothing.
+        else:
+            try:
+                corrections.submit(section=section, client=corrections.client_key(request),
+                                   **{k: form.cleaned_data[k] for k in
+                                      ("problem", "suggested_text", "source_reference", "email")})
+                sent = True
+            except ValidationError as error:
+                form.add_error(None, error)
+    status = 429 if form.errors and any(e.code == "rate_limited" for e in form.non_field_errors().as_data()) else 200
+    return render(request, "articles/suggest_correction.html",
+                  {"section": section, "article": section.article, "form": form, "sent": sent}, status=status)

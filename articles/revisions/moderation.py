@@ -1,0 +1,473 @@
+"""The moderation services: the only way content changes.
+
+The admin, the importer, the demo loader and the tests all call these. Each service checks
+permission, changes state inside one transaction, records an audit event, and sends e-mail only
+after the transaction commits.
+"""
+from __future__ import annotations
+
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import transaction
+from django.tasks import task
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from articles.models import (
+    Article,
+    ModeratedContent,
+    ModerationEvent,
+    PublicationState,
+    Revision,
+    RevisionAction,
+    RevisionStatus,
+    Section,
+)
+from articles.publishing import publish
+from articles.revisions import corrections, merging, notifications
+from articles.revisions.permissions import can_moderate, can_propose, display_name
+
+
+
+class StaleRevisionError(ValidationError):
+    """The object changed since the proposal was written; publishing it would lose that change."""
+
+
+class MergeConflictError(StaleRevisionError):
+    """The proposal and the newer published content changed the same words."""
+
+
+def is_stale(revision: Revision, obj: ModeratedContent | None = None) -> bool:
+    """True when live content moved on since the proposal's base revision."""
+    if revision.status not in (RevisionStatus.PENDING, RevisionStatus.SCHEDULED):
+        return False
+    if revision.action == RevisionAction.CREATE:
+        return False
+    obj = obj if obj is not None else revision.get_object()
+    if obj is None:
+        return False
+    return obj.live_revision_id != revision.base_id
+
+
+def _record(revision, kind, actor, note=""):
+    return ModerationEvent.objects.create(
+        revision=revision, kind=kind, actor=actor, actor_name=display_name(actor), note=note
+    )
+
+
+def _clean_summary(summary: str) -> str:
+    summary = (summary or "").replace("\x00", "").strip()
+    if not summary:
+        raise ValidationError({"summary": _("Write a short edit summary: what did you change, and why?")})
+    return summary[:300]
+
+
+def _has_null_character(value) -> bool:
+    if isinstance(value, str):
+        return "\x00" in value
+    if isinstance(value, dict):
+        return any(_has_null_character(k) or _has_null_character(v) for k, v in value.items())
+    if isinstance(value, (list, tuple)):
+        return any(_has_null_character(v) for v in value)
+    return False
+
+
+def _validate_data(obj, data, action):
+    # PostgreSQL stores no NUL character in text or JSON: refuse it with a message, not a database
+    # error. Admin forms refuse it already; importers and scripts come through here too.
+    with_null = [name for name, value in data.items() if _has_null_character(value)]
+    if with_null:
+        raise ValidationError({with_null[0]: _("Remove the null character from this text: it cannot be stored.")})
+    if action in (RevisionAction.DELETE, RevisionAction.UNPUBLISH):
+        publish.check_publishable(obj, action)
+        return
+    errors = []
+    names = [name for name in ("body", "dek", "text") if name in data]  # "text": timeline events
+    for name in names:
+        errors.extend(publish.citation_errors(data[name] or ""))
+    if errors:
+        raise ValidationError({names[0]: errors})
+
+
+@transaction.atomic
+def propose(*, obj: ModeratedContent, author, summary: str, data: dict | None = None,
+            action: str = RevisionAction.CHANGE, base_id: int | None = None, notify: bool = True) -> Revision:
+    """Record a proposed state of ``obj`` for review; live content does not change.
+
+    ``base_id`` is the live revision the author saw when they started editing; without it, the
+    one live now. Approval compares it with the live revision then, so edits never silently
+    overwrite each other.
+    """
+    if not can_propose(author):
+        raise PermissionDenied(_("You may not propose changes."))
+    if obj.pk is None:
+        raise ValueError("Save new objects as drafts before proposing them.")
+    summary = _clean_summary(summary)
+    data = obj.snapshot() if data is None else data
+    _validate_data(obj, data, action)
+    article = obj.owning_article()
+    revision = Revision.objects.create(
+        content_type=_content_type(obj),
+        object_id=obj.pk,
+        object_repr=str(obj)[:300],
+        article=article if article is not None and article.pk else None,
+        action=action,
+        data=data,
+        base_id=base_id if base_id is not None else _live_revision_id(obj),
+        summary=summary,
+        author=author,
+        author_name=display_name(author),
+    )
+    _record(revision, ModerationEvent.Kind.PROPOSED, author, summary)
+    if notify:
+        transaction.on_commit(lambda: notifications.send_proposal_submitted.enqueue(revision.pk))
+    return revision
+
+
+@transaction.atomic
+def amend(*, revision: Revision, user, data: dict, summary: str) -> Revision:
+    """Replace the content of a pending proposal; its base stays the same."""
+    revision = Revision.objects.select_for_update().get(pk=revision.pk)
+    if revision.status != RevisionStatus.PENDING:
+        raise ValidationError(_("Only a pending proposal can be amended; this one is %(status)s.")
+                              % {"status": revision.get_status_display().lower()})
+    if revision.author_id != getattr(user, "pk", None) and not can_moderate(user):
+        raise PermissionDenied(_("Only the author or a moderator can amend this proposal."))
+    obj = revision.get_object()
+    _validate_data(obj, data, revision.action)
+    revision.data = data
+    revision.summary = _clean_summary(summary)
+    revision.object_repr = str(obj)[:300]
+    revision.save(update_fields=["data", "summary", "object_repr", "updated_at"])
+    _record(revision, ModerationEvent.Kind.AMENDED, user, revision.summary)
+    return revision
+
+
+@transaction.atomic
+def withdraw(*, revision: Revision, user) -> Revision:
+    revision = Revision.objects.select_for_update().get(pk=revision.pk)
+    if revision.status != RevisionStatus.PENDING:
+        raise ValidationError(_("Only a pending proposal can be withdrawn."))
+    if revision.author_id != getattr(user, "pk", None) and not user.is_superuser:
+        raise PermissionDenied(_("Only the author can withdraw this proposal."))
+    revision.status = RevisionStatus.WITHDRAWN
+    revision.decided_by = user
+    revision.decided_at = timezone.now()
+    revision.save(update_fields=["status", "decided_by", "decided_at", "updated_at"])
+    _record(revision, ModerationEvent.Kind.WITHDRAWN, user)
+    return revision
+
+
+def merge_with_live(revision: Revision, obj: ModeratedContent | None = None) -> merging.MergeResult:
+    """The proposal merged three ways with what was published since its base."""
+    obj = obj if obj is not None else revision.get_object()
+    base = revision.base.data if revision.base_id else {}
+    live = obj.live_revision.data if obj.live_revision_id else obj.snapshot()
+    return merging.merge_snapshots(revision.model_class, base, live, revision.data)
+
+
+def _rebase(revision: Revision, obj, data: dict, actor, kind, note: str):
+    """Make ``data`` the proposal's content, now based on the live revision; keep the author's version."""
+    if revision.original_data is None:
+        revision.original_data = revision.data
+        revision.original_base_id = revision.base_id
+    revision.data = data
+    revision.base_id = obj.live_revision_id
+    revision.save(update_fields=["data", "base", "original_data", "original_base", "updated_at"])
+    _record(revision, kind, actor, note)
+
+
+# --- Publishing a revision --------------------------------------------------------------------------
+#
+# Lock order. Every publish takes its row locks once each, in this order, each kind by primary key:
+#   the revision, then sources, topics, figures, timeline events, articles, sections.
+# A publish locks only its own object (and, for a section, the article(s) it belongs to, whose
+# versions it numbers): so two approvals never wait for each other in a cycle, and a popular
+# source's approval holds one row, whatever the number of articles citing it. Content rows are
+# locked FOR NO KEY UPDATE: inserting a citation or a proposal that refers to them (a KEY SHARE
+# lock) does not wait.
+LOCK_ORDER = ("revision", "source", "topic", "figure", "timelineevent", "article", "section")
+
+
+class PublishRevision:
+    """Publishing one revision, now: :meth:`check` says whether it may be, :meth:`execute` does it.
+
+    Approve, publish directly, revert and scheduled publishing all come through here. Call both
+    inside one transaction (``execute`` calls ``check`` when it has not run). ``merge`` merges a
+    stale change three ways with what was published since; ``publish_over`` publishes a stale
+    proposal over the newer changes, recorded as an event of its own.
+    """
+
+    def __init__(self, revision: Revision, *, moderator, merge: bool = False, publish_over: bool = False,
+                 event_kind: str = ModerationEvent.Kind.APPROVED, notify: bool = True):
+        self.revision = revision
+        self.moderator = moderator
+        self.merge = merge
+        self.publish_over = publish_over
+        self.event_kind = event_kind
+        self.notify = notify
+        self.obj = None
+        self.merged = None
+        self.over = False
+
+    def _lock(self):
+        revision = (
+            Revision.objects.select_for_update(of=("self",)).select_related("content_type").get(pk=self.revision.pk)
+        )
+        model = revision.model_class
+        if model is Section:
+            current = Section.objects.filter(pk=revision.object_id).values_list("article_id", flat=True).first()
+            article_ids = sorted({pk for pk in (current, revision.data.get("article")) if pk})
+            list(Article.objects.select_for_update(no_key=True).filter(pk__in=article_ids).order_by("pk").values_list("pk"))
+        obj = model._default_manager.select_for_update(no_key=True).get(pk=revision.object_id)
+        return revision, obj
+
+    def check(self) -> None:
+        """Lock what the publish changes, and refuse with a clear message what may not be published."""
+        if not can_moderate(self.moderator):
+            raise PermissionDenied(_("Only moderators can approve proposals."))
+        self.revision, self.obj = self._lock()
+        revision = self.revision
+        if revision.status not in (RevisionStatus.PENDING, RevisionStatus.SCHEDULED):
+            raise ValidationError(
+                _("This proposal is already %(status)s.") % {"status": revision.get_status_display().lower()}
+            )
+        if is_stale(revision, self.obj):
+            if self.publish_over:
+                self.over = True
+            elif not self.merge or revision.action != RevisionAction.CHANGE:
+                raise StaleRevisionError(
+                    _("“%(object)s” changed since this proposal was written. Review the newer changes; "
+                      "publishing it as it is would undo them.") % {"object": revision.object_repr},
+                    code="stale",
+                )
+            else:
+                self.merged = merge_with_live(revision, self.obj)
+                if not self.merged.is_clean:
+                    raise MergeConflictError(
+                        _("This proposal and the newer published version change the same text (%(fields)s). "
+                          "Resolve the conflict before publish.")
+                        % {"fields": ", ".join(f.name for f in self.merged.conflicts)},
+                        code="conflict",
+                    )
+
+    def execute(self) -> Revision:
+        if self.obj is None:
+            self.check()
+        revision, obj, moderator = self.revision, self.obj, self.moderator
+        if self.merged is not None:
+            _rebase(revision, obj, self.merged.data, moderator, ModerationEvent.Kind.MERGED,
+                    _("Merged with revision #%(live)s") % {"live": obj.live_revision_id})
+        replaced = obj.live_revision_id
+        publish.apply_revision(revision, obj)
+        revision.status = RevisionStatus.PUBLISHED
+        revision.decided_by = moderator
+        revision.decided_at = timezone.now()
+        revision.save(update_fields=["status", "decided_by", "decided_at", "updated_at"])
+        if self.over:
+            _record(revision, ModerationEvent.Kind.PUBLISHED_OVER, moderator,
+                    _("Published over revision #%(live)s, which was newer than this proposal's base")
+                    % {"live": replaced})
+        _record(revision, self.event_kind, moderator)
+        corrections.proposal_decided(revision)
+        if self.notify and revision.author_id and revision.author_id != moderator.pk:
+            transaction.on_commit(lambda: notifications.send_proposal_decided.enqueue(revision.pk))
+        return revision
+
+
+@transaction.atomic
+def approve(*, revision: Revision, moderator, override_stale: bool = False, merge: bool = False,
+            publish_at=None, event_kind: str = ModerationEvent.Kind.APPROVED, notify: bool = True):
+    """Publish a pending proposal, now or at ``publish_at``.
+
+    A stale proposal is refused, unless ``merge`` (after the moderator saw the merged result:
+    non-overlapping edits are merged three ways, overlapping ones raise MergeConflictError) or
+    ``override_stale`` (the moderator read the newer changes and publishes over them; recorded).
+    """
+    if not can_moderate(moderator):
+        raise PermissionDenied(_("Only moderators can approve proposals."))
+    if publish_at is not None and publish_at > timezone.now():
+        # of=("self",): lock the revision row only, not the content type it is joined to.
+        revision = Revision.objects.select_for_update(of=("self",)).select_related("content_type").get(pk=revision.pk)
+        if revision.status != RevisionStatus.PENDING:
+            raise ValidationError(
+                _("This proposal is already %(status)s.") % {"status": revision.get_status_display().lower()}
+            )
+        revision.status = RevisionStatus.SCHEDULED
+        revision.scheduled_for = publish_at
+        revision.decided_by = moderator
+        revision.decided_at = timezone.now()
+        revision.save(update_fields=["status", "scheduled_for", "decided_by", "decided_at", "updated_at"])
+        _record(revision, ModerationEvent.Kind.SCHEDULED, moderator,
+                _("To be published at %(when)s") % {"when": publish_at.isoformat(timespec="minutes")})
+        pk = revision.pk
+        transaction.on_commit(lambda: publish_scheduled_revision.using(run_after=publish_at).enqueue(pk))
+        return revision
+    action = PublishRevision(revision, moderator=moderator, merge=merge, publish_over=override_stale,
+                             event_kind=event_kind, notify=notify)
+    action.check()
+    if action.revision.status != RevisionStatus.PENDING:
+        raise ValidationError(_("This proposal is already %(status)s.")
+                              % {"status": action.revision.get_status_display().lower()})
+    return action.execute()
+
+
+# Sources, topics and figures go first (sections and articles cite and show them), in the lock order.
+PUBLISH_ORDER = {model: position for position, model in enumerate(LOCK_ORDER[1:])}
+
+
+@transaction.atomic
+def approve_many(*, revisions, moderator, merge: bool = True) -> list[Revision]:
+    """Approve a set of proposals as one change: all are published, or (on any error) none."""
+    ordered = sorted(
+        revisions,
+        key=lambda r: (PUBLISH_ORDER.get(r.content_type.model, 9), r.action != RevisionAction.CREATE,
+                       r.data.get("parent") is not None, r.created_at, r.pk),
+    )
+    published = []
+    for revision in ordered:
+        try:
+            published.append(approve(revision=revision, moderator=moderator, merge=merge))
+        except ValidationError as error:
+            raise ValidationError(
+                _("Nothing was published: “%(object)s” (#%(pk)s) could not be: %(reason)s")
+                % {"object": revision.object_repr, "pk": revision.pk, "reason": " ".join(error.messages)}
+            ) from error
+    return published
+
+
+@transaction.atomic
+def resolve_conflicts(*, revision: Revision, user, resolutions: dict) -> Revision:
+    """Settle a stale proposal's conflicts; it becomes a proposal based on the live version."""
+    revision = Revision.objects.select_for_update(of=("self",)).select_related("content_type").get(pk=revision.pk)
+    if revision.status != RevisionStatus.PENDING:
+        raise ValidationError(_("Only a pending proposal can be resolved."))
+    if revision.author_id != getattr(user, "pk", None) and not can_moderate(user):
+        raise PermissionDenied(_("Only the author or a moderator can resolve this proposal."))
+    obj = revision.model_class._default_manager.select_for_update().get(pk=revision.object_id)
+    if not is_stale(revision, obj):
+        raise ValidationError(_("This proposal already applies to the published version: nothing to resolve."))
+    merged = merge_with_live(revision, obj)
+    data = dict(merged.data)
+    missing = [f.name for f in merged.conflicts if f.name not in resolutions]
+    if missing:
+        raise ValidationError(_("Choose a version for: %(fields)s.") % {"fields": ", ".join(missing)})
+    data.update({name: value for name, value in resolutions.items() if name in revision.model_class.REVISION_FIELDS})
+    marked = merging.has_conflict_markers(data)
+    if marked:
+        raise ValidationError(_("Remove the conflict markers (<<<<<<< … >>>>>>>) from: %(fields)s.")
+                              % {"fields": ", ".join(marked)})
+    _validate_data(obj, data, revision.action)
+    _rebase(revision, obj, data, user, ModerationEvent.Kind.AMENDED,
+            _("Conflicts resolved against revision #%(live)s") % {"live": obj.live_revision_id})
+    return revision
+
+
+def publish_scheduled(revision_id: int, *, now=None) -> str:
+    """Publish one scheduled revision if its time has come. Safe to run twice, or in two workers at once:
+    the revision is taken once. Returns "published", "not due", "taken" or the reason it failed."""
+    with transaction.atomic():
+        revision = (
+            Revision.objects.select_for_update(of=("self",), skip_locked=True)
+            .select_related("content_type", "decided_by")
+            .filter(pk=revision_id, status=RevisionStatus.SCHEDULED)
+            .first()
+        )
+        if revision is None:
+            return "taken"  # published, failed or being published by another worker
+        if revision.scheduled_for > (now or timezone.now()):
+            return "not due"
+        moderator = revision.decided_by
+        try:
+            with transaction.atomic():
+                if moderator is None or not can_moderate(moderator):
+                    raise PermissionDenied(_("The moderator who scheduled it can no longer publish."))
+                PublishRevision(revision, moderator=moderator, merge=True).execute()
+            return "published"
+        except (ValidationError, PermissionDenied) as error:
+            message = " ".join(getattr(error, "messages", [str(error)]))
+            revision.status = RevisionStatus.PENDING
+            revision.scheduled_for = None
+            revision.decided_by = None
+            revision.decided_at = None
+            revision.save(update_fields=["status", "scheduled_for", "decided_by", "decided_at", "updated_at"])
+            _record(revision, ModerationEvent.Kind.SCHEDULE_FAILED, moderator, message)
+            return message
+
+
+@task()
+def publish_scheduled_revision(revision_id: int) -> str:
+    """The background task that publishes a scheduled revision at its time (enqueued with ``run_after``)."""
+    return publish_scheduled(revision_id)
+
+
+def publish_due(*, now=None) -> list[tuple[Revision, str]]:
+    """Publish every scheduled revision whose time has come (the tasks do it too; this catches up)."""
+    results = []
+    for pk in list(Revision.objects.due(now).values_list("pk", flat=True)):
+        outcome = publish_scheduled(pk, now=now)
+        if outcome != "taken":
+            results.append((Revision.objects.get(pk=pk), outcome))
+    return results
+
+
+@transaction.atomic
+def reject(*, revision: Revision, moderator, reason: str) -> Revision:
+    if not can_moderate(moderator):
+        raise PermissionDenied(_("Only moderators can reject proposals."))
+    reason = (reason or "").strip()
+    if not reason:
+        raise ValidationError({"reason": _("Give a reason: the author will see it.")})
+    revision = Revision.objects.select_for_update().get(pk=revision.pk)
+    if revision.status != RevisionStatus.PENDING:
+        raise ValidationError(_("This proposal is already %(status)s.") % {"status": revision.get_status_display().lower()})
+    revision.status = RevisionStatus.REJECTED
+    revision.decided_by = moderator
+    revision.decided_at = timezone.now()
+    revision.decision_note = reason
+    revision.save(update_fields=["status", "decided_by", "decided_at", "decision_note", "updated_at"])
+    _record(revision, ModerationEvent.Kind.REJECTED, moderator, reason)
+    corrections.proposal_decided(revision)
+    transaction.on_commit(lambda: notifications.send_proposal_decided.enqueue(revision.pk))
+    return revision
+
+
+@transaction.atomic
+def publish_directly(*, obj: ModeratedContent, moderator, summary: str, data: dict | None = None,
+                     action: str = RevisionAction.CHANGE, base_id: int | None = None) -> Revision:
+    """A moderator's own edit: recorded as a revision and published in one step."""
+    if not can_moderate(moderator):
+        raise PermissionDenied(_("Only moderators can publish directly."))
+    revision = propose(obj=obj, author=moderator, summary=summary, data=data, action=action, base_id=base_id,
+                       notify=False)
+    return approve(revision=revision, moderator=moderator, event_kind=ModerationEvent.Kind.PUBLISHED_DIRECTLY)
+
+
+@transaction.atomic
+def revert(*, obj: ModeratedContent, to_revision: Revision, moderator, summary: str = "") -> Revision:
+    """Publish a new revision whose content is that of an earlier one. History is kept."""
+    if not can_moderate(moderator):
+        raise PermissionDenied(_("Only moderators can revert."))
+    if (to_revision.content_type_id, to_revision.object_id) != (_content_type(obj).pk, obj.pk):
+        raise ValidationError(_("That revision belongs to another object."))
+    if to_revision.action in (RevisionAction.DELETE, RevisionAction.UNPUBLISH):
+        action = to_revision.action
+    elif obj.state in (PublicationState.DELETED, PublicationState.UNPUBLISHED):
+        action = RevisionAction.RESTORE
+    else:
+        action = RevisionAction.CHANGE
+    summary = summary.strip() or _("Reverted to revision %(number)s") % {"number": to_revision.pk}
+    revision = propose(obj=obj, author=moderator, summary=summary, data=dict(to_revision.data),
+                       action=action, notify=False)
+    revision.reverted_from = to_revision
+    revision.save(update_fields=["reverted_from"])
+    return approve(revision=revision, moderator=moderator, event_kind=ModerationEvent.Kind.REVERTED)
+
+
+def _live_revision_id(obj):
+    return type(obj)._default_manager.filter(pk=obj.pk).values_list("live_revision_id", flat=True).first()
+
+
+def _content_type(obj):
+    from django.contrib.contenttypes.models import ContentType
+
+    return ContentType.objects.get_for_model(obj, for_concrete_model=True)

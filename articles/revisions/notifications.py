@@ -1,0 +1,68 @@
+"""E-mail about proposals, sent by background tasks enqueued once the change commits: a rolled-back change sends nothing."""
+from django.conf import settings
+from django.contrib.auth import get_user_model
+from django.core.mail import send_mail, send_mass_mail
+from django.db.models import Q
+from django.tasks import task
+from django.utils.translation import gettext as _
+
+
+def _admin_link(revision):
+    return f"{settings.SITE_URL.rstrip('/')}{revision.get_admin_url()}"
+
+
+def moderator_emails():
+    User = get_user_model()
+    moderators = User.objects.filter(is_active=True).exclude(email="").filter(
+        Q(is_superuser=True)
+        | Q(groups__permissions__codename="moderate_revision")
+        | Q(user_permissions__codename="moderate_revision")
+    )
+    return sorted(set(moderators.values_list("email", flat=True)))
+
+
+def proposal_submitted(revision):
+    recipients = [email for email in moderator_emails() if not revision.author or email != revision.author.email]
+    if not recipients:
+        return
+    subject = _("Proposal to review: %(object)s") % {"object": revision.object_repr}
+    body = _(
+        "%(author)s proposed a change to “%(object)s”.\n\nEdit summary: %(summary)s\n\nReview it: %(link)s\n"
+    ) % {"author": revision.author_name or _("Someone"), "object": revision.object_repr,
+         "summary": revision.summary, "link": _admin_link(revision)}
+    send_mass_mail([(subject, body, None, [email]) for email in recipients], fail_silently=False)
+
+
+def proposal_decided(revision):
+    author = revision.author
+    if author is None or not author.email:
+        return
+    if revision.status == "published":
+        subject = _("Published: %(object)s") % {"object": revision.object_repr}
+        body = _("Your change to “%(object)s” (%(summary)s) was approved and is now live.\n\n%(link)s\n")
+    else:
+        subject = _("Not accepted: %(object)s") % {"object": revision.object_repr}
+        body = _("Your change to “%(object)s” (%(summary)s) was not accepted.\n\nReason: %(reason)s\n\n%(link)s\n")
+    body = body % {"object": revision.object_repr, "summary": revision.summary,
+                   "reason": revision.decision_note, "link": _admin_link(revision)}
+    send_mail(subject, body, None, [author.email], fail_silently=False)
+
+
+def _revision(revision_id):
+    from articles.models import Revision
+
+    return Revision.objects.filter(pk=revision_id).select_related("author").first()
+
+
+@task()
+def send_proposal_submitted(revision_id: int) -> None:
+    revision = _revision(revision_id)
+    if revision is not None:
+        proposal_submitted(revision)
+
+
+@task()
+def send_proposal_decided(revision_id: int) -> None:
+    revision = _revision(revision_id)
+    if revision is not None:
+        proposal_decided(revision)

@@ -1,0 +1,16 @@
+"""Who may propose and who may moderate: the one place the permissions are read."""
+
+def can_propose(user) -> bool:
+    return bool(user and user.is_active and (user.has_perm("articles.propose_revision") or can_moderate(user)))
+
+
+def can_moderate(user) -> bool:
+    return bool(user and user.is_active and user.has_perm("articles.moderate_revision"))
+
+
+def display_name(user) -> str:
+    if user is None:
+        return ""
+    return user.get_full_name() or user.get_username()
+
+

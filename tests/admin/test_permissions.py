@@ -1,0 +1,254 @@
+"""The permission matrix: every role against every admin, moderation and public URL, with exact outcomes."""
+import io
+
+import pytest
+from django.contrib import admin
+from django.urls import URLPattern, URLResolver, get_resolver
+from PIL import Image
+
+from tests import factories
+from articles.models import CorrectionSuggestion, PublicationState, Revision
+from articles.revisions import moderation
+
+pytestmark = pytest.mark.django_db
+
+ROLES = ("anonymous", "reader", "editor", "moderator", "superuser")
+CONTENT = ("article", "section", "topic", "source", "figure", "timelineevent")
+
+# Outcome per role, in ROLES order. "login" = redirect to the admin login page.
+LOGIN = "login"
+STAFF_READ = (LOGIN, LOGIN, 200, 200, 200)
+MODERATE_POST = (LOGIN, LOGIN, 403, 302, 302)
+PUBLIC = (200, 200, 200, 200, 200)
+
+MATRIX = {}
+for model in CONTENT:
+    MATRIX.update({
+        (f"admin:articles_{model}_changelist", "GET"): STAFF_READ,
+        (f"admin:articles_{model}_add", "GET"): STAFF_READ,
+        (f"admin:articles_{model}_change", "GET"): STAFF_READ,
+        (f"admin:articles_{model}_history", "GET"): STAFF_READ,
+        (f"admin:articles_{model}_delete", "GET"): STAFF_READ,
+        (f"admin:articles_{model}_compare", "GET"): STAFF_READ,
+        (f"admin:articles_{model}_revert", "POST"): MODERATE_POST,
+    })
+MATRIX.update({
+    ("admin:autocomplete", "GET"): STAFF_READ,
+    ("admin:articles_article_review", "GET"): STAFF_READ,
+    ("admin:articles_article_review", "POST"): (LOGIN, LOGIN, 403, 302, 302),
+    ("admin:articles_revision_changelist", "GET"): STAFF_READ,
+    ("admin:articles_revision_change", "GET"): STAFF_READ,
+    ("admin:articles_revision_approve", "POST"): MODERATE_POST,
+    ("admin:articles_revision_reject", "POST"): MODERATE_POST,
+    # Author or moderator; here the proposal is another editor's and has nothing to resolve.
+    ("admin:articles_revision_resolve", "POST"): MODERATE_POST,
+    # Only the author may withdraw; the pending proposal here is another editor's.
+    ("admin:articles_revision_withdraw", "POST"): (LOGIN, LOGIN, 403, 403, 302),
+    ("admin:articles_revision_add", "GET"): (LOGIN, LOGIN, 403, 403, 403),
+    ("admin:articles_revision_delete", "GET"): (LOGIN, LOGIN, 403, 403, 403),
+    ("admin:articles_revision_history", "GET"): STAFF_READ,
+    ("admin:articles_moderationevent_changelist", "GET"): STAFF_READ,
+    ("admin:articles_moderationevent_change", "GET"): STAFF_READ,
+    ("admin:articles_moderationevent_add", "GET"): (LOGIN, LOGIN, 403, 403, 403),
+    ("admin:articles_moderationevent_delete", "GET"): (LOGIN, LOGIN, 403, 403, 403),
+    ("admin:articles_moderationevent_history", "GET"): STAFF_READ,
+    ("articles:home", "GET"): PUBLIC,
+    ("articles:article_detail", "GET"): PUBLIC,
+    ("articles:topic_list", "GET"): PUBLIC,
+    ("articles:topic_detail", "GET"): PUBLIC,
+    ("articles:source_list", "GET"): PUBLIC,
+    ("articles:source_detail", "GET"): PUBLIC,
+    ("articles:timeline", "GET"): PUBLIC,
+    ("articles:article_preview", "GET"): (404, 404, 200, 200, 200),
+    ("articles:suggest_correction", "GET"): PUBLIC,
+    ("articles:suggest_correction", "POST"): PUBLIC,
+    ("admin:articles_correctionsuggestion_changelist", "GET"): STAFF_READ,
+    ("admin:articles_correctionsuggestion_change", "GET"): STAFF_READ,
+    ("admin:articles_correctionsuggestion_change", "POST"): MODERATE_POST,
+    ("admin:articles_correctionsuggestion_add", "GET"): (LOGIN, LOGIN, 403, 403, 403),
+    ("admin:articles_correctionsuggestion_delete", "GET"): (LOGIN, LOGIN, 403, 403, 403),
+    ("admin:articles_correctionsuggestion_history", "GET"): STAFF_READ,
+    ("articles:article_version", "GET"): PUBLIC,
+    ("articles:article_history", "GET"): PUBLIC,
+    ("articles:article_compare", "GET"): PUBLIC,
+    # Reading and discovery: the same for everyone.
+    ("articles:search", "GET"): PUBLIC,
+    ("articles:feed_articles_rss", "GET"): PUBLIC,
+    ("articles:feed_articles_atom", "GET"): PUBLIC,
+    ("articles:feed_changes_rss", "GET"): PUBLIC,
+    ("articles:feed_changes_atom", "GET"): PUBLIC,
+    ("articles:sitemap", "GET"): PUBLIC,
+    ("articles:robots_txt", "GET"): PUBLIC,
+    ("markdownx_markdownify", "POST"): (403, 403, 200, 200, 200),
+    ("markdownx_upload", "POST"): (403, 403, 200, 200, 200),
+})
+
+
+def _png(name="map.png"):
+    buffer = io.BytesIO()
+    Image.new("RGB", (40, 30), "navy").save(buffer, "PNG")
+    buffer.seek(0)
+    buffer.name = name
+    return buffer
+
+
+@pytest.fixture
+def world(moderator):
+    """One published object of each kind, a pending proposal by an editor and a revertable revision."""
+    source = factories.source(moderator, key="unsc-res-2100")
+    topic = factories.topic(moderator, name="MINUSMA", slug="minusma")
+    article = factories.article(moderator, title="Deployments", slug="deployments")
+    section = factories.section(moderator, article, topics=[topic], body="Text [@unsc-res-2100].")
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    figure = factories.figure(moderator, SimpleUploadedFile("map.png", _png().read(), "image/png"))
+    author = factories.make_user("author", group="Editor")
+    first = section.live_revision
+    moderation.publish_directly(obj=section, moderator=moderator, summary="Second",
+                                data={**section.snapshot(), "body": "Second text."})
+    pending = moderation.propose(obj=section, author=author, summary="Pending",
+                                 data={**section.snapshot(), "body": "Pending text."})
+    event = pending.events.first()
+    timeline_event = factories.timeline_event(moderator, topics=[topic], title="MINUSMA created", date_year=2013,
+                                              date_month=4, date_day=25, text="Created [@unsc-res-2100].")
+    objects = {"article": article, "section": section, "topic": topic, "source": source, "figure": figure,
+               "timelineevent": timeline_event}
+    correction = CorrectionSuggestion.objects.create(section=section, problem="A date is wrong.")
+    return {"correction": correction,"objects": objects, "first": first, "pending": pending, "event": event, "article": article,
+            "topic": topic, "source": source, "section": section}
+
+
+def _url(name, world):
+    from django.urls import reverse
+
+    model = name.split("_")[1] if name.startswith("admin:articles_") else None
+    if name == "admin:autocomplete":
+        return reverse(name) + "?app_label=articles&model_name=section&field_name=topics"
+    if name.endswith(("_changelist", "_add")) or name in ("articles:home", "articles:topic_list", "articles:source_list",
+                                                          "articles:timeline", "articles:search",
+                                                          "articles:feed_articles_rss", "articles:feed_articles_atom",
+                                                          "articles:feed_changes_rss", "articles:feed_changes_atom",
+                                                          "articles:sitemap", "articles:robots_txt",
+                                                          "markdownx_markdownify", "markdownx_upload"):
+        return reverse(name)
+    if name == "admin:articles_article_review":
+        return reverse(name, args=[world["article"].pk])
+    if name.startswith("admin:articles_correctionsuggestion_") and not name.endswith(("_changelist", "_add")):
+        return reverse(name, args=[world["correction"].pk])
+    if name.startswith("admin:articles_revision_") or name.startswith("admin:articles_moderationevent_"):
+        target = world["event"] if "moderationevent" in name else world["pending"]
+        return reverse(name, args=[target.pk])
+    if model in CONTENT:
+        obj = world["objects"][model]
+        if name.endswith("_revert"):
+            revision = world["first"] if model == "section" else obj.live_revision
+            return reverse(name, args=[obj.pk, revision.pk])
+        url = reverse(name, args=[obj.pk])
+        if name.endswith("_compare"):
+            first = Revision.objects.for_object(obj).order_by("pk").first()
+            url += f"?a={first.pk}&b={obj.live_revision_id}"
+        return url
+    kwargs = {
+        "articles:article_detail": {"slug": "deployments"},
+        "articles:topic_detail": {"slug": "minusma"},
+        "articles:source_detail": {"key": "unsc-res-2100"},
+        "articles:article_preview": {"slug": "deployments", "revision_id": world["pending"].pk},
+        "articles:suggest_correction": {"slug": "deployments", "anchor": world["section"].anchor},
+        "articles:article_version": {"slug": "deployments", "number": 1},
+        "articles:article_history": {"slug": "deployments"},
+        "articles:article_compare": {"slug": "deployments"},
+    }[name]
+    return reverse(name, kwargs=kwargs) + ("?a=1&b=2" if name == "articles:article_compare" else "")
+
+
+def _post_data(name):
+    if name == "admin:articles_revision_reject":
+        return {"reason": "Not sourced."}
+    if name == "markdownx_markdownify":
+        return {"content": "**bold**"}
+    if name == "markdownx_upload":
+        return {"image": _png()}
+    if name == "admin:articles_article_review":
+        return {"approve": "1"}
+    if name == "articles:suggest_correction":
+        return {"problem": "The year is wrong."}
+    if name == "admin:articles_correctionsuggestion_change":
+        return {"dismiss": "1"}
+    return {}
+
+
+@pytest.fixture
+def login_as(client):
+    def login(role):
+        if role == "anonymous":
+            return client
+        if role == "reader":
+            from django.contrib.auth.models import User
+
+            client.force_login(User.objects.create_user("reader", password=factories.PASSWORD))
+        elif role == "superuser":
+            client.force_login(factories.make_user("root", superuser=True))
+        else:
+            from django.contrib.auth.models import User
+
+            client.force_login(User.objects.get(username=role))
+        return client
+
+    return login
+
+
+CELLS = [(name, method, role, expected[i]) for (name, method), expected in MATRIX.items()
+         for i, role in enumerate(ROLES)]
+
+
+@pytest.mark.parametrize("name,method,role,expected", CELLS,
+                         ids=[f"{role}-{method}-{name}" for name, method, role, _ in CELLS])
+def test_permission_cell(name, method, role, expected, world, editor, login_as):
+    client = login_as(role)
+    url = _url(name, world)
+    response = client.post(url, _post_data(name)) if method == "POST" else client.get(url)
+    if expected == LOGIN:
+        assert response.status_code == 302 and "/admin/login/" in response["Location"]
+    else:
+        assert response.status_code == expected, response.content[:500]
+
+
+def test_failed_moderation_attempts_change_nothing(client, world, editor):
+    client.force_login(editor)
+    pending = world["pending"]
+    client.post(f"/admin/articles/revision/{pending.pk}/approve/")
+    client.post(f"/admin/articles/section/{world['section'].pk}/revert/{world['first'].pk}/")
+    pending.refresh_from_db()
+    world["section"].refresh_from_db()
+    assert pending.status == "pending"
+    assert world["section"].body == "Second text."
+    assert world["section"].state == PublicationState.LIVE
+
+
+def _named_urls():
+    """Every named URL the site serves for its own app, the admin's included."""
+    names = set()
+
+    def walk(patterns, namespace=""):
+        for pattern in patterns:
+            if isinstance(pattern, URLResolver):
+                walk(pattern.url_patterns, f"{namespace}{pattern.namespace}:" if pattern.namespace else namespace)
+            elif isinstance(pattern, URLPattern) and pattern.name:
+                names.add(f"{namespace}{pattern.name}")
+
+    walk(get_resolver().url_patterns)
+    return names
+
+
+def test_every_url_of_the_site_has_a_row_in_the_matrix():
+    ours = {n for n in _named_urls() if n.startswith(("admin:articles_", "articles:", "markdownx_"))}
+    ours.add("admin:autocomplete")
+    covered = {name for name, _ in MATRIX}
+    assert len(ours) >= 50
+    assert ours - covered == set(), "add these URLs to the permission matrix"
+    assert covered - ours == set(), "these rows name URLs the site no longer has"
+
+
+def test_registered_models_are_the_moderated_ones():
+    registered = {m._meta.model_name for m in admin.site._registry if m._meta.app_label == "articles"}
+    assert registered == set(CONTENT) | {"revision", "moderationevent", "correctionsuggestion"}
