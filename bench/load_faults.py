@@ -13,7 +13,7 @@ Redis on 127.0.0.1, and root (or the postgres user) for the PostgreSQL restart.
    page cache in Redis) serves the demo; wrk loads the article page for ``--duration`` seconds with
    a Lua script that counts 5xx answers and pages without their closing ``</html>``. Meanwhile a
    Django process publishes ``--publishes`` revisions of one section through
-   ``articles.moderation.publish_directly`` (each adds "Load marker N."), and after each one polls
+   ``articles.revisions.moderation.publish_directly`` (each adds "Load marker N."), and after each one polls
    the page until the new text shows, measuring the delay. Two more pollers read the page all the
    time and count answers still showing an older marker more than 1 s after a publish.
 2. A worker killed (SIGKILL) mid-load: only the requests in flight on it may fail; the master
@@ -85,7 +85,8 @@ import http.client, json, re, sys, time
 import django
 django.setup()
 from django.contrib.auth import get_user_model
-from articles import demo, moderation
+from articles.ops import demo
+from articles.revisions import moderation
 from articles.models import Article
 
 port, count, interval = int(sys.argv[1]), int(sys.argv[2]), float(sys.argv[3])

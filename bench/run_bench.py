@@ -64,7 +64,7 @@ http {{
 
     upstream django {{ server 127.0.0.1:{django_port}; keepalive 32; keepalive_timeout 4s; }}
     # As in deploy/nginx.conf.example: baked pages only for anonymous readers (GET or HEAD, no
-    # query string, no session or messages cookie), as articles.caching.anonymous_reader has it.
+    # query string, no session or messages cookie), as articles.publishing.caching.anonymous_reader has it.
     map "$request_method|$args|$cookie_sessionid|$cookie_messages" $baked_root {{
         "GET|||"  {tmp}/baked;
         "HEAD|||" {tmp}/baked;
