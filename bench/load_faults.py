@@ -25,6 +25,7 @@ Redis on 127.0.0.1, and root (or the postgres user) for the PostgreSQL restart.
 Prints the figures and writes them to ``--output`` (bench/LOAD_FAULTS.md). Exit status 1 when a
 criterion fails.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -158,8 +159,15 @@ class Poller:
                 answer = connection.getresponse()
                 body = answer.read()
                 found = [int(m) for m in MARKER.findall(body)]
-                self.readings.append(Reading(started, time.time(), answer.status, body.rstrip().endswith(b"</html>"),
-                                             max(found) if found else None))
+                self.readings.append(
+                    Reading(
+                        started,
+                        time.time(),
+                        answer.status,
+                        body.rstrip().endswith(b"</html>"),
+                        max(found) if found else None,
+                    )
+                )
             except (OSError, http.client.HTTPException):
                 self.readings.append(Reading(started, time.time(), 0, False, None))
                 connection.close()
@@ -187,14 +195,18 @@ def free_port() -> int:
 
 
 def psql(sql: str) -> None:
-    subprocess.run(["psql", "-h", "127.0.0.1", "-U", "postgres", "-d", "postgres", "-qc", sql], check=True,
-                   env={**os.environ, "PGOPTIONS": "--client-min-messages=warning"})
+    subprocess.run(
+        ["psql", "-h", "127.0.0.1", "-U", "postgres", "-d", "postgres", "-qc", sql],
+        check=True,
+        env={**os.environ, "PGOPTIONS": "--client-min-messages=warning"},
+    )
 
 
 def client_connections(port: int, pid: int) -> int:
     """Established client connections to ``port`` that process ``pid`` holds (from ss)."""
-    out = subprocess.run(["ss", "-Htnp", "state", "established", f"( sport = :{port} )"],
-                         capture_output=True, text=True, check=True).stdout
+    out = subprocess.run(
+        ["ss", "-Htnp", "state", "established", f"( sport = :{port} )"], capture_output=True, text=True, check=True
+    ).stdout
     return sum(1 for line in out.splitlines() if f"pid={pid}," in line)
 
 
@@ -229,9 +241,23 @@ def wait_until_up(port: int, path: str, timeout: float = 60) -> None:
 
 def wrk(port, path, seconds, connections, lua: Path) -> subprocess.Popen:
     return subprocess.Popen(
-        ["wrk", "-t", "2", "-c", str(connections), "-d", f"{seconds}s", "--timeout", "10s", "-s", str(lua),
-         f"http://127.0.0.1:{port}{path}"],
-        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+        [
+            "wrk",
+            "-t",
+            "2",
+            "-c",
+            str(connections),
+            "-d",
+            f"{seconds}s",
+            "--timeout",
+            "10s",
+            "-s",
+            str(lua),
+            f"http://127.0.0.1:{port}{path}",
+        ],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
     )
 
 
@@ -241,15 +267,22 @@ def wrk_result(process: subprocess.Popen) -> dict:
     if not match:
         raise SystemExit(f"wrk gave no result:\n{out}")
     result = json.loads(match.group(1))
-    result["failed"] = (result["server_errors"] + result["connect_errors"] + result["read_errors"]
-                        + result["write_errors"] + result["timeouts"] + result["incomplete"])
+    result["failed"] = (
+        result["server_errors"]
+        + result["connect_errors"]
+        + result["read_errors"]
+        + result["write_errors"]
+        + result["timeouts"]
+        + result["incomplete"]
+    )
     result["rps"] = result["requests"] / (result["duration_us"] / 1e6)
     return result
 
 
 def postgres_cluster() -> tuple[str, str]:
-    for line in subprocess.run(["pg_lsclusters", "--no-header"], capture_output=True, text=True,
-                               check=True).stdout.splitlines():
+    for line in subprocess.run(
+        ["pg_lsclusters", "--no-header"], capture_output=True, text=True, check=True
+    ).stdout.splitlines():
         version, name, port, *_ = line.split()
         if port == "5432":
             return version, name
@@ -275,8 +308,14 @@ def publishing_under_load(args, port, path, env, lua) -> dict:
     for poller in pollers:
         poller.start()
     interval = (args.duration - 6) / args.publishes
-    publisher = subprocess.run([PYTHON, "-c", PUBLISHER, str(port), str(args.publishes), str(interval)],
-                               env=env, cwd=PROJECT, capture_output=True, text=True, timeout=args.duration + 120)
+    publisher = subprocess.run(
+        [PYTHON, "-c", PUBLISHER, str(port), str(args.publishes), str(interval)],
+        env=env,
+        cwd=PROJECT,
+        capture_output=True,
+        text=True,
+        timeout=args.duration + 120,
+    )
     if publisher.returncode:
         raise SystemExit(f"The publisher failed:\n{publisher.stderr[-3000:]}")
     publishes = [json.loads(line) for line in publisher.stdout.splitlines() if line.startswith("{")]
@@ -329,9 +368,14 @@ def worker_killed_under_load(args, port, path, master: int, lua) -> dict:
     poller.stop.set()
     time.sleep(0.3)
     failed_polls = [r for r in poller.readings if r.status == 0 or r.status >= 500 or not r.complete]
-    return {"wrk": result, "workers_before": len(workers), "respawn_s": respawn_s,
-            "poller_readings": len(poller.readings), "poller_errors": len(failed_polls),
-            "in_flight_bound": held}
+    return {
+        "wrk": result,
+        "workers_before": len(workers),
+        "respawn_s": respawn_s,
+        "poller_readings": len(poller.readings),
+        "poller_errors": len(failed_polls),
+        "in_flight_bound": held,
+    }
 
 
 class DatabaseWatch:
@@ -373,8 +417,12 @@ def postgres_restarted_under_load(args, port, article_path, history_path, lua) -
     load = wrk(port, article_path, args.fault_duration, args.connections, lua)
     time.sleep(args.fault_duration / 4)
     began = time.time()
-    subprocess.run(["pg_ctlcluster", "--skip-systemctl-redirect", version, cluster, "restart"], check=True,
-                   capture_output=True, timeout=120)
+    subprocess.run(
+        ["pg_ctlcluster", "--skip-systemctl-redirect", version, cluster, "restart"],
+        check=True,
+        capture_output=True,
+        timeout=120,
+    )
     restarted = time.time()
     result = wrk_result(load)
     time.sleep(1)
@@ -393,7 +441,9 @@ def postgres_restarted_under_load(args, port, article_path, history_path, lua) -
         "history_readings": len(readings),
         "history_failures": len(failures),
         "history_outage_s": (failures[-1].ended - failures[0].started) if failures else 0.0,
-        "history_failures_after_database_back": sum(1 for r in failures if database_back and r.started >= database_back),
+        "history_failures_after_database_back": sum(
+            1 for r in failures if database_back and r.started >= database_back
+        ),
         # From PostgreSQL accepting connections again to the first good uncached page: no restart of ours.
         "recovered_after_database_back_s": (good_after[0].ended - database_back) if good_after else None,
     }
@@ -405,36 +455,56 @@ def postgres_restarted_under_load(args, port, article_path, history_path, lua) -
 def verdicts(publishing, killed, restarted) -> list[tuple[str, bool, str]]:
     w = publishing["wrk"]
     rows = [
-        ("no 5xx while publishing", w["server_errors"] == 0 and publishing["poller_errors"] == 0,
-         f"{w['server_errors']} of {w['responses']} wrk responses, {publishing['poller_errors']} of "
-         f"{publishing['poller_readings']} poller responses"),
-        ("every page complete (</html>)", w["incomplete"] == 0 and w["failed"] == 0,
-         f"{w['incomplete']} incomplete, {w['failed'] - w['incomplete']} socket errors/timeouts"),
-        ("new text visible within 1 s of each publish",
-         publishing["delay_max_s"] is not None and publishing["delay_max_s"] < 1.0 and publishing["never_seen"] == 0
-         and publishing["stale_after_1s"] == 0,
-         f"{publishing['publishes']} publishes; delay median {publishing['delay_median_s'] * 1000:.0f} ms, "
-         f"max {publishing['delay_max_s'] * 1000:.0f} ms; {publishing['stale_after_1s']} stale responses after 1 s"),
+        (
+            "no 5xx while publishing",
+            w["server_errors"] == 0 and publishing["poller_errors"] == 0,
+            f"{w['server_errors']} of {w['responses']} wrk responses, {publishing['poller_errors']} of "
+            f"{publishing['poller_readings']} poller responses",
+        ),
+        (
+            "every page complete (</html>)",
+            w["incomplete"] == 0 and w["failed"] == 0,
+            f"{w['incomplete']} incomplete, {w['failed'] - w['incomplete']} socket errors/timeouts",
+        ),
+        (
+            "new text visible within 1 s of each publish",
+            publishing["delay_max_s"] is not None
+            and publishing["delay_max_s"] < 1.0
+            and publishing["never_seen"] == 0
+            and publishing["stale_after_1s"] == 0,
+            f"{publishing['publishes']} publishes; delay median {publishing['delay_median_s'] * 1000:.0f} ms, "
+            f"max {publishing['delay_max_s'] * 1000:.0f} ms; {publishing['stale_after_1s']} stale responses after 1 s",
+        ),
     ]
     if killed:
         k = killed["wrk"]
-        rows.append(("worker killed: only in-flight requests fail",
-                     k["server_errors"] == 0 and k["failed"] <= killed["in_flight_bound"] and killed["respawn_s"] is not None,
-                     f"{k['failed']} failed of {k['requests']} (the killed worker held {killed['in_flight_bound']} "
-                     "connections, each with at most one request in flight), "
-                     f"0 5xx expected / {k['server_errors']} seen; new worker after "
-                     f"{killed['respawn_s'] if killed['respawn_s'] is None else round(killed['respawn_s'], 2)} s"))
+        rows.append(
+            (
+                "worker killed: only in-flight requests fail",
+                k["server_errors"] == 0
+                and k["failed"] <= killed["in_flight_bound"]
+                and killed["respawn_s"] is not None,
+                f"{k['failed']} failed of {k['requests']} (the killed worker held {killed['in_flight_bound']} "
+                "connections, each with at most one request in flight), "
+                f"0 5xx expected / {k['server_errors']} seen; new worker after "
+                f"{killed['respawn_s'] if killed['respawn_s'] is None else round(killed['respawn_s'], 2)} s",
+            )
+        )
     if restarted:
         r = restarted["wrk"]
         recovered = restarted["recovered_after_database_back_s"]
         down = restarted["database_down_s"]
-        rows.append(("PostgreSQL restart: recovers on its own within seconds",
-                     recovered is not None and recovered < 5 and r["server_errors"] == 0,
-                     f"database refused connections for {'?' if down is None else f'{down:.1f}'} s; the uncached "
-                     f"history page failed {restarted['history_failures']}× over {restarted['history_outage_s']:.1f} s "
-                     f"and was good again {'never' if recovered is None else f'{recovered:.2f} s'} after the database "
-                     f"was back ({restarted['history_failures_after_database_back']} failures after); cached "
-                     f"article page: {r['server_errors']} 5xx, {r['failed']} failed of {r['requests']}"))
+        rows.append(
+            (
+                "PostgreSQL restart: recovers on its own within seconds",
+                recovered is not None and recovered < 5 and r["server_errors"] == 0,
+                f"database refused connections for {'?' if down is None else f'{down:.1f}'} s; the uncached "
+                f"history page failed {restarted['history_failures']}× over {restarted['history_outage_s']:.1f} s "
+                f"and was good again {'never' if recovered is None else f'{recovered:.2f} s'} after the database "
+                f"was back ({restarted['history_failures_after_database_back']} failures after); cached "
+                f"article page: {r['server_errors']} 5xx, {r['failed']} failed of {r['requests']}",
+            )
+        )
     return rows
 
 
@@ -461,12 +531,16 @@ def markdown(args, publishing, killed, restarted, rows) -> str:
         f"(median publish {publishing['publish_median_s'] * 1000:.0f} ms).",
     ]
     if killed:
-        lines.append(f"Worker kill: {killed['wrk']['rps']:.0f} requests/s over {args.fault_duration} s; "
-                     f"{killed['poller_errors']} of {killed['poller_readings']} poller requests failed.")
+        lines.append(
+            f"Worker kill: {killed['wrk']['rps']:.0f} requests/s over {args.fault_duration} s; "
+            f"{killed['poller_errors']} of {killed['poller_readings']} poller requests failed."
+        )
     if restarted:
-        lines.append(f"PostgreSQL restart: {restarted['wrk']['rps']:.0f} requests/s on the (cached) article page "
-                     f"over {args.fault_duration} s; the uncached history page was polled every 50 ms "
-                     f"({restarted['history_readings']} requests).")
+        lines.append(
+            f"PostgreSQL restart: {restarted['wrk']['rps']:.0f} requests/s on the (cached) article page "
+            f"over {args.fault_duration} s; the uncached history page was polled every 50 ms "
+            f"({restarted['history_readings']} requests)."
+        )
     lines += ["", "Run it again: `.venv/bin/python bench/load_faults.py` (about three minutes).", ""]
     return "\n".join(lines)
 
@@ -491,25 +565,27 @@ def main():
     tmp = Path(tempfile.mkdtemp(prefix="load-faults-"))
     port = free_port()
     env = {k: v for k, v in os.environ.items() if not k.startswith(("DJANGO_", "GUNICORN_"))}
-    env.update({
-        "DJANGO_SETTINGS_MODULE": "mali_history.settings",
-        "DJANGO_DEBUG": "0",
-        "DJANGO_SECRET_KEY": secrets.token_urlsafe(50),
-        "DJANGO_ALLOWED_HOSTS": "127.0.0.1",
-        "DJANGO_SECURE_SSL_REDIRECT": "0",
-        "DATABASE_URL": f"{PG}/{DATABASE}",
-        "REDIS_URL": REDIS_URL,
-        "DJANGO_CACHE_PREFIX": CACHE_PREFIX,
-        "DJANGO_STATIC_ROOT": str(tmp / "static"),
-        "DJANGO_MEDIA_ROOT": str(tmp / "media"),
-        "DJANGO_EMAIL_BACKEND": "django.core.mail.backends.locmem.EmailBackend",
-        "DJANGO_LOG_LEVEL": "WARNING",
-        "GUNICORN_BIND": f"127.0.0.1:{port}",
-        "GUNICORN_WORKERS": str(WORKERS),
-        # No planned restarts during the run: a fault here is one this script caused.
-        "GUNICORN_MAX_REQUESTS": "0",
-        "PYTHONUNBUFFERED": "1",
-    })
+    env.update(
+        {
+            "DJANGO_SETTINGS_MODULE": "mali_history.settings",
+            "DJANGO_DEBUG": "0",
+            "DJANGO_SECRET_KEY": secrets.token_urlsafe(50),
+            "DJANGO_ALLOWED_HOSTS": "127.0.0.1",
+            "DJANGO_SECURE_SSL_REDIRECT": "0",
+            "DATABASE_URL": f"{PG}/{DATABASE}",
+            "REDIS_URL": REDIS_URL,
+            "DJANGO_CACHE_PREFIX": CACHE_PREFIX,
+            "DJANGO_STATIC_ROOT": str(tmp / "static"),
+            "DJANGO_MEDIA_ROOT": str(tmp / "media"),
+            "DJANGO_EMAIL_BACKEND": "django.core.mail.backends.locmem.EmailBackend",
+            "DJANGO_LOG_LEVEL": "WARNING",
+            "GUNICORN_BIND": f"127.0.0.1:{port}",
+            "GUNICORN_WORKERS": str(WORKERS),
+            # No planned restarts during the run: a fault here is one this script caused.
+            "GUNICORN_MAX_REQUESTS": "0",
+            "PYTHONUNBUFFERED": "1",
+        }
+    )
     lua = tmp / "check.lua"
     lua.write_text(WRK_LUA)
     gunicorn = None
@@ -521,13 +597,24 @@ def main():
         run([PYTHON, "manage.py", "migrate", "--noinput", "-v", "0"], env)
         run([PYTHON, "manage.py", "collectstatic", "--noinput", "-v", "0"], env)
         run([PYTHON, "manage.py", "load_demo"], env, stdout=subprocess.DEVNULL)
-        slug = subprocess.run([PYTHON, "-c", "from articles import demo; print(demo.ARTICLE['slug'])"], env=env,
-                              cwd=PROJECT, capture_output=True, text=True, check=True).stdout.strip()
+        slug = subprocess.run(
+            [PYTHON, "-c", "from articles import demo; print(demo.ARTICLE['slug'])"],
+            env=env,
+            cwd=PROJECT,
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout.strip()
         article_path, history_path = f"/articles/{slug}/", f"/articles/{slug}/history/"
 
         log = open(tmp / "gunicorn.log", "w")
-        gunicorn = subprocess.Popen([str(VENV_BIN / "gunicorn"), "-c", "mali_history/gunicorn.conf.py"],
-                                    env=env, cwd=PROJECT, stdout=log, stderr=subprocess.STDOUT)
+        gunicorn = subprocess.Popen(
+            [str(VENV_BIN / "gunicorn"), "-c", "mali_history/gunicorn.conf.py"],
+            env=env,
+            cwd=PROJECT,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+        )
         wait_until_up(port, article_path)
         print(f"gunicorn (pid {gunicorn.pid}, {WORKERS} workers) on 127.0.0.1:{port}", flush=True)
 

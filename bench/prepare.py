@@ -5,6 +5,7 @@ run_bench.py needs as JSON.
 
     DJANGO_SETTINGS_MODULE=bench.settings python bench/prepare.py OUT_DIR
 """
+
 import json
 import sys
 from pathlib import Path
@@ -46,10 +47,16 @@ def fill_queue(size, section, editor):
     Revision.objects.bulk_create(
         [
             Revision(
-                content_type=content_type, object_id=section.pk, object_repr=section.title[:300],
-                article_id=section.article_id, action=RevisionAction.CHANGE, data=data,
-                base_id=section.live_revision_id, summary=f"Benchmark proposal {n}",
-                author=editor, author_name=editor.get_username(),
+                content_type=content_type,
+                object_id=section.pk,
+                object_repr=section.title[:300],
+                article_id=section.article_id,
+                action=RevisionAction.CHANGE,
+                data=data,
+                base_id=section.live_revision_id,
+                summary=f"Benchmark proposal {n}",
+                author=editor,
+                author_name=editor.get_username(),
             )
             for n in range(max(missing, 0))
         ],
@@ -125,20 +132,24 @@ def main(out_dir: Path):
         baked_article = baking.file_for(article_url).read_bytes()
     cache.clear()
 
-    json.dump({
-        "article_url": article_url,
-        "article_title": article.title,
-        "article_sections": article.n,
-        "article_bytes": len(article_html),
-        "stock_cache_page_bytes": len(stock.content),
-        "baked_same_bytes": baked_article == article_html,
-        "baked_pages": written,
-        "topic_url": topic_url,
-        "search_url": found_search,
-        "review_queue_url": REVIEW_QUEUE,
-        "session_cookie": f"{settings.SESSION_COOKIE_NAME}={staff.cookies[settings.SESSION_COOKIE_NAME].value}",
-        "queries": counts,
-    }, sys.stdout, indent=2)
+    json.dump(
+        {
+            "article_url": article_url,
+            "article_title": article.title,
+            "article_sections": article.n,
+            "article_bytes": len(article_html),
+            "stock_cache_page_bytes": len(stock.content),
+            "baked_same_bytes": baked_article == article_html,
+            "baked_pages": written,
+            "topic_url": topic_url,
+            "search_url": found_search,
+            "review_queue_url": REVIEW_QUEUE,
+            "session_cookie": f"{settings.SESSION_COOKIE_NAME}={staff.cookies[settings.SESSION_COOKIE_NAME].value}",
+            "queries": counts,
+        },
+        sys.stdout,
+        indent=2,
+    )
 
 
 if __name__ == "__main__":

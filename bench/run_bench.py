@@ -12,6 +12,7 @@ and nginx (a static copy of the article, and the baked site), then runs wrk agai
 loopback. Needs wrk and nginx on PATH, PostgreSQL and Redis running (or DATABASE_URL=sqlite:///
 ...bench... for SQLite). Only ratios between cases of one run are reported and judged.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -105,13 +106,19 @@ class Result:
 
 def median_result(results: list[Result]) -> Result:
     """The median of several rounds of one case, field by field."""
+
     def mid(values):
         return statistics.median(values)
 
     return Result(
-        results[0].name, results[0].url, mid([r.rps for r in results]), mid([r.p50_ms for r in results]),
-        mid([r.p99_ms for r in results]), "; ".join(r.errors for r in results if r.errors),
-        mid([r.vs_static for r in results]), mid([r.cpu_us for r in results]),
+        results[0].name,
+        results[0].url,
+        mid([r.rps for r in results]),
+        mid([r.p50_ms for r in results]),
+        mid([r.p99_ms for r in results]),
+        "; ".join(r.errors for r in results if r.errors),
+        mid([r.vs_static for r in results]),
+        mid([r.cpu_us for r in results]),
     )
 
 
@@ -144,10 +151,22 @@ def recreate_database(url: str, env) -> None:
     parts = urlsplit(url)
     name = parts.path.lstrip("/")
     if "bench" not in Path(name).name:
-        raise SystemExit(f"The benchmark drops and recreates its database: use one whose name contains 'bench', not {name!r}.")
+        raise SystemExit(
+            f"The benchmark drops and recreates its database: use one whose name contains 'bench', not {name!r}."
+        )
     if parts.scheme.startswith("postgres"):
-        admin = ["psql", "-h", parts.hostname or "127.0.0.1", "-p", str(parts.port or 5432),
-                 "-U", parts.username or "postgres", "-d", "postgres", "-q"]
+        admin = [
+            "psql",
+            "-h",
+            parts.hostname or "127.0.0.1",
+            "-p",
+            str(parts.port or 5432),
+            "-U",
+            parts.username or "postgres",
+            "-d",
+            "postgres",
+            "-q",
+        ]
         run([*admin, "-c", f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'], env)
         run([*admin, "-c", f'CREATE DATABASE "{name}"'], env)
     elif parts.scheme == "sqlite":
@@ -182,8 +201,9 @@ def wrk(name, url, args, headers=(), server_pid=None) -> Result:
     if args.warmup:
         subprocess.run([*base, "-d", f"{args.warmup}s", url], check=True, capture_output=True)
     ticks = cpu_ticks(server_pid) if server_pid else 0
-    out = subprocess.run([*base, "-d", f"{args.duration}s", "--latency", url],
-                         check=True, capture_output=True, text=True).stdout
+    out = subprocess.run(
+        [*base, "-d", f"{args.duration}s", "--latency", url], check=True, capture_output=True, text=True
+    ).stdout
     ticks = cpu_ticks(server_pid) - ticks if server_pid else 0
     requests = int(re.search(r"(\d+) requests in", out).group(1))
     rps = float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))
@@ -195,32 +215,57 @@ def wrk(name, url, args, headers=(), server_pid=None) -> Result:
 
 
 def show(result: Result) -> None:
-    print(f"  {result.name:<32} {result.rps:>9.0f} req/s  {result.vs_static:6.1%} of static  "
-          f"p50 {result.p50_ms:7.2f} ms  p99 {result.p99_ms:7.2f} ms  server CPU {result.cpu_us:8.0f} µs/request  "
-          f"{result.errors}", flush=True)
+    print(
+        f"  {result.name:<32} {result.rps:>9.0f} req/s  {result.vs_static:6.1%} of static  "
+        f"p50 {result.p50_ms:7.2f} ms  p99 {result.p99_ms:7.2f} ms  server CPU {result.cpu_us:8.0f} µs/request  "
+        f"{result.errors}",
+        flush=True,
+    )
 
 
 def start_gunicorn(port, env, tmp, label):
     log = open(tmp / f"gunicorn-{label}.log", "w")
     process = subprocess.Popen(
-        [VENV_BIN / "gunicorn", "-c", "mali_history/gunicorn.conf.py", "--bind", f"127.0.0.1:{port}",
-         "--workers", str(WORKERS), "--threads", str(THREADS)],
-        env=env, cwd=PROJECT, stdout=log, stderr=subprocess.STDOUT,
+        [
+            VENV_BIN / "gunicorn",
+            "-c",
+            "mali_history/gunicorn.conf.py",
+            "--bind",
+            f"127.0.0.1:{port}",
+            "--workers",
+            str(WORKERS),
+            "--threads",
+            str(THREADS),
+        ],
+        env=env,
+        cwd=PROJECT,
+        stdout=log,
+        stderr=subprocess.STDOUT,
     )
     return process
 
 
 def machine() -> dict:
-    cpu = next((line.split(":", 1)[1].strip() for line in Path("/proc/cpuinfo").read_text().splitlines()
-                if line.startswith("model name")), platform.processor())
+    cpu = next(
+        (
+            line.split(":", 1)[1].strip()
+            for line in Path("/proc/cpuinfo").read_text().splitlines()
+            if line.startswith("model name")
+        ),
+        platform.processor(),
+    )
     mem_kb = int(re.search(r"MemTotal:\s+(\d+)", Path("/proc/meminfo").read_text()).group(1))
     versions = {}
     for tool, cmd in (("nginx", ["nginx", "-v"]), ("wrk", ["wrk", "-v"])):
         proc = subprocess.run(cmd, capture_output=True, text=True)
         versions[tool] = (proc.stdout + proc.stderr).strip().splitlines()[0]
     return {
-        "nproc": os.cpu_count(), "cpu": cpu, "ram_gib": round(mem_kb / 1024 / 1024, 1),
-        "python": platform.python_version(), "kernel": platform.release(), **versions,
+        "nproc": os.cpu_count(),
+        "cpu": cpu,
+        "ram_gib": round(mem_kb / 1024 / 1024, 1),
+        "python": platform.python_version(),
+        "kernel": platform.release(),
+        **versions,
     }
 
 
@@ -246,8 +291,7 @@ TARGETS = [
     "Statically published article (nginx try_files) ≥ 90% of the static file's requests per second",
     "Article through Django's page cache (Redis) ≥ 6% of the static file's (Django's stock cache_page "
     "reached 6.1% on this kind of machine; measured in the same run as a reference)",
-    "Uncached article (page cache off) ≥ 10% of a bare Django view returning the same bytes, "
-    "and ≤ 6 SQL queries",
+    "Uncached article (page cache off) ≥ 10% of a bare Django view returning the same bytes, and ≤ 6 SQL queries",
     "Admin review queue: the same number of SQL queries at 10 and at 10,000 pending proposals",
 ]
 
@@ -288,8 +332,10 @@ def report(results: dict[str, Result], info: dict, args, env, setup: dict) -> st
         else:
             query_count = str(queries.get(query_key, "–")) if query_key else "–"
         r = results[key]
-        rows.append(f"| {label} | {r.rps:,.0f} | {r.vs_static:.1%} | {r.p50_ms:.2f} | {r.p99_ms:.2f} | "
-                    f"{r.cpu_us:,.0f} | {query_count} |")
+        rows.append(
+            f"| {label} | {r.rps:,.0f} | {r.vs_static:.1%} | {r.p50_ms:.2f} | {r.p99_ms:.2f} | "
+            f"{r.cpu_us:,.0f} | {query_count} |"
+        )
     errors = [f"- {r.name}: {r.errors}" for r in results.values() if r.errors]
     database = urlsplit(env["DATABASE_URL"]).scheme
     lines = [
@@ -355,8 +401,12 @@ def cases_for(setup: dict, nginx: str, cached: str, uncached: str, pids: dict) -
         "baked": ("baked article (nginx)", f"{nginx}{article}", [], pids["nginx"]),
         "cached": ("article, page cache", f"{cached}{article}", django, pids["cached"]),
         # On the server with the page cache off: the middleware would otherwise answer first.
-        "stock_cache_page": ("article, stock cache_page", f"{uncached}/bench/cache-page{article}", django,
-                             pids["uncached"]),
+        "stock_cache_page": (
+            "article, stock cache_page",
+            f"{uncached}/bench/cache-page{article}",
+            django,
+            pids["uncached"],
+        ),
         "uncached": ("article, uncached", f"{uncached}{article}", django, pids["uncached"]),
         "bare": ("bare view, same bytes", f"{uncached}/bench/bare-article/", django, pids["uncached"]),
         "topic_cached": ("topic, page cache", f"{cached}{topic}", django, pids["cached"]),
@@ -364,24 +414,42 @@ def cases_for(setup: dict, nginx: str, cached: str, uncached: str, pids: dict) -
     }
     if setup.get("search_url"):
         cases["search"] = ("search", f"{cached}{setup['search_url']}", django, pids["cached"])
-    cases["queue"] = ("review queue, 10,000 pending", f"{uncached}{setup['review_queue_url']}",
-                      [*django, f"Cookie: {setup['session_cookie']}"], pids["uncached"])
+    cases["queue"] = (
+        "review queue, 10,000 pending",
+        f"{uncached}{setup['review_queue_url']}",
+        [*django, f"Cookie: {setup['session_cookie']}"],
+        pids["uncached"],
+    )
     return cases
 
 
 def dry_run(args) -> None:
     """What a run would measure and nginx's configuration for it, checked by nginx if it is installed."""
-    setup = {"article_url": "/articles/ARTICLE/", "topic_url": "/topics/TOPIC/", "search_url": "/search/?q=MINUSMA",
-             "review_queue_url": "/admin/articles/revision/", "session_cookie": "sessionid=…"}
+    setup = {
+        "article_url": "/articles/ARTICLE/",
+        "topic_url": "/topics/TOPIC/",
+        "search_url": "/search/?q=MINUSMA",
+        "review_queue_url": "/admin/articles/revision/",
+        "session_cookie": "sessionid=…",
+    }
     tmp = Path(tempfile.mkdtemp(prefix="mali-bench-dry-"))
     try:
         nginx_port, cached_port, uncached_port = free_port(), free_port(), free_port()
-        cases = cases_for(setup, f"http://127.0.0.1:{nginx_port}", f"http://127.0.0.1:{cached_port}",
-                          f"http://127.0.0.1:{uncached_port}", {"nginx": 0, "cached": 0, "uncached": 0})
-        print(f"gunicorn: mali_history/gunicorn.conf.py, {WORKERS} workers × {THREADS} threads, on ports "
-              f"{cached_port} (page cache on) and {uncached_port} (page cache off); nginx on {nginx_port}.")
-        print(f"wrk: {args.threads} threads, {args.connections} connections, {args.duration} s per case after "
-              f"{args.warmup} s of warm-up, {args.rounds} round(s); each case right after the static file.")
+        cases = cases_for(
+            setup,
+            f"http://127.0.0.1:{nginx_port}",
+            f"http://127.0.0.1:{cached_port}",
+            f"http://127.0.0.1:{uncached_port}",
+            {"nginx": 0, "cached": 0, "uncached": 0},
+        )
+        print(
+            f"gunicorn: mali_history/gunicorn.conf.py, {WORKERS} workers × {THREADS} threads, on ports "
+            f"{cached_port} (page cache on) and {uncached_port} (page cache off); nginx on {nginx_port}."
+        )
+        print(
+            f"wrk: {args.threads} threads, {args.connections} connections, {args.duration} s per case after "
+            f"{args.warmup} s of warm-up, {args.rounds} round(s); each case right after the static file."
+        )
         for key, (name, url, headers, _pid) in cases.items():
             print(f"  {key:<17} {name:<30} {url}  {' '.join(headers)}")
         print("Targets:", *(f"  - {target}" for target in TARGETS), sep="\n")
@@ -404,14 +472,28 @@ def main():
     parser.add_argument("--warmup", type=int, default=2, help="Seconds of warm-up before each case (0: none).")
     parser.add_argument("--connections", type=int, default=32)
     parser.add_argument("--threads", type=int, default=2)
-    parser.add_argument("--rounds", type=int, default=1,
-                        help="Measure every case this many times and report each case's median (for a busy machine).")
-    parser.add_argument("--quick", action="store_true",
-                        help="1 s per case, no warm-up, one round; prints the report without writing it (a smoke run).")
-    parser.add_argument("--dry-run", action="store_true",
-                        help="Print the cases, the targets and nginx's configuration check; start nothing.")
-    parser.add_argument("--output", type=Path, default=None,
-                        help="Where to write the report (default bench/RESULTS.md; none with --quick).")
+    parser.add_argument(
+        "--rounds",
+        type=int,
+        default=1,
+        help="Measure every case this many times and report each case's median (for a busy machine).",
+    )
+    parser.add_argument(
+        "--quick",
+        action="store_true",
+        help="1 s per case, no warm-up, one round; prints the report without writing it (a smoke run).",
+    )
+    parser.add_argument(
+        "--dry-run",
+        action="store_true",
+        help="Print the cases, the targets and nginx's configuration check; start nothing.",
+    )
+    parser.add_argument(
+        "--output",
+        type=Path,
+        default=None,
+        help="Where to write the report (default bench/RESULTS.md; none with --quick).",
+    )
     args = parser.parse_args()
     if args.quick:
         args.duration, args.warmup, args.rounds = 1, 0, 1
@@ -453,8 +535,11 @@ def main():
         run([python, "manage.py", "migrate", "--noinput", "-v", "0"], django_env)
         run([python, "manage.py", "collectstatic", "--noinput", "-v", "0"], django_env)
         run([python, "manage.py", "load_demo"], django_env, stdout=subprocess.DEVNULL)
-        run([python, "manage.py", "import_article", str(SEED), "--publish", "--user", "moderator"], django_env,
-            stdout=subprocess.DEVNULL)
+        run(
+            [python, "manage.py", "import_article", str(SEED), "--publish", "--user", "moderator"],
+            django_env,
+            stdout=subprocess.DEVNULL,
+        )
         (tmp / "copy").mkdir()
         prepared = run([python, "bench/prepare.py", str(tmp)], django_env, stdout=subprocess.PIPE, text=True)
         setup = json.loads(prepared.stdout)
@@ -465,17 +550,22 @@ def main():
         cached_port, uncached_port, nginx_port = free_port(), free_port(), free_port()
         processes.append(start_gunicorn(cached_port, {**django_env, "DJANGO_PAGE_CACHE": "1"}, tmp, "cached"))
         processes.append(start_gunicorn(uncached_port, {**django_env, "DJANGO_PAGE_CACHE": "0"}, tmp, "uncached"))
-        (tmp / "nginx.conf").write_text(NGINX_CONF.format(
-            workers=WORKERS, tmp=tmp, port=nginx_port, django_port=cached_port))
-        processes.append(subprocess.Popen(
-            ["nginx", "-p", str(tmp), "-c", str(tmp / "nginx.conf"), "-g", "daemon off;"], cwd=tmp))
+        (tmp / "nginx.conf").write_text(
+            NGINX_CONF.format(workers=WORKERS, tmp=tmp, port=nginx_port, django_port=cached_port)
+        )
+        processes.append(
+            subprocess.Popen(["nginx", "-p", str(tmp), "-c", str(tmp / "nginx.conf"), "-g", "daemon off;"], cwd=tmp)
+        )
         for port in (cached_port, uncached_port):
             wait_for(f"http://127.0.0.1:{port}{setup['article_url']}", {"X-Forwarded-Proto": "https"})
         wait_for(f"http://127.0.0.1:{nginx_port}/copy/article.html")
 
         cached_pid, uncached_pid, nginx_pid = (p.pid for p in processes)
-        cases = cases_for(setup, *(f"http://127.0.0.1:{p}" for p in (nginx_port, cached_port, uncached_port)),
-                          {"nginx": nginx_pid, "cached": cached_pid, "uncached": uncached_pid})
+        cases = cases_for(
+            setup,
+            *(f"http://127.0.0.1:{p}" for p in (nginx_port, cached_port, uncached_port)),
+            {"nginx": nginx_pid, "cached": cached_pid, "uncached": uncached_pid},
+        )
         load_before = os.getloadavg()
         rounds = {key: [] for key in cases}
         for round_number in range(1, args.rounds + 1):
@@ -496,7 +586,9 @@ def main():
         text = report(results, info, args, django_env, setup)
         if any(result.errors for result in results.values()):
             for log in sorted(tmp.glob("gunicorn-*.log")):
-                problems = [line for line in log.read_text().splitlines() if re.search(r"Error|Exception|CRITICAL", line)]
+                problems = [
+                    line for line in log.read_text().splitlines() if re.search(r"Error|Exception|CRITICAL", line)
+                ]
                 if problems:
                     print(f"== {log.name} (last problems)", *problems[-10:], sep="\n")
         if args.output:

@@ -2,6 +2,7 @@
 
 Selected with DJANGO_SETTINGS_MODULE=bench.settings by bench/run_bench.py.
 """
+
 from mali_history.settings import *  # noqa: F403
 
 ROOT_URLCONF = "bench.urls"

@@ -7,6 +7,7 @@
   view wrapped in Django's stock ``cache_page`` (in the same Redis cache), behind every middleware.
   The site's page cache is measured against it.
 """
+
 import functools
 import os
 from pathlib import Path

@@ -5,6 +5,7 @@ much as the network round trip itself; the page cache makes one call on every an
 so reusing the client is a large share of a cached page's cost. ``redis.Redis`` is safe to share
 between threads: each command takes a connection from the pool and gives it back.
 """
+
 from django.core.cache.backends.redis import RedisCache as DjangoRedisCache
 from django.core.cache.backends.redis import RedisCacheClient
 

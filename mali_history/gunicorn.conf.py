@@ -4,6 +4,7 @@ gunicorn's standard threaded worker (gthread) runs Django's stock WSGI applicati
 (mali_history/wsgi.py) behind nginx (deploy/nginx.conf.example). Every value can be changed
 through an environment variable named after it, GUNICORN_<NAME>.
 """
+
 import os
 
 

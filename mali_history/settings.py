@@ -3,6 +3,7 @@
 Everything that differs between a laptop and production comes from environment variables;
 the defaults are safe for local work (SQLite file, debug on, console e-mail).
 """
+
 import json
 import os
 from pathlib import Path

@@ -1,4 +1,5 @@
 """Build the POST data a browser would send for an admin change form, from its GET response."""
+
 from django import forms
 
 

@@ -93,8 +93,16 @@ def run_worker():
         loggers = [logging.getLogger(name) for name in ("django.tasks", "django_tasks_db")]
         levels = [logger.level for logger in loggers]
         try:
-            call_command("db_worker", batch=True, interval=0, startup_delay=False, reload=False,
-                         queue_name=queue_name, worker_id=worker_id, verbosity=1)
+            call_command(
+                "db_worker",
+                batch=True,
+                interval=0,
+                startup_delay=False,
+                reload=False,
+                queue_name=queue_name,
+                worker_id=worker_id,
+                verbosity=1,
+            )
         finally:
             for s, handler in handlers.items():
                 signal.signal(s, handler)

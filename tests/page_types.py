@@ -4,6 +4,7 @@ Used by the accessibility, HTML validity and French tests, so that each covers t
 ``demo_site()`` loads the demo through the moderation services, publishes a second version of the
 article (for history, compare and permalinks) and leaves one proposal pending (for the review pages).
 """
+
 from __future__ import annotations
 
 import io
@@ -73,12 +74,27 @@ def demo_site() -> DemoSite:
     article = Article.objects.get(slug=demo.ARTICLE["slug"])
     section = article.sections.published().filter(parent__isnull=True).order_by("position").first()
     # A second published version of the article: history, compare and permalinks have two.
-    moderation.publish_directly(obj=section, moderator=moderator, summary="Add a closing sentence",
-                                data={**section.snapshot(), "body": section.body + "\n\nThe deployment continued."})
+    moderation.publish_directly(
+        obj=section,
+        moderator=moderator,
+        summary="Add a closing sentence",
+        data={**section.snapshot(), "body": section.body + "\n\nThe deployment continued."},
+    )
     section.refresh_from_db()
-    revision = moderation.propose(obj=section, author=editor, summary="Tighten the wording",
-                                  data={**section.snapshot(), "body": section.body.replace("continued", "went on")})
+    revision = moderation.propose(
+        obj=section,
+        author=editor,
+        summary="Tighten the wording",
+        data={**section.snapshot(), "body": section.body.replace("continued", "went on")},
+    )
     topic = Topic.objects.published().get(slug="minusma")
     source = Source.objects.published().filter(citations__section__article=article).distinct().order_by("key").first()
-    return DemoSite(article=article, section=section, topic=topic, source=source, revision=revision,
-                    moderator=moderator, editor=editor)
+    return DemoSite(
+        article=article,
+        section=section,
+        topic=topic,
+        source=source,
+        revision=revision,
+        moderator=moderator,
+        editor=editor,
+    )

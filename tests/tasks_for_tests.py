@@ -4,6 +4,7 @@ The worker imports a task by its dotted path (tests.tasks_for_tests.record), so 
 module's top level. ``run_worker`` runs them in the test's own process: what ``record`` appends
 to CALLS is visible to the test.
 """
+
 from django.tasks import task
 
 CALLS = []

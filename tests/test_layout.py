@@ -9,8 +9,17 @@ import re
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1] / "articles"
-LAYERS = {"content": 0, "models": 1, "publishing": 2, "revisions": 3, "reading": 4, "admin": 4,
-          "templatetags": 5, "ops": 5, "management": 6}
+LAYERS = {
+    "content": 0,
+    "models": 1,
+    "publishing": 2,
+    "revisions": 3,
+    "reading": 4,
+    "admin": 4,
+    "templatetags": 5,
+    "ops": 5,
+    "management": 6,
+}
 MAX_LINES = 500
 
 
@@ -28,7 +37,9 @@ def imports(path: Path, name: str) -> set[str]:
         if isinstance(node, ast.ImportFrom):
             base = node.module or ""
             if node.level:
-                base = ".".join(package.split(".")[: len(package.split(".")) - node.level + 1] + ([base] if base else []))
+                base = ".".join(
+                    package.split(".")[: len(package.split(".")) - node.level + 1] + ([base] if base else [])
+                )
             if base.startswith("articles"):
                 known = dict(modules())
                 for alias in node.names:

@@ -144,11 +144,13 @@ class ModeratedAdmin(admin.ModelAdmin):
 
     def _submit(self, request, obj, data, action, summary, publish, base_id=None):
         if publish:
-            revision = moderation.publish_directly(obj=obj, moderator=request.user, summary=summary,
-                                                   data=data, action=action, base_id=base_id)
+            revision = moderation.publish_directly(
+                obj=obj, moderator=request.user, summary=summary, data=data, action=action, base_id=base_id
+            )
         else:
-            revision = moderation.propose(obj=obj, author=request.user, summary=summary, data=data, action=action,
-                                          base_id=base_id)
+            revision = moderation.propose(
+                obj=obj, author=request.user, summary=summary, data=data, action=action, base_id=base_id
+            )
         request.moderation_results = getattr(request, "moderation_results", []) + [(revision, publish)]
         return revision
 
@@ -181,8 +183,15 @@ class ModeratedAdmin(admin.ModelAdmin):
                 else:
                     live = type(obj)._default_manager.get(pk=obj.pk).snapshot()
                     if data != live:
-                        self._submit(request, obj, data, RevisionAction.CHANGE, summary, publish,
-                                     base_id=form.cleaned_data.get("base_revision"))
+                        self._submit(
+                            request,
+                            obj,
+                            data,
+                            RevisionAction.CHANGE,
+                            summary,
+                            publish,
+                            base_id=form.cleaned_data.get("base_revision"),
+                        )
                 for formset in formsets:
                     self.save_inline_formset(request, formset, summary, publish)
                 correction = self._correction_for(request, obj) if change else None
@@ -208,13 +217,25 @@ class ModeratedAdmin(admin.ModelAdmin):
             if instance.pk is None:
                 instance.state = PublicationState.DRAFT
                 inline_form.save()  # the draft row and its many-to-many (save_m2m exists only after commit=False)
-                self._submit(request, instance, snapshot_from_form(instance, inline_form),
-                             RevisionAction.CREATE, summary, publish)
+                self._submit(
+                    request,
+                    instance,
+                    snapshot_from_form(instance, inline_form),
+                    RevisionAction.CREATE,
+                    summary,
+                    publish,
+                )
                 formset.new_objects.append(instance)
             else:
-                self._submit(request, instance, snapshot_from_form(instance, inline_form),
-                             RevisionAction.CHANGE, summary, publish,
-                             base_id=inline_form.cleaned_data.get("base_revision"))
+                self._submit(
+                    request,
+                    instance,
+                    snapshot_from_form(instance, inline_form),
+                    RevisionAction.CHANGE,
+                    summary,
+                    publish,
+                    base_id=inline_form.cleaned_data.get("base_revision"),
+                )
                 formset.changed_objects.append((instance, inline_form.changed_data))
 
     actions = ["unpublish_selected", "restore_selected"]
@@ -224,8 +245,14 @@ class ModeratedAdmin(admin.ModelAdmin):
         done, failures = 0, []
         for obj in queryset.filter(state__in=states):
             try:
-                self._submit(request, obj, obj.snapshot(), action, _("%(verb)s “%(object)s”") % {
-                    "verb": verb, "object": obj}, publish)
+                self._submit(
+                    request,
+                    obj,
+                    obj.snapshot(),
+                    action,
+                    _("%(verb)s “%(object)s”") % {"verb": verb, "object": obj},
+                    publish,
+                )
                 done += 1
             except ValidationError as error:
                 failures.append(f"“{obj}”: {' '.join(error.messages)}")
@@ -238,13 +265,17 @@ class ModeratedAdmin(admin.ModelAdmin):
 
     @admin.action(description=_("Unpublish the selected items (moderators: at once; editors: proposed)"))
     def unpublish_selected(self, request, queryset):
-        self._bulk_state_change(request, queryset, RevisionAction.UNPUBLISH, [PublicationState.LIVE],
-                                _("Unpublish"))
+        self._bulk_state_change(request, queryset, RevisionAction.UNPUBLISH, [PublicationState.LIVE], _("Unpublish"))
 
     @admin.action(description=_("Restore the selected deleted or unpublished items"))
     def restore_selected(self, request, queryset):
-        self._bulk_state_change(request, queryset, RevisionAction.RESTORE,
-                                [PublicationState.DELETED, PublicationState.UNPUBLISHED], _("Restore"))
+        self._bulk_state_change(
+            request,
+            queryset,
+            RevisionAction.RESTORE,
+            [PublicationState.DELETED, PublicationState.UNPUBLISHED],
+            _("Restore"),
+        )
 
     def delete_model(self, request, obj):
         summary = request.POST.get("edit_summary", "").strip() or _("Delete “%(object)s”") % {"object": obj}
@@ -263,8 +294,9 @@ class ModeratedAdmin(admin.ModelAdmin):
             for _message in storage:
                 pass  # drop Django's "deleted successfully"
             self.message_user(request, error, messages.ERROR)
-            return HttpResponseRedirect(reverse(f"admin:{self.opts.app_label}_{self.opts.model_name}_change",
-                                                args=[object_id]))
+            return HttpResponseRedirect(
+                reverse(f"admin:{self.opts.app_label}_{self.opts.model_name}_change", args=[object_id])
+            )
         return response
 
     def get_deleted_objects(self, objs, request):
@@ -286,8 +318,11 @@ class ModeratedAdmin(admin.ModelAdmin):
                     text = _("Published: “{}”. Readers see it now.")
                 else:
                     text = _("Submitted for review: “{}”. Readers will see it once a moderator approves it.")
-                super().message_user(request, format_html(text + ' <a href="{}">{}</a>', revision.object_repr, link,
-                                                          _("View the revision")), messages.SUCCESS)
+                super().message_user(
+                    request,
+                    format_html(text + ' <a href="{}">{}</a>', revision.object_repr, link, _("View the revision")),
+                    messages.SUCCESS,
+                )
             return
         if results == [] and level == messages.SUCCESS:
             return super().message_user(request, _("Nothing changed, so nothing was submitted."), messages.WARNING)
@@ -306,10 +341,16 @@ class ModeratedAdmin(admin.ModelAdmin):
     def get_urls(self):
         info = self.opts.app_label, self.opts.model_name
         return [
-            path("<path:object_id>/history/compare/", self.admin_site.admin_view(self.compare_view),
-                 name="%s_%s_compare" % info),
-            path("<path:object_id>/revert/<int:revision_id>/", self.admin_site.admin_view(self.revert_view),
-                 name="%s_%s_revert" % info),
+            path(
+                "<path:object_id>/history/compare/",
+                self.admin_site.admin_view(self.compare_view),
+                name="%s_%s_compare" % info,
+            ),
+            path(
+                "<path:object_id>/revert/<int:revision_id>/",
+                self.admin_site.admin_view(self.revert_view),
+                name="%s_%s_revert" % info,
+            ),
         ] + super().get_urls()
 
     def history_view(self, request, object_id, extra_context=None):
@@ -319,7 +360,9 @@ class ModeratedAdmin(admin.ModelAdmin):
         if not self.has_view_or_change_permission(request, obj):
             raise PermissionDenied
         revisions = list(
-            Revision.objects.for_object(obj).select_related("author", "decided_by").prefetch_related("events__actor")
+            Revision.objects.for_object(obj)
+            .select_related("author", "decided_by")
+            .prefetch_related("events__actor")
             .order_by("-created_at", "-pk")
         )
         context = {
@@ -367,15 +410,21 @@ class ModeratedAdmin(admin.ModelAdmin):
             raise PermissionDenied
         target = get_object_or_404(Revision.objects.for_object(obj), pk=revision_id)
         try:
-            revision = moderation.revert(obj=obj, to_revision=target, moderator=request.user,
-                                         summary=request.POST.get("summary", ""))
+            revision = moderation.revert(
+                obj=obj, to_revision=target, moderator=request.user, summary=request.POST.get("summary", "")
+            )
         except ValidationError as error:
             self.message_user(request, " ".join(error.messages), messages.ERROR)
         else:
-            self.message_user(request, _("Reverted: revision #%(new)s publishes the content of revision #%(old)s.")
-                              % {"new": revision.pk, "old": target.pk}, messages.SUCCESS)
-        return HttpResponseRedirect(reverse(f"admin:{self.opts.app_label}_{self.opts.model_name}_history",
-                                            args=[obj.pk]))
+            self.message_user(
+                request,
+                _("Reverted: revision #%(new)s publishes the content of revision #%(old)s.")
+                % {"new": revision.pk, "old": target.pk},
+                messages.SUCCESS,
+            )
+        return HttpResponseRedirect(
+            reverse(f"admin:{self.opts.app_label}_{self.opts.model_name}_history", args=[obj.pk])
+        )
 
 
 # --- Moderation ----------------------------------------------------------------------------
@@ -399,6 +448,3 @@ class EditorialRecordAdmin(admin.ModelAdmin):
 
     def has_module_permission(self, request):
         return moderation.can_propose(request.user)
-
-
-

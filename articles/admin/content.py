@@ -57,8 +57,13 @@ class SectionInline(admin.StackedInline):
     def formfield_for_foreignkey(self, db_field, request, **kwargs):
         if db_field.name == "parent":
             object_id = request.resolver_match.kwargs.get("object_id") if request.resolver_match else None
-            kwargs["queryset"] = Section.objects.filter(article_id=object_id, parent__isnull=True).exclude(
-                state=PublicationState.DELETED) if object_id else Section.objects.none()
+            kwargs["queryset"] = (
+                Section.objects.filter(article_id=object_id, parent__isnull=True).exclude(
+                    state=PublicationState.DELETED
+                )
+                if object_id
+                else Section.objects.none()
+            )
         return super().formfield_for_foreignkey(db_field, request, **kwargs)
 
 
@@ -89,8 +94,10 @@ class ArticleAdmin(ModeratedAdmin):
     def get_queryset(self, request):
         from django.db.models import Count, Q
 
-        return super().get_queryset(request).annotate(
-            live_sections=Count("sections", filter=Q(sections__state=PublicationState.LIVE))
+        return (
+            super()
+            .get_queryset(request)
+            .annotate(live_sections=Count("sections", filter=Q(sections__state=PublicationState.LIVE)))
         )
 
     @admin.display(description=_("Published sections"), ordering="live_sections")
@@ -99,13 +106,16 @@ class ArticleAdmin(ModeratedAdmin):
 
     def get_urls(self):
         return [
-            path("<path:object_id>/review/", self.admin_site.admin_view(self.review_view),
-                 name="articles_article_review"),
+            path(
+                "<path:object_id>/review/", self.admin_site.admin_view(self.review_view), name="articles_article_review"
+            ),
         ] + super().get_urls()
 
     def change_view(self, request, object_id, form_url="", extra_context=None):
-        extra_context = {**(extra_context or {}), "review_url": reverse("admin:articles_article_review",
-                                                                         args=[object_id])}
+        extra_context = {
+            **(extra_context or {}),
+            "review_url": reverse("admin:articles_article_review", args=[object_id]),
+        }
         return super().change_view(request, object_id, form_url, extra_context)
 
     def review_view(self, request, object_id):
@@ -127,33 +137,43 @@ class ArticleAdmin(ModeratedAdmin):
                 if form.is_valid():
                     with transaction.atomic():
                         for revision in chosen:
-                            moderation.reject(revision=revision, moderator=request.user,
-                                              reason=form.cleaned_data["reason"])
-                    self.message_user(request, ngettext("%d proposal rejected.", "%d proposals rejected.",
-                                                        len(chosen)) % len(chosen), messages.SUCCESS)
+                            moderation.reject(
+                                revision=revision, moderator=request.user, reason=form.cleaned_data["reason"]
+                            )
+                    self.message_user(
+                        request,
+                        ngettext("%d proposal rejected.", "%d proposals rejected.", len(chosen)) % len(chosen),
+                        messages.SUCCESS,
+                    )
                 else:
-                    self.message_user(request, _("Give a reason for rejecting: the authors will see it."),
-                                      messages.ERROR)
+                    self.message_user(
+                        request, _("Give a reason for rejecting: the authors will see it."), messages.ERROR
+                    )
             else:
                 try:
                     moderation.approve_many(revisions=chosen, moderator=request.user)
                 except ValidationError as error:
                     self.message_user(request, " ".join(error.messages), messages.ERROR)
                 else:
-                    self.message_user(request, ngettext("%d proposal published together.",
-                                                        "%d proposals published together.", len(chosen))
-                                      % len(chosen), messages.SUCCESS)
+                    self.message_user(
+                        request,
+                        ngettext("%d proposal published together.", "%d proposals published together.", len(chosen))
+                        % len(chosen),
+                        messages.SUCCESS,
+                    )
             return HttpResponseRedirect(request.path)
         items = []
         for revision in pending:
             obj = revision.get_object()
             live = obj.snapshot() if obj is not None and obj.live_revision_id else {}
             proposed = {} if revision.action == RevisionAction.DELETE else revision.data
-            items.append({
-                "revision": revision,
-                "stale": moderation.is_stale(revision, obj),
-                "changes": diffing.compare(revision.model_class, live, proposed),
-            })
+            items.append(
+                {
+                    "revision": revision,
+                    "stale": moderation.is_stale(revision, obj),
+                    "changes": diffing.compare(revision.model_class, live, proposed),
+                }
+            )
         context = {
             **self.admin_site.each_context(request),
             "title": _("Review everything pending for “%s”") % article,
@@ -257,5 +277,3 @@ class TimelineEventAdmin(ModeratedAdmin):
     @admin.display(description=_("Topics"))
     def topic_names(self, obj):
         return ", ".join(topic.name for topic in obj.topics.all()) or "—"
-
-

@@ -26,10 +26,20 @@ class CorrectionSuggestionAdmin(EditorialRecordAdmin):
     list_filter = ("status",)
     list_select_related = ("section__article",)
     search_fields = ("problem", "suggested_text", "section__title")
-    readonly_fields = ("section", "problem", "suggested_text", "source_reference", "email", "status", "created_at",
-                       "revision", "decided_by", "decided_at", "decision_note")
+    readonly_fields = (
+        "section",
+        "problem",
+        "suggested_text",
+        "source_reference",
+        "email",
+        "status",
+        "created_at",
+        "revision",
+        "decided_by",
+        "decided_at",
+        "decision_note",
+    )
     actions = ["accept_selected", "dismiss_selected"]
-
 
     def has_moderate_permission(self, request):
         return moderation.can_moderate(request.user)
@@ -47,8 +57,9 @@ class CorrectionSuggestionAdmin(EditorialRecordAdmin):
         return bool(obj.email)
 
     def change_view(self, request, object_id, form_url="", extra_context=None):
-        suggestion = get_object_or_404(CorrectionSuggestion.objects.select_related("section__article"),
-                                       pk=unquote(object_id))
+        suggestion = get_object_or_404(
+            CorrectionSuggestion.objects.select_related("section__article"), pk=unquote(object_id)
+        )
         if request.method == "POST":
             if not moderation.can_moderate(request.user):
                 raise PermissionDenied
@@ -57,12 +68,12 @@ class CorrectionSuggestionAdmin(EditorialRecordAdmin):
                 self.message_user(request, _("This suggestion was already decided."), messages.WARNING)
             elif "accept" in request.POST:
                 corrections.accept(suggestion=suggestion, moderator=request.user, note=note)
-                self.message_user(request, _("Accepted; the reader is told if they left an address."),
-                                  messages.SUCCESS)
+                self.message_user(request, _("Accepted; the reader is told if they left an address."), messages.SUCCESS)
             elif "dismiss" in request.POST:
                 corrections.dismiss(suggestion=suggestion, moderator=request.user, note=note)
-                self.message_user(request, _("Dismissed; the reader is told if they left an address."),
-                                  messages.SUCCESS)
+                self.message_user(
+                    request, _("Dismissed; the reader is told if they left an address."), messages.SUCCESS
+                )
             return HttpResponseRedirect(reverse("admin:articles_correctionsuggestion_changelist"))
         extra_context = {
             **(extra_context or {}),

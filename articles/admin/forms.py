@@ -1,4 +1,5 @@
 """Admin forms: validation that names what to fix, and the fields moderation adds."""
+
 from django import forms
 from django.core.exceptions import ValidationError
 from django.urls import reverse_lazy

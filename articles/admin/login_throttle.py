@@ -13,6 +13,7 @@ deploy/nginx.conf.example), the address that proxy appended to X-Forwarded-For.
 Settings (all optional): ``LOGIN_THROTTLE_MAX_FAILURES`` (5), ``LOGIN_THROTTLE_WINDOW`` and
 ``LOGIN_THROTTLE_LOCKOUT`` (seconds, 900 each).
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -93,8 +94,9 @@ def register_failure(username: str, ip: str) -> int:
     seconds = lockout()
     cache.set(_key("locked", username, ip), _now() + seconds, timeout=seconds)
     cache.delete(key)
-    logger.warning("Sign-in locked for %s seconds after %s failures: username=%r ip=%s",
-                   seconds, failures, username, ip)
+    logger.warning(
+        "Sign-in locked for %s seconds after %s failures: username=%r ip=%s", seconds, failures, username, ip
+    )
     return seconds
 
 

@@ -80,8 +80,17 @@ class ContentTypeFilter(admin.SimpleListFilter):
 
 @admin.register(Revision)
 class RevisionAdmin(EditorialRecordAdmin):
-    list_display = ("object_link", "kind", "article", "author_name", "age", "summary", "size_of_change",
-                    "status_display", "scheduled_for")
+    list_display = (
+        "object_link",
+        "kind",
+        "article",
+        "author_name",
+        "age",
+        "summary",
+        "size_of_change",
+        "status_display",
+        "scheduled_for",
+    )
     list_display_links = None
     list_filter = (RevisionStatusFilter, MineFilter, ContentTypeFilter, "author", "article")
     list_select_related = ("content_type", "article", "base", "author")
@@ -95,14 +104,17 @@ class RevisionAdmin(EditorialRecordAdmin):
         return moderation.can_moderate(request.user)
 
     def changelist_view(self, request, extra_context=None):
-        extra_context = {**(extra_context or {}),
-                         "open_corrections": CorrectionSuggestion.objects.filter(status=CorrectionStatus.OPEN).count()}
+        extra_context = {
+            **(extra_context or {}),
+            "open_corrections": CorrectionSuggestion.objects.filter(status=CorrectionStatus.OPEN).count(),
+        }
         return super().changelist_view(request, extra_context)
 
     @admin.display(description=_("Object"), ordering="object_repr")
     def object_link(self, obj):
-        return format_html('<a href="{}">{}</a>', reverse("admin:articles_revision_change", args=[obj.pk]),
-                           obj.object_repr or "—")
+        return format_html(
+            '<a href="{}">{}</a>', reverse("admin:articles_revision_change", args=[obj.pk]), obj.object_repr or "—"
+        )
 
     @admin.display(description=_("Kind"))
     def kind(self, obj):
@@ -130,14 +142,26 @@ class RevisionAdmin(EditorialRecordAdmin):
 
     def get_urls(self):
         return [
-            path("<int:revision_id>/approve/", self.admin_site.admin_view(self.approve_view),
-                 name="articles_revision_approve"),
-            path("<int:revision_id>/reject/", self.admin_site.admin_view(self.reject_view),
-                 name="articles_revision_reject"),
-            path("<int:revision_id>/withdraw/", self.admin_site.admin_view(self.withdraw_view),
-                 name="articles_revision_withdraw"),
-            path("<int:revision_id>/resolve/", self.admin_site.admin_view(self.resolve_view),
-                 name="articles_revision_resolve"),
+            path(
+                "<int:revision_id>/approve/",
+                self.admin_site.admin_view(self.approve_view),
+                name="articles_revision_approve",
+            ),
+            path(
+                "<int:revision_id>/reject/",
+                self.admin_site.admin_view(self.reject_view),
+                name="articles_revision_reject",
+            ),
+            path(
+                "<int:revision_id>/withdraw/",
+                self.admin_site.admin_view(self.withdraw_view),
+                name="articles_revision_withdraw",
+            ),
+            path(
+                "<int:revision_id>/resolve/",
+                self.admin_site.admin_view(self.resolve_view),
+                name="articles_revision_resolve",
+            ),
         ] + super().get_urls()
 
     def change_view(self, request, object_id, form_url="", extra_context=None):
@@ -156,7 +180,9 @@ class RevisionAdmin(EditorialRecordAdmin):
         else:
             changes = diffing.compare(model, revision.base.data if revision.base else {}, revision.data)
         since_base = diffing.compare(model, revision.base.data if revision.base else {}, live) if stale else []
-        merged = moderation.merge_with_live(revision, obj) if stale and revision.action == RevisionAction.CHANGE else None
+        merged = (
+            moderation.merge_with_live(revision, obj) if stale and revision.action == RevisionAction.CHANGE else None
+        )
         merged_changes = diffing.compare(model, live, merged.data) if merged and merged.is_clean else []
         conflicts = [
             {
@@ -166,7 +192,9 @@ class RevisionAdmin(EditorialRecordAdmin):
                 "base": diffing.display_value(model, f.name, f.base),
                 "live": diffing.display_value(model, f.name, f.live),
                 "proposed": diffing.display_value(model, f.name, f.proposed),
-                "marked": f.marked_text() if f.name in merging.TEXT_FIELDS and isinstance(f.proposed, (str, type(None))) else "",
+                "marked": f.marked_text()
+                if f.name in merging.TEXT_FIELDS and isinstance(f.proposed, (str, type(None)))
+                else "",
             }
             for f in (merged.conflicts if merged else [])
         ]
@@ -215,14 +243,26 @@ class RevisionAdmin(EditorialRecordAdmin):
             self.message_user(request, " ".join(m for errors in form.errors.values() for m in errors), messages.ERROR)
             return HttpResponseRedirect(reverse("admin:articles_revision_change", args=[revision_id]))
         publish_at = form.cleaned_data.get("publish_at")
-        failed = self._decide(request, revision_id, lambda r: moderation.approve(
-            revision=r, moderator=request.user, override_stale=form.cleaned_data["override_stale"],
-            merge=form.cleaned_data["merge"], publish_at=publish_at))
+        failed = self._decide(
+            request,
+            revision_id,
+            lambda r: moderation.approve(
+                revision=r,
+                moderator=request.user,
+                override_stale=form.cleaned_data["override_stale"],
+                merge=form.cleaned_data["merge"],
+                publish_at=publish_at,
+            ),
+        )
         if failed:
             return failed
         if publish_at and publish_at > timezone.now():
-            self.message_user(request, _("Approved. It will be published at %(when)s (UTC).")
-                              % {"when": publish_at.strftime("%Y-%m-%d %H:%M")}, messages.SUCCESS)
+            self.message_user(
+                request,
+                _("Approved. It will be published at %(when)s (UTC).")
+                % {"when": publish_at.strftime("%Y-%m-%d %H:%M")},
+                messages.SUCCESS,
+            )
         else:
             self.message_user(request, _("Approved and published. Readers see it now."), messages.SUCCESS)
         return HttpResponseRedirect(reverse("admin:articles_revision_changelist"))
@@ -245,8 +285,11 @@ class RevisionAdmin(EditorialRecordAdmin):
         except ValidationError as error:
             self.message_user(request, " ".join(error.messages), messages.ERROR)
         else:
-            self.message_user(request, _("Conflicts resolved. The proposal now applies to the published version "
-                                         "and can be approved."), messages.SUCCESS)
+            self.message_user(
+                request,
+                _("Conflicts resolved. The proposal now applies to the published version and can be approved."),
+                messages.SUCCESS,
+            )
         return HttpResponseRedirect(reverse("admin:articles_revision_change", args=[revision.pk]))
 
     def reject_view(self, request, revision_id):
@@ -256,8 +299,11 @@ class RevisionAdmin(EditorialRecordAdmin):
         if not form.is_valid():
             self.message_user(request, _("Give a reason for rejecting: the author will see it."), messages.ERROR)
             return HttpResponseRedirect(reverse("admin:articles_revision_change", args=[revision_id]))
-        failed = self._decide(request, revision_id, lambda r: moderation.reject(
-            revision=r, moderator=request.user, reason=form.cleaned_data["reason"]))
+        failed = self._decide(
+            request,
+            revision_id,
+            lambda r: moderation.reject(revision=r, moderator=request.user, reason=form.cleaned_data["reason"]),
+        )
         if failed:
             return failed
         self.message_user(request, _("Rejected. The author has been told why."), messages.SUCCESS)
@@ -287,8 +333,9 @@ class RevisionAdmin(EditorialRecordAdmin):
             self.message_user(request, " ".join(error.messages), messages.ERROR)
             return
         count = len(published)
-        self.message_user(request, ngettext("%d proposal published.", "%d proposals published.", count) % count,
-                          messages.SUCCESS)
+        self.message_user(
+            request, ngettext("%d proposal published.", "%d proposals published.", count) % count, messages.SUCCESS
+        )
 
     @admin.action(description=_("Reject the selected proposals…"), permissions=["moderate"])
     def reject_selected(self, request, queryset):
@@ -300,8 +347,11 @@ class RevisionAdmin(EditorialRecordAdmin):
                 for revision in pending:
                     moderation.reject(revision=revision, moderator=request.user, reason=form.cleaned_data["reason"])
                     count += 1
-                self.message_user(request, ngettext("%d proposal rejected.", "%d proposals rejected.", count) % count,
-                                  messages.SUCCESS)
+                self.message_user(
+                    request,
+                    ngettext("%d proposal rejected.", "%d proposals rejected.", count) % count,
+                    messages.SUCCESS,
+                )
                 return None
         else:
             form = RejectForm()
@@ -323,6 +373,3 @@ class ModerationEventAdmin(EditorialRecordAdmin):
     list_select_related = ("revision__content_type",)
     search_fields = ("revision__object_repr", "actor_name", "note")
     date_hierarchy = "at"
-
-
-

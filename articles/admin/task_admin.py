@@ -9,6 +9,7 @@ removed by `manage.py prune_db_task_results`.
 The labels are in English only: the package has no French catalogue, and only superusers see
 these pages.
 """
+
 from django.contrib import admin
 from django_tasks_db.admin import DBTaskResultAdmin
 from django_tasks_db.models import DBTaskResult

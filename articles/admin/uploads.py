@@ -7,6 +7,7 @@ re-encoded by ``articles.content.images``, stored as a Figure that waits for mod
 Both answer in a form the editor script (``static/articles/admin/markdown-editor.js``) can show
 as it is: the preview as HTML, an upload as JSON with either ``image_code`` or a readable ``error``.
 """
+
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.http import HttpResponse, JsonResponse
@@ -55,7 +56,9 @@ def figure_upload(*, upload, author) -> Figure:
     try:
         figure.save()
         moderation.propose(
-            obj=figure, author=author, action="create",
+            obj=figure,
+            author=author,
+            action="create",
             summary=_("Image uploaded from the editor: %(name)s") % {"name": stem},
         )
     except BaseException:

@@ -18,7 +18,6 @@ def _accepted() -> str:
     return _("Upload a PNG, JPEG or WebP image.")
 
 
-
 def _format_bytes(size: int) -> str:
     if size < 1024:
         return f"{size} bytes" if size != 1 else "1 byte"
@@ -75,9 +74,7 @@ def _format_not_allowed(fmt: str) -> ValidationError:
     )
 
 
-def _too_many_pixels(
-    size: tuple[int, int] | None, limit: int, pixels: int | None = None
-) -> ValidationError:
+def _too_many_pixels(size: tuple[int, int] | None, limit: int, pixels: int | None = None) -> ValidationError:
     if size is None and pixels is not None:
         return ValidationError(
             _("This image has %(pixels)s pixels; images may have at most %(limit)s pixels."),
@@ -99,10 +96,7 @@ def _too_many_pixels(
 
 def _too_large_dimensions(size: tuple[int, int], limit: int) -> ValidationError:
     return ValidationError(
-        _(
-            "This image is %(width)s×%(height)s pixels; images may be at most "
-            "%(limit)s pixels on each side."
-        ),
+        _("This image is %(width)s×%(height)s pixels; images may be at most %(limit)s pixels on each side."),
         code="too_large_dimensions",
         params={"width": size[0], "height": size[1], "limit": f"{limit:,}"},
     )
@@ -126,5 +120,3 @@ def _corrupt() -> ValidationError:
         ),
         code="corrupt",
     )
-
-

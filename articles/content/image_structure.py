@@ -113,5 +113,3 @@ def _webp_is_lossless(data: bytes) -> bool:
             continue
         pos += 8 + size + (size & 1)
     return False
-
-

@@ -214,9 +214,7 @@ def _to_srgb(im: Image.Image, target_mode: str) -> Image.Image:
     if icc and ImageCms is not None and im.mode in {"RGB", "RGBA", "CMYK"}:
         try:
             source = ImageCms.ImageCmsProfile(BytesIO(icc))
-            converted = ImageCms.profileToProfile(
-                im, source, _srgb_profile(), outputMode=target_mode
-            )
+            converted = ImageCms.profileToProfile(im, source, _srgb_profile(), outputMode=target_mode)
         except (ImageCms.PyCMSError, OSError, ValueError, TypeError):
             converted = None  # unusable profile: fall back to a plain conversion
         if converted is not None:

@@ -14,6 +14,7 @@ in it whatever the interface's: templates mark it with ``lang`` (``content_langu
 rendered at publish time in that language (``articles.publishing.publish``), so stored HTML does not
 depend on who published it.
 """
+
 from __future__ import annotations
 
 from collections.abc import Iterable

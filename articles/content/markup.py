@@ -225,10 +225,7 @@ def _fn_ids(token: Token, env: dict) -> tuple[str, str]:
 def _render_footnote_ref(self: Any, tokens: Sequence[Token], idx: int, options: Any, env: dict) -> str:
     fn_id, ref_id = _fn_ids(tokens[idx], env)
     n = tokens[idx].meta["id"] + 1
-    return (
-        f'<sup class="footnote-ref"><a href="#{fn_id}" id="{ref_id}" '
-        f'aria-label="Footnote {n}">[{n}]</a></sup>'
-    )
+    return f'<sup class="footnote-ref"><a href="#{fn_id}" id="{ref_id}" aria-label="Footnote {n}">[{n}]</a></sup>'
 
 
 def _render_footnote_block_open(self: Any, tokens: Sequence[Token], idx: int, options: Any, env: dict) -> str:
@@ -252,10 +249,7 @@ def _render_footnote_anchor(self: Any, tokens: Sequence[Token], idx: int, option
     _, ref_id = _fn_ids(tokens[idx], env)
     n = tokens[idx].meta["id"] + 1
     # U+FE0E stops iOS from rendering the arrow as an emoji
-    return (
-        f' <a href="#{ref_id}" class="footnote-backref" '
-        f'aria-label="Back to reference {n}">\u21a9\ufe0e</a>'
-    )
+    return f' <a href="#{ref_id}" class="footnote-backref" aria-label="Back to reference {n}">\u21a9\ufe0e</a>'
 
 
 # ---------------------------------------------------------------------------
@@ -366,9 +360,7 @@ def render_notes(
         parts = [body]
         url = source_url(note.key)
         if url:
-            parts.append(
-                f' <a href="{escape(url, quote=True)}" class="note-source-link">Source details</a>'
-            )
+            parts.append(f' <a href="{escape(url, quote=True)}" class="note-source-link">Source details</a>')
         n = note.number
         several = len(note.backrefs) > 1
         backs = []

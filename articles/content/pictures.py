@@ -45,5 +45,3 @@ class Picture:
             fallback_srcset=srcset(fallback),
             fallback_type=CONTENT_TYPES[fallback],
         )
-
-

@@ -57,11 +57,7 @@ _IMG_SCHEMES = {"http", "https"}
 def _attribute_filter(tag: str, attr: str, value: str) -> str | None:
     if attr == "class":
         allowed = ALLOWED_CLASSES.get(tag, set())
-        kept = [
-            c
-            for c in value.split()
-            if c in allowed or (tag == "code" and _CODE_LANG_CLASS.fullmatch(c))
-        ]
+        kept = [c for c in value.split() if c in allowed or (tag == "code" and _CODE_LANG_CLASS.fullmatch(c))]
         return " ".join(kept) or None
     if attr == "id":
         return value if _ID_RE.fullmatch(value) else None
@@ -98,5 +94,3 @@ def sanitise_html(html: str) -> str:
 # ---------------------------------------------------------------------------
 # Citations extraction
 # ---------------------------------------------------------------------------
-
-

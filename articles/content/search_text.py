@@ -22,5 +22,3 @@ def words(text: str) -> list[str]:
 def index_text(text: str) -> str:
     """The folded words of ``text``, one space apart: what both databases index."""
     return " ".join(words(text))
-
-

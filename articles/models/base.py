@@ -75,9 +75,11 @@ class ModeratedContent(models.Model):
             elif field.is_relation:
                 data[name] = getattr(self, field.attname)
             else:
-                data[name] = field.value_to_string(self) if isinstance(
-                    field, (models.DateField, models.DateTimeField)
-                ) else getattr(self, name)
+                data[name] = (
+                    field.value_to_string(self)
+                    if isinstance(field, (models.DateField, models.DateTimeField))
+                    else getattr(self, name)
+                )
                 if isinstance(field, models.FileField):
                     data[name] = getattr(self, name).name or ""
         return data
@@ -99,5 +101,3 @@ class ModeratedContent(models.Model):
             else:
                 setattr(self, name, value)
         return m2m
-
-

@@ -132,9 +132,7 @@ class SectionQuerySet(ModeratedQuerySet):
         return (
             self.published()
             .select_related("parent")
-            .prefetch_related(
-                models.Prefetch("topics", queryset=Topic.objects.published().only("name", "slug"))
-            )
+            .prefetch_related(models.Prefetch("topics", queryset=Topic.objects.published().only("name", "slug")))
             .order_by("position", "pk")
         )
 
@@ -203,7 +201,9 @@ class Section(ModeratedContent):
         if self.parent_id:
             parent = self.parent
             if parent.parent_id:
-                raise ValidationError({"parent": _("Subsections cannot have subsections of their own: choose a main section.")})
+                raise ValidationError(
+                    {"parent": _("Subsections cannot have subsections of their own: choose a main section.")}
+                )
             if self.article_id and parent.article_id != self.article_id:
                 raise ValidationError({"parent": _("The parent section belongs to another article.")})
             if self.pk and parent.pk == self.pk:
@@ -313,5 +313,3 @@ class TimelineEvent(ModeratedContent):
     def date_iso(self) -> str:
         """The date for ``<time datetime>``: “2013”, “2013-04” or “2013-04-25”."""
         return self.date.iso()
-
-

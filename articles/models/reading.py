@@ -157,19 +157,33 @@ class CorrectionSuggestionQuerySet(models.QuerySet):
 class CorrectionSuggestion(models.Model):
     """A reader's "Suggest a correction": it waits for a moderator like an editor's proposal."""
 
-    section = models.ForeignKey(Section, verbose_name=_("section"), on_delete=models.PROTECT,
-                                related_name="corrections")
+    section = models.ForeignKey(
+        Section, verbose_name=_("section"), on_delete=models.PROTECT, related_name="corrections"
+    )
     problem = models.TextField(_("what is wrong"), max_length=2000)
     suggested_text = models.TextField(_("suggested text"), max_length=5000, blank=True)
     source_reference = models.CharField(_("source"), max_length=500, blank=True)
     email = models.EmailField(_("reader's e-mail"), blank=True)
-    status = models.CharField(_("status"), max_length=16, choices=CorrectionStatus.choices,
-                              default=CorrectionStatus.OPEN, db_index=True)
+    status = models.CharField(
+        _("status"), max_length=16, choices=CorrectionStatus.choices, default=CorrectionStatus.OPEN, db_index=True
+    )
     created_at = models.DateTimeField(_("sent at"), auto_now_add=True, db_index=True)
-    revision = models.ForeignKey(Revision, verbose_name=_("proposal made from it"), null=True, blank=True,
-                                 on_delete=models.SET_NULL, related_name="corrections")
-    decided_by = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name=_("decided by"), null=True, blank=True,
-                                   on_delete=models.SET_NULL, related_name="+")
+    revision = models.ForeignKey(
+        Revision,
+        verbose_name=_("proposal made from it"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="corrections",
+    )
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("decided by"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
     decided_at = models.DateTimeField(_("decided at"), null=True, blank=True)
     decision_note = models.TextField(_("note to the reader"), blank=True)
 
@@ -218,7 +232,10 @@ class SearchEntry(models.Model):
     )
     title = models.CharField(_("title"), max_length=500)
     context = models.CharField(
-        _("context"), max_length=300, blank=True, help_text=_("Shown beside the title: a section's article, a source's kind.")
+        _("context"),
+        max_length=300,
+        blank=True,
+        help_text=_("Shown beside the title: a section's article, a source's kind."),
     )
     url = models.CharField(_("address"), max_length=500)
     text = models.TextField(_("plain text"), blank=True)
@@ -238,5 +255,3 @@ class SearchEntry(models.Model):
 
     def get_absolute_url(self):
         return self.url
-
-

@@ -59,6 +59,7 @@ class RevisionQuerySet(models.QuerySet):
     def pending_for_article(self, article):
         """Everything pending that would change how ``article`` reads: its own proposals and those
         for the topics, sources and lead figure it uses (including sources its pending sections cite)."""
+
         def ids(model, pks):
             return Q(content_type=ContentType.objects.get_for_model(model), object_id__in=list(pks))
 
@@ -66,13 +67,14 @@ class RevisionQuerySet(models.QuerySet):
         own = pending.filter(article=article)
         cited_keys = {
             key
-            for body in own.filter(content_type=ContentType.objects.get_for_model(Section))
-            .values_list("data__body", flat=True)
+            for body in own.filter(content_type=ContentType.objects.get_for_model(Section)).values_list(
+                "data__body", flat=True
+            )
             for key in markup.citation_keys(body or "")
         }
-        sources = Source.objects.filter(
-            Q(citations__section__article=article) | Q(key__in=cited_keys)
-        ).values_list("pk", flat=True)
+        sources = Source.objects.filter(Q(citations__section__article=article) | Q(key__in=cited_keys)).values_list(
+            "pk", flat=True
+        )
         topics = Topic.objects.filter(sections__article=article).values_list("pk", flat=True)
         figures = [article.lead_figure_id] if article.lead_figure_id else []
         return (

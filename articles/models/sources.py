@@ -37,8 +37,19 @@ class SourceQuerySet(ModeratedQuerySet):
 
 class Source(ModeratedContent):
     REVISION_FIELDS = (
-        "key", "kind", "title", "authors", "publisher", "container_title",
-        "date_year", "date_month", "date_day", "url", "accessed_on", "identifier", "notes",
+        "key",
+        "kind",
+        "title",
+        "authors",
+        "publisher",
+        "container_title",
+        "date_year",
+        "date_month",
+        "date_day",
+        "url",
+        "accessed_on",
+        "identifier",
+        "notes",
     )
 
     key = models.SlugField(
@@ -71,7 +82,9 @@ class Source(ModeratedContent):
     date_month = models.PositiveSmallIntegerField(_("month"), null=True, blank=True)
     date_day = models.PositiveSmallIntegerField(_("day"), null=True, blank=True)
     url = models.URLField(_("URL"), max_length=500, blank=True)
-    accessed_on = models.DateField(_("accessed on"), null=True, blank=True, help_text=_("When the URL was last checked."))
+    accessed_on = models.DateField(
+        _("accessed on"), null=True, blank=True, help_text=_("When the URL was last checked.")
+    )
     identifier = models.CharField(
         _("identifier"),
         max_length=200,
@@ -84,7 +97,9 @@ class Source(ModeratedContent):
     # new title reaches every citing page without touching those articles.
     note_html = models.TextField(_("note (HTML)"), editable=False, blank=True)
     note_with_locator_html = models.TextField(
-        _("note with a place cited (HTML)"), editable=False, blank=True,
+        _("note with a place cited (HTML)"),
+        editable=False,
+        blank=True,
         help_text=_("The note with a mark where the page or paragraph cited goes."),
     )
     bibliography_html = models.TextField(_("bibliography entry (HTML)"), editable=False, blank=True)
@@ -187,7 +202,7 @@ class Source(ModeratedContent):
     def format_note(self, locator: str = "") -> str:
         """A Chicago-style note, as safe HTML: Creator, “Title,” Container, Publisher, Date, locator."""
         creator = self._creator(note=True)
-        rest = ([format_html("<cite>{}</cite>", self.container_title)] if self.container_title else [])
+        rest = [format_html("<cite>{}</cite>", self.container_title)] if self.container_title else []
         rest += self._facts(creator) + ([locator] if locator else [])
         html = format_html("{}, ", creator) if creator else mark_safe("")
         html += self._title_with("," if rest else ".")
@@ -210,5 +225,3 @@ class Source(ModeratedContent):
         if self.url:
             html += mark_safe(" ") + self._url_html()
         return mark_safe(html)
-
-

@@ -1,2 +1,1 @@
-"""Running the site: backup and restore, importing and exporting articles, the demo content.
-"""
+"""Running the site: backup and restore, importing and exporting articles, the demo content."""

@@ -121,9 +121,7 @@ def parse_markdown(text: str) -> ParsedArticle:
     sections: list[ParsedSection] = []
     for n, (index, level, heading, anchor) in enumerate(headings):
         if level == 3 and not sections:
-            raise ArticleFormatError(
-                f"Subsection {heading!r} has no parent section: add a '## ' section above it."
-            )
+            raise ArticleFormatError(f"Subsection {heading!r} has no parent section: add a '## ' section above it.")
         end = headings[n + 1][0] if n + 1 < len(headings) else len(rest)
         body_lines = _trim_blank_lines(rest[index + 1 : end])
         topics: list[str] = []

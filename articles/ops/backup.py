@@ -16,6 +16,7 @@ ever inserted, which the append-only trigger on PostgreSQL allows.
 Sessions are not kept (everyone signs in again), nor is the search index (rebuilt from the
 restored content), nor statically published pages (``manage.py bake_site`` writes them again).
 """
+
 from __future__ import annotations
 
 import datetime
@@ -67,7 +68,8 @@ def backed_up_models() -> list:
     """Every model whose rows a backup holds, in an order that loads cleanly."""
     models = [apps.get_model(label) for label in EXTRA_MODELS[:2]]
     models += [
-        model for model in apps.get_app_config("articles").get_models()
+        model
+        for model in apps.get_app_config("articles").get_models()
         if model._meta.managed and not model._meta.proxy and model._meta.label_lower not in DERIVED_MODELS
     ]
     models.append(apps.get_model(EXTRA_MODELS[2]))
@@ -211,8 +213,10 @@ def read_manifest(archive: tarfile.TarFile) -> dict:
     if manifest.get("format") != FORMAT:
         raise BackupError("This archive was not written by `manage.py backup`.")
     if manifest.get("version") != VERSION:
-        raise BackupError(f"This archive is in backup format {manifest.get('version')}; "
-                          f"this version of the site reads format {VERSION}.")
+        raise BackupError(
+            f"This archive is in backup format {manifest.get('version')}; "
+            f"this version of the site reads format {VERSION}."
+        )
     return manifest
 
 
@@ -243,11 +247,16 @@ def restore_backup(path: str | Path) -> BackupSummary:
             f"The database is not empty ({listed}). A restore never merges into existing content: "
             "restore into a new database after `manage.py migrate`."
         )
-    clashes = [name for name, content in media.items()
-               if default_storage.exists(name) and default_storage.open(name, "rb").read() != content]
+    clashes = [
+        name
+        for name, content in media.items()
+        if default_storage.exists(name) and default_storage.open(name, "rb").read() != content
+    ]
     if clashes:
-        raise BackupError(f"The media storage already holds different files under these names: "
-                          f"{', '.join(clashes[:5])}{' …' if len(clashes) > 5 else ''}. Restore into empty media.")
+        raise BackupError(
+            f"The media storage already holds different files under these names: "
+            f"{', '.join(clashes[:5])}{' …' if len(clashes) > 5 else ''}. Restore into empty media."
+        )
 
     written = []
     try:
@@ -268,8 +277,9 @@ def restore_backup(path: str | Path) -> BackupSummary:
         raise
 
     _rebuild_derived()
-    return BackupSummary(path=path, rows=manifest["rows"], media_files=len(media),
-                         media_bytes=sum(len(c) for c in media.values()))
+    return BackupSummary(
+        path=path, rows=manifest["rows"], media_files=len(media), media_bytes=sum(len(c) for c in media.values())
+    )
 
 
 def _rebuild_derived() -> None:

@@ -7,6 +7,7 @@ the moderation services.
 
 The lead figure is drawn here with Pillow when the demo is loaded, so no binary is committed.
 """
+
 from __future__ import annotations
 
 import datetime
@@ -24,7 +25,9 @@ SOURCES: list[dict] = [
         "kind": "un_document",
         "title": "Resolution 2100 (2013)",
         "publisher": "United Nations Security Council",
-        "date_year": 2013, "date_month": 4, "date_day": 25,
+        "date_year": 2013,
+        "date_month": 4,
+        "date_day": 25,
         "identifier": "S/RES/2100 (2013)",
         "url": "https://lawglobalhub.com/united-nations-security-council-resolution-2100-mali",
         "accessed_on": ACCESSED_ON,
@@ -44,7 +47,9 @@ SOURCES: list[dict] = [
         "kind": "web",
         "title": "Press release on Security Council resolution 2164 (2014), extending MINUSMA's mandate",
         "publisher": "United Nations",
-        "date_year": 2014, "date_month": 6, "date_day": 25,
+        "date_year": 2014,
+        "date_month": 6,
+        "date_day": 25,
         "identifier": "SC/11453",
         "url": "https://press.un.org/en/2014/sc11453.doc.htm",
         "accessed_on": ACCESSED_ON,
@@ -55,7 +60,9 @@ SOURCES: list[dict] = [
         "kind": "web",
         "title": "Press release on Security Council resolution 2423 (2018), extending MINUSMA's mandate",
         "publisher": "United Nations",
-        "date_year": 2018, "date_month": 6, "date_day": 28,
+        "date_year": 2018,
+        "date_month": 6,
+        "date_day": 28,
         "identifier": "SC/13400",
         "url": "https://press.un.org/en/2018/sc13400.doc.htm",
         "accessed_on": ACCESSED_ON,
@@ -67,7 +74,9 @@ SOURCES: list[dict] = [
         "title": "The Situation in Mali - Security Council, 9365th Meeting",
         "publisher": "United Nations",
         "container_title": "UN Audiovisual Library",
-        "date_year": 2023, "date_month": 6, "date_day": 30,
+        "date_year": 2023,
+        "date_month": 6,
+        "date_day": 30,
         "url": "https://media.un.org/avlibrary/en/asset/d306/d3067286",
         "accessed_on": ACCESSED_ON,
         "notes": "Recording of the meeting that adopted resolution 2690 (2023).",
@@ -78,7 +87,9 @@ SOURCES: list[dict] = [
         "title": "Mali withdraws from G5 Sahel",
         "publisher": "Xinhua",
         "container_title": "Big News Network",
-        "date_year": 2022, "date_month": 5, "date_day": 16,
+        "date_year": 2022,
+        "date_month": 5,
+        "date_day": 16,
         "notes": "Xinhua report carried by Big News Network. No URL recorded.",
     },
     {
@@ -87,7 +98,8 @@ SOURCES: list[dict] = [
         "title": "ECOWAS 66th summit communiqué",
         "publisher": "ECOWAS",
         "container_title": "The Nation (Nigeria)",
-        "date_year": 2024, "date_month": 12,
+        "date_year": 2024,
+        "date_month": 12,
         "notes": "The communiqué as reported by The Nation (Nigeria). No URL recorded.",
     },
     {
@@ -326,28 +338,35 @@ The timeline at the top of this page sets the same sequence out at a glance.
 TIMELINE_EVENTS: list[dict] = [
     {
         "title": "Independence",
-        "date_year": 1960, "date_month": 9, "date_day": 22,
+        "date_year": 1960,
+        "date_month": 9,
+        "date_day": 22,
         "text": "Mali becomes an independent state.[@mali-independence]",
         "topics": (),
     },
     {
         "title": "French forces intervene",
-        "date_year": 2013, "date_month": 1,
+        "date_year": 2013,
+        "date_month": 1,
         "text": "French troops go into action at the request of Mali's transitional authorities.[@unsc-res-2100]",
         "topics": ("civil-military-relations",),
     },
     {
         "title": "MINUSMA created",
-        "date_year": 2013, "date_month": 4, "date_day": 25,
+        "date_year": 2013,
+        "date_month": 4,
+        "date_day": 25,
         "text": "Security Council resolution 2100 sets up the UN stabilisation mission and welcomes the French "
-                "intervention and the AFISMA troops.[@unsc-res-2100]",
+        "intervention and the AFISMA troops.[@unsc-res-2100]",
         "topics": ("minusma", "un-security-council"),
     },
     {
         "title": "MINUSMA deploys",
-        "date_year": 2013, "date_month": 7, "date_day": 1,
+        "date_year": 2013,
+        "date_month": 7,
+        "date_day": 1,
         "text": "The mission's first aim is to make the main towns secure and restore the authority of the "
-                "State.[@minusma-mandate]",
+        "State.[@minusma-mandate]",
         "topics": ("minusma",),
     },
     {
@@ -372,12 +391,14 @@ TIMELINE_EVENTS: list[dict] = [
         "title": "Mandate extended to June 2019",
         "date_year": 2018,
         "text": "Resolution 2423 keeps 13,289 troops and 1,920 police, and makes support for the 2015 Agreement "
-                "on Peace and Reconciliation in Mali a priority.[@sc-13400]",
+        "on Peace and Reconciliation in Mali a priority.[@sc-13400]",
         "topics": ("minusma", "un-security-council"),
     },
     {
         "title": "Mali leaves the G5 Sahel",
-        "date_year": 2022, "date_month": 5, "date_day": 15,
+        "date_year": 2022,
+        "date_month": 5,
+        "date_day": 15,
         "text": "Mali withdraws from every organ of the grouping, the joint force included.[@g5-withdrawal-2022]",
         "topics": ("g5-sahel",),
     },
@@ -389,34 +410,43 @@ TIMELINE_EVENTS: list[dict] = [
     },
     {
         "title": "MINUSMA's mandate ends",
-        "date_year": 2023, "date_month": 6, "date_day": 30,
+        "date_year": 2023,
+        "date_month": 6,
+        "date_day": 30,
         "text": "At the transitional government's request (letter S/2023/463), the Security Council ends the "
-                "mandate by a unanimous vote on resolution 2690.[@unsc-res-2690]",
+        "mandate by a unanimous vote on resolution 2690.[@unsc-res-2690]",
         "topics": ("minusma", "un-security-council", "civil-military-relations"),
     },
     {
         "title": "Withdrawal deadline",
-        "date_year": 2023, "date_month": 12, "date_day": 31,
+        "date_year": 2023,
+        "date_month": 12,
+        "date_day": 31,
         "text": "The date by which the mission's withdrawal was to be complete; its liquidation starts the next "
-                "day.[@unsc-res-2690]",
+        "day.[@unsc-res-2690]",
         "topics": ("minusma",),
     },
     {
         "title": "Three states announce they are leaving ECOWAS",
-        "date_year": 2024, "date_month": 1, "date_day": 28,
+        "date_year": 2024,
+        "date_month": 1,
+        "date_day": 28,
         "text": "Mali, Burkina Faso and Niger announce their withdrawal.[@ecowas-66th-summit]",
         "topics": ("ecowas", "alliance-of-sahel-states"),
     },
     {
         "title": "ECOWAS fixes the date of the exit",
-        "date_year": 2024, "date_month": 12,
+        "date_year": 2024,
+        "date_month": 12,
         "text": "At its 66th summit the organisation sets 29 January 2025 for the withdrawal to take effect, with "
-                "a transition period to 29 July 2025.[@ecowas-66th-summit]",
+        "a transition period to 29 July 2025.[@ecowas-66th-summit]",
         "topics": ("ecowas",),
     },
     {
         "title": "ECOWAS exit takes effect",
-        "date_year": 2025, "date_month": 1, "date_day": 29,
+        "date_year": 2025,
+        "date_month": 1,
+        "date_day": 29,
         "text": "The three states' withdrawal from ECOWAS takes effect.[@ecowas-66th-summit]",
         "topics": ("ecowas", "alliance-of-sahel-states"),
     },

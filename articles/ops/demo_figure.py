@@ -48,8 +48,13 @@ def _year(year: int, month: int = 7, day: int = 1) -> float:
 
 TIMELINE: list[TimelineEvent] = [
     # United Nations, above the axis.
-    TimelineEvent(_year(2013, 4, 25), "25 April 2013",
-                  ("MINUSMA created (Res. 2100)", "Deployed from 1 July 2013"), above=True, tier=2),
+    TimelineEvent(
+        _year(2013, 4, 25),
+        "25 April 2013",
+        ("MINUSMA created (Res. 2100)", "Deployed from 1 July 2013"),
+        above=True,
+        tier=2,
+    ),
     TimelineEvent(_year(2014), "2014", ("Mandate extended", "11,200 troops, 1,440 police"), above=True),
     TimelineEvent(_year(2018), "2018", ("Mandate extended", "13,289 troops, 1,920 police"), above=True),
     TimelineEvent(_year(2023, 6, 30), "30 June 2023", ("Mandate ends", "Resolution 2690"), above=True),
@@ -58,8 +63,9 @@ TIMELINE: list[TimelineEvent] = [
     TimelineEvent(_year(2017), "2017", ("G5 Sahel joint", "force launched"), above=False),
     TimelineEvent(_year(2022, 5, 15), "15 May 2022", ("Mali leaves G5 Sahel",), above=False, align="right"),
     TimelineEvent(_year(2023), "2023", ("Alliance of Sahel States formed",), above=False, tier=2, align="right"),
-    TimelineEvent(_year(2025, 1, 29), "29 January 2025", ("ECOWAS exit takes effect",),
-                  above=False, tier=3, align="right"),
+    TimelineEvent(
+        _year(2025, 1, 29), "29 January 2025", ("ECOWAS exit takes effect",), above=False, tier=3, align="right"
+    ),
 ]
 
 _WIDTH, _HEIGHT = 1600, 640
@@ -105,8 +111,7 @@ def draw_timeline() -> bytes:
     for year in range(first, last):
         if year > first:
             draw.line((x_of(year), bar_top + 8, x_of(year), bar_bottom - 8), fill=_MUTED, width=1)
-        draw.text((x_of(year + 0.5), (bar_top + bar_bottom) / 2), str(year), font=small_font, fill=_INK,
-                  anchor="mm")
+        draw.text((x_of(year + 0.5), (bar_top + bar_bottom) / 2), str(year), font=small_font, fill=_INK, anchor="mm")
 
     for event in TIMELINE:
         colour = _UN if event.above else _REGIONAL
@@ -129,5 +134,3 @@ def draw_timeline() -> bytes:
     buffer = BytesIO()
     image.save(buffer, format="PNG")
     return buffer.getvalue()
-
-

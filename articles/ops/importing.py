@@ -347,9 +347,7 @@ def parse_plain_text(text: str) -> ParsedArticle:
     flush_paragraph()
 
     if title is None:
-        raise ArticleFormatError(
-            "No title found: the only non-empty lines are 'See also' lines, which are dropped."
-        )
+        raise ArticleFormatError("No title found: the only non-empty lines are 'See also' lines, which are dropped.")
 
     dek_part, section_parts = parts[0], parts[1:]
     all_blocks = [b for p in parts for b in p.blocks]
@@ -361,5 +359,3 @@ def parse_plain_text(text: str) -> ParsedArticle:
         paragraphs=sum(1 for b in all_blocks if isinstance(b, str)),
         list_items=sum(len(b.items) for b in all_blocks if isinstance(b, _List)),
     )
-
-

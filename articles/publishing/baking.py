@@ -9,6 +9,7 @@ to anonymous readers and falls back to Django for anything missing (see
 reader would get them, and each file is replaced atomically, so nginx never serves half a page.
 Only directory-style paths (ending in ``/``) are baked; nginx never looks for anything else.
 """
+
 from __future__ import annotations
 
 import fcntl
@@ -98,7 +99,11 @@ def _bake(client, secure, path: str, root: Path) -> bool:
     if target is None:
         return False
     response = client.get(path, secure=secure)
-    if response.status_code == 200 and not response.streaming and response.get("Content-Type", "").startswith("text/html"):
+    if (
+        response.status_code == 200
+        and not response.streaming
+        and response.get("Content-Type", "").startswith("text/html")
+    ):
         write_atomically(target, response.content)
         return True
     # Gone, moved or broken: let nginx fall back to Django rather than serve an old copy.

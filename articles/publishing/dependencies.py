@@ -88,8 +88,14 @@ def _(obj: Article, before=None) -> Appearances:
     before = before or {}
     paths = {url("article_detail", slug=obj.slug), url("article_detail", slug=before.get("slug") or obj.slug)}
     # Topic and source pages list the article's sections under its title.
-    paths |= {url("topic_detail", slug=s) for s in Topic.objects.filter(sections__article=obj).values_list("slug", flat=True).distinct()}
-    paths |= {url("source_detail", key=k) for k in Source.objects.filter(citations__section__article=obj).values_list("key", flat=True).distinct()}
+    paths |= {
+        url("topic_detail", slug=s)
+        for s in Topic.objects.filter(sections__article=obj).values_list("slug", flat=True).distinct()
+    }
+    paths |= {
+        url("source_detail", key=k)
+        for k in Source.objects.filter(citations__section__article=obj).values_list("key", flat=True).distinct()
+    }
     return Appearances(tags={tag(obj), ARTICLES}, paths=paths, articles=Article.objects.filter(pk=obj.pk))
 
 
@@ -100,7 +106,9 @@ def _(obj: Section, before=None) -> Appearances:
     topic_ids = set(obj.topics.values_list("pk", flat=True)) | set(before.get("topics") or [])
     source_keys = markup.citation_keys(obj.body or "") + markup.citation_keys(before.get("body") or "")
     paths = {url("topic_detail", slug=s) for s in Topic.objects.filter(pk__in=topic_ids).values_list("slug", flat=True)}
-    paths |= {url("source_detail", key=k) for k in Source.objects.filter(key__in=source_keys).values_list("key", flat=True)}
+    paths |= {
+        url("source_detail", key=k) for k in Source.objects.filter(key__in=source_keys).values_list("key", flat=True)
+    }
     return Appearances(
         tags={tag(Article, pk) for pk in article_ids} | {ARTICLES},
         paths=paths,
@@ -112,9 +120,9 @@ def _(obj: Section, before=None) -> Appearances:
 def _(obj: Source, before=None) -> Appearances:
     before = before or {}
     keys = {obj.key, before.get("key") or obj.key}
-    events = TimelineEvent.objects.exclude(text="").filter(
-        Q(cited_sources=obj) | Q(text__contains=f"@{obj.key}")
-    ).distinct()
+    events = (
+        TimelineEvent.objects.exclude(text="").filter(Q(cited_sources=obj) | Q(text__contains=f"@{obj.key}")).distinct()
+    )
     event_topics = Topic.objects.filter(timeline_events__in=events).values_list("slug", flat=True)
     citing = Article.objects.filter(sections__citations__source=obj).values("pk")
     embedding = timeline.articles_embedding(set(event_topics)).values("pk")
@@ -199,4 +207,3 @@ def every_page():
         yield url("topic_detail", slug=slug)
     for key in Source.objects.published().order_by("pk").values_list("key", flat=True).iterator(chunk_size=500):
         yield url("source_detail", key=key)
-

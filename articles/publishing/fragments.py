@@ -115,6 +115,4 @@ def sections_showing_figure(figure):
     """Published sections whose Markdown shows this figure's image (their ``<picture>`` is rendered in)."""
     if not figure.image:
         return Section.objects.none()
-    return Section.objects.filter(
-        Q(body__contains=f"]({figure.image.url}"), state=PublicationState.LIVE
-    )
+    return Section.objects.filter(Q(body__contains=f"]({figure.image.url}"), state=PublicationState.LIVE)

@@ -69,7 +69,10 @@ def citation_errors(text: str) -> list[str]:
     for ref in markup.extract_citations(text or ""):
         if len(ref.locator) > limit:
             message = _("The place cited in “%(key)s” (“%(start)s…”) is too long: at most %(limit)d characters.") % {
-                "key": ref.key, "start": ref.locator[:40], "limit": limit}
+                "key": ref.key,
+                "start": ref.locator[:40],
+                "limit": limit,
+            }
             if message not in errors:
                 errors.append(message)
     return errors
@@ -87,8 +90,9 @@ def check_publishable(obj: ModeratedContent, action: str) -> None:
             for source in Source.objects.filter(key__in=markup.citation_keys(obj.text)).exclude(
                 state=PublicationState.LIVE
             ):
-                errors.append(_("The source “%(key)s” is not published yet: approve it before this event.")
-                              % {"key": source.key})
+                errors.append(
+                    _("The source “%(key)s” is not published yet: approve it before this event.") % {"key": source.key}
+                )
         if isinstance(obj, Section):
             errors.extend(timeline.directive_errors(obj.body))
             keys = markup.citation_keys(obj.body)
@@ -101,21 +105,20 @@ def check_publishable(obj: ModeratedContent, action: str) -> None:
             if obj.article.state != PublicationState.LIVE and obj.article.live_revision_id is None:
                 pass  # A section may wait in a draft article; it shows once the article is published.
     if action in (RevisionAction.DELETE, RevisionAction.UNPUBLISH) and isinstance(obj, Source):
-        places = list(
-            Section.objects.published()
-            .filter(citations__source=obj)
-            .select_related("article")
-            .distinct()
-        )
+        places = list(Section.objects.published().filter(citations__source=obj).select_related("article").distinct())
         if places:
             where = "; ".join(f"“{s.article.title}” › “{s.title}”" for s in places)
-            errors.append(_("This source is still cited in %(where)s. Remove those citations first.") % {"where": where})
+            errors.append(
+                _("This source is still cited in %(where)s. Remove those citations first.") % {"where": where}
+            )
         # --- Timeline events (articles.publishing.timeline) ---
         events = list(TimelineEvent.objects.published().filter(cited_sources=obj))
         if events:
             where = "; ".join(f"“{event}”" for event in events)
-            errors.append(_("This source is still cited by the timeline events %(where)s. Remove those citations "
-                            "first.") % {"where": where})
+            errors.append(
+                _("This source is still cited by the timeline events %(where)s. Remove those citations first.")
+                % {"where": where}
+            )
     if errors:
         raise ValidationError(errors)
 
@@ -294,7 +297,11 @@ def preview_article(article: Article, revision: Revision | None = None):
     """
     article = Article.objects.select_related("lead_figure").get(pk=article.pk)
     sections = list(Section.objects.for_reading().filter(article=article))
-    if revision is not None and revision.action in (RevisionAction.CREATE, RevisionAction.CHANGE, RevisionAction.RESTORE):
+    if revision is not None and revision.action in (
+        RevisionAction.CREATE,
+        RevisionAction.CHANGE,
+        RevisionAction.RESTORE,
+    ):
         target = revision.as_object()
         if isinstance(target, Article) and target.pk == article.pk:
             article = target
@@ -307,5 +314,3 @@ def preview_article(article: Article, revision: Revision | None = None):
     elif revision is not None and revision.model_class is Section:
         sections = [s for s in sections if s.pk != revision.object_id]  # deleted or unpublished
     return article_page.compose(article, sections)
-
-

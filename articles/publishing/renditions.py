@@ -12,6 +12,7 @@ Renditions are derived data, like rendered HTML: the background follow-up of a f
 Files are written before the commit, so a figure that changes its image gets new file names
 (storage never overwrites) and the old files are removed only once the new list is committed.
 """
+
 from __future__ import annotations
 
 import html
@@ -82,21 +83,23 @@ def make_renditions(figure) -> list[dict]:
     entries = []
     for width in planned_widths(image.width):
         height = max(1, round(image.height * width / image.width))
-        resized = image if width == image.width else image.resize(
-            (width, height), Image.Resampling.LANCZOS, reducing_gap=3.0
+        resized = (
+            image if width == image.width else image.resize((width, height), Image.Resampling.LANCZOS, reducing_gap=3.0)
         )
         for fmt in ("webp", fallback):
             name = default_storage.save(
                 f"{_directory(figure)}/{width}.{EXTENSIONS[fmt]}",
                 ContentFile(_encode(resized, fmt, lossless=lossless)),
             )
-            entries.append({
-                "width": width,
-                "height": height,
-                "format": fmt,
-                "name": name,
-                "source": figure.image.name,
-            })
+            entries.append(
+                {
+                    "width": width,
+                    "height": height,
+                    "format": fmt,
+                    "name": name,
+                    "source": figure.image.name,
+                }
+            )
     return entries
 
 
@@ -162,7 +165,7 @@ def _stored_name(src: str) -> str | None:
     media_url = settings.MEDIA_URL
     if not media_url or not src.startswith(media_url):
         return None
-    return unquote(src[len(media_url):])
+    return unquote(src[len(media_url) :])
 
 
 def rewrite_images(html_text: str) -> str:
@@ -188,13 +191,16 @@ def rewrite_images(html_text: str) -> str:
         picture = figure.picture if figure else None
         if picture is None:
             continue
-        replacements[tag] = render_to_string("includes/picture.html", {
-            "picture": picture,
-            # The author's alt text for this place wins; the figure's own is the fallback.
-            "alt": attributes.get("alt") or figure.alt_text,
-            "sizes": PROSE_SIZES,
-            "lazy": True,
-        }).strip()
+        replacements[tag] = render_to_string(
+            "includes/picture.html",
+            {
+                "picture": picture,
+                # The author's alt text for this place wins; the figure's own is the fallback.
+                "alt": attributes.get("alt") or figure.alt_text,
+                "sizes": PROSE_SIZES,
+                "lazy": True,
+            },
+        ).strip()
     if not replacements:
         return html_text
     return _IMG.sub(lambda m: replacements.get(m.group(0), m.group(0)), html_text)

@@ -7,6 +7,7 @@ the same ``published()`` / ``visible()`` querysets the pages use. The text comes
 rendered at publish time; nothing here renders Markdown. ``manage.py rebuild_search_index``
 rebuilds it all from the stored HTML.
 """
+
 from __future__ import annotations
 
 import re
@@ -22,8 +23,32 @@ from articles.content.search_text import FTS_TABLE, index_text
 # --- Plain text from rendered HTML ---------------------------------------------------------------
 
 _BLOCKS = {
-    "p", "div", "section", "article", "li", "ul", "ol", "dl", "dt", "dd", "table", "tr", "td", "th",
-    "blockquote", "pre", "figure", "figcaption", "h1", "h2", "h3", "h4", "h5", "h6", "br", "hr",
+    "p",
+    "div",
+    "section",
+    "article",
+    "li",
+    "ul",
+    "ol",
+    "dl",
+    "dt",
+    "dd",
+    "table",
+    "tr",
+    "td",
+    "th",
+    "blockquote",
+    "pre",
+    "figure",
+    "figcaption",
+    "h1",
+    "h2",
+    "h3",
+    "h4",
+    "h5",
+    "h6",
+    "br",
+    "hr",
 }
 _VOID = {"br", "hr", "img", "wbr", "col", "area", "source", "input", "meta", "link"}
 # Note markers and back-links are numbers and arrows, not words; the notes list under a topic
@@ -81,35 +106,57 @@ def plain_text(rendered_html: str) -> str:
 
 def _article_entries(article: Article, sections, section_html: dict) -> list[SearchEntry]:
     url = article.get_absolute_url()
-    entries = [SearchEntry(
-        kind=SearchEntryKind.ARTICLE, object_id=article.pk, article=article, title=article.title,
-        url=url, text=plain_text(article.dek_html),
-    )]
+    entries = [
+        SearchEntry(
+            kind=SearchEntryKind.ARTICLE,
+            object_id=article.pk,
+            article=article,
+            title=article.title,
+            url=url,
+            text=plain_text(article.dek_html),
+        )
+    ]
     for section in sections:
-        entries.append(SearchEntry(
-            kind=SearchEntryKind.SECTION, object_id=section.pk, article=article, title=section.title,
-            context=article.title, url=f"{url}#{section.anchor}",
-            text=plain_text(section_html.get(section.pk, section.body_html)),
-        ))
+        entries.append(
+            SearchEntry(
+                kind=SearchEntryKind.SECTION,
+                object_id=section.pk,
+                article=article,
+                title=section.title,
+                context=article.title,
+                url=f"{url}#{section.anchor}",
+                text=plain_text(section_html.get(section.pk, section.body_html)),
+            )
+        )
     return entries
 
 
 def _topic_entry(topic: Topic) -> SearchEntry:
     text = " ".join(part for part in (topic.summary, plain_text(topic.body_html)) if part)
     return SearchEntry(
-        kind=SearchEntryKind.TOPIC, object_id=topic.pk, title=topic.name, url=topic.get_absolute_url(), text=text,
+        kind=SearchEntryKind.TOPIC,
+        object_id=topic.pk,
+        title=topic.name,
+        url=topic.get_absolute_url(),
+        text=text,
     )
 
 
 def _source_entry(source: Source) -> SearchEntry:
     # What the source page shows readers; never the editors' notes.
     facts = [
-        "; ".join(source.authors), source.publisher, source.container_title, source.identifier,
+        "; ".join(source.authors),
+        source.publisher,
+        source.container_title,
+        source.identifier,
         source.date_display,
     ]
     return SearchEntry(
-        kind=SearchEntryKind.SOURCE, object_id=source.pk, title=source.title,
-        context=str(source.get_kind_display()), url=source.get_absolute_url(),
+        kind=SearchEntryKind.SOURCE,
+        object_id=source.pk,
+        title=source.title,
+        context=str(source.get_kind_display()),
+        url=source.get_absolute_url(),
         text=". ".join(fact for fact in facts if fact),
     )
 
@@ -135,9 +182,8 @@ def _replace(stale, entries: list[SearchEntry]) -> None:
 def _store_terms(entries: list[SearchEntry]) -> None:
     if connection.vendor == "postgresql":
         for entry in entries:
-            entry.vector = (
-                SearchVector(Value(index_text(entry.title)), config="simple", weight="A")
-                + SearchVector(Value(index_text(entry.text)), config="simple", weight="D")
+            entry.vector = SearchVector(Value(index_text(entry.title)), config="simple", weight="A") + SearchVector(
+                Value(index_text(entry.text)), config="simple", weight="D"
             )
         SearchEntry.objects.bulk_update(entries, ["vector"], batch_size=200)
     elif connection.vendor == "sqlite":
@@ -180,23 +226,33 @@ def index_section(section: Section) -> None:
     entries = []
     if live is not None:
         article = live.article
-        entries = [SearchEntry(
-            kind=SearchEntryKind.SECTION, object_id=live.pk, article=article, title=live.title,
-            context=article.title, url=f"{article.get_absolute_url()}#{live.anchor}", text=plain_text(live.body_html),
-        )]
+        entries = [
+            SearchEntry(
+                kind=SearchEntryKind.SECTION,
+                object_id=live.pk,
+                article=article,
+                title=live.title,
+                context=article.title,
+                url=f"{article.get_absolute_url()}#{live.anchor}",
+                text=plain_text(live.body_html),
+            )
+        ]
     _replace(SearchEntry.objects.filter(kind=SearchEntryKind.SECTION, object_id=section.pk), entries)
 
 
 def index_topic(topic: Topic) -> None:
     live = Topic.objects.published().filter(pk=topic.pk).first()
-    _replace(SearchEntry.objects.filter(kind=SearchEntryKind.TOPIC, object_id=topic.pk),
-             [_topic_entry(live)] if live else [])
+    _replace(
+        SearchEntry.objects.filter(kind=SearchEntryKind.TOPIC, object_id=topic.pk), [_topic_entry(live)] if live else []
+    )
 
 
 def index_source(source: Source) -> None:
     live = Source.objects.published().filter(pk=source.pk).first()
-    _replace(SearchEntry.objects.filter(kind=SearchEntryKind.SOURCE, object_id=source.pk),
-             [_source_entry(live)] if live else [])
+    _replace(
+        SearchEntry.objects.filter(kind=SearchEntryKind.SOURCE, object_id=source.pk),
+        [_source_entry(live)] if live else [],
+    )
 
 
 @transaction.atomic
@@ -215,5 +271,5 @@ def rebuild() -> int:
     entries += [_topic_entry(topic) for topic in Topic.objects.published()]
     entries += [_source_entry(source) for source in Source.objects.published()]
     for start in range(0, len(entries), 500):
-        _store_terms(SearchEntry.objects.bulk_create(entries[start:start + 500]))
+        _store_terms(SearchEntry.objects.bulk_create(entries[start : start + 500]))
     return len(entries)

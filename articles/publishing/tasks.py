@@ -45,5 +45,3 @@ def run_follow_up(follow_up_id: int) -> bool:
         if retry_at is not None:
             run_follow_up.using(run_after=retry_at).enqueue(follow_up_id)
         raise
-
-

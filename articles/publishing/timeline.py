@@ -7,6 +7,7 @@ that paragraph, and the article page puts the topic's events in its place when i
 (``articles.publishing.article_page``), from the events' stored HTML: publishing an event touches no
 article. Readers' requests do no Markdown work.
 """
+
 from __future__ import annotations
 
 import re
@@ -73,7 +74,8 @@ def render_event_text(text: str, *, id_prefix: str = "") -> tuple[str, list[str]
             return match.group(0)
         return format_html(
             '<a href="{}" class="citation-ref" aria-label="{}">{}</a>',
-            source.get_absolute_url(), _("Source %(number)s: %(title)s") % {"number": note.number, "title": source.title},
+            source.get_absolute_url(),
+            _("Source %(number)s: %(title)s") % {"number": note.number, "title": source.title},
             note.number,
         )
 
@@ -116,9 +118,11 @@ def store_cited_sources(event) -> None:
 def events_citing(source):
     from articles.models import TimelineEvent
 
-    return TimelineEvent.objects.exclude(text="").filter(
-        Q(cited_sources=source) | Q(text__contains=f"@{source.key}")
-    ).distinct()
+    return (
+        TimelineEvent.objects.exclude(text="")
+        .filter(Q(cited_sources=source) | Q(text__contains=f"@{source.key}"))
+        .distinct()
+    )
 
 
 def embedded_slugs(html: str) -> list[str]:

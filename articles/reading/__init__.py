@@ -1,2 +1,1 @@
-"""The public site: views, URLs, feeds, sitemaps, search and page metadata.
-"""
+"""The public site: views, URLs, feeds, sitemaps, search and page metadata."""

@@ -3,6 +3,7 @@
 The feeds, the sitemap and robots.txt are Django's own views (``articles.reading.feeds``,
 ``articles.reading.sitemaps``, a template); ``articles.reading.urls`` wraps them in ``@public_page``.
 """
+
 from django.core.paginator import Paginator
 from django.shortcuts import render
 

@@ -4,6 +4,7 @@ Both read only published content (the same ``published()`` querysets as the page
 item is identified by the permalink of its latest version, so an update reaches feed readers as a
 new item rather than silently changing an old one.
 """
+
 from django.contrib.contenttypes.models import ContentType
 from django.contrib.syndication.views import Feed
 from django.db.models import Max, Min, Q
@@ -40,8 +41,9 @@ class ArticlesFeed(SiteFeed):
         )
         for article in articles:
             if article.latest_version:
-                permalink = reverse("articles:article_version",
-                                    kwargs={"slug": article.slug, "number": article.latest_version})
+                permalink = reverse(
+                    "articles:article_version", kwargs={"slug": article.slug, "number": article.latest_version}
+                )
             else:  # Published before versions were recorded, and unchanged since.
                 permalink = article.get_absolute_url()
             article.feed_guid = f"{origin}{permalink}"
@@ -94,27 +96,31 @@ class ChangesFeed(SiteFeed):
             | Q(content_type=types[Source], object_id__in=Source.objects.published().values("pk"))
         )
         revisions = list(
-            Revision.objects.published().filter(public)
+            Revision.objects.published()
+            .filter(public)
             .select_related("content_type", "article")
             .order_by("-decided_at", "-pk")[:CHANGE_ITEMS]
         )
-        versions = dict(
-            ArticleVersion.objects.filter(revision__in=revisions).values_list("revision_id", "number")
+        versions = dict(ArticleVersion.objects.filter(revision__in=revisions).values_list("revision_id", "number"))
+        topics = dict(
+            Topic.objects.filter(
+                pk__in=[r.object_id for r in revisions if r.content_type_id == types[Topic].pk]
+            ).values_list("pk", "slug")
         )
-        topics = dict(Topic.objects.filter(
-            pk__in=[r.object_id for r in revisions if r.content_type_id == types[Topic].pk]
-        ).values_list("pk", "slug"))
-        sources = dict(Source.objects.filter(
-            pk__in=[r.object_id for r in revisions if r.content_type_id == types[Source].pk]
-        ).values_list("pk", "key"))
+        sources = dict(
+            Source.objects.filter(
+                pk__in=[r.object_id for r in revisions if r.content_type_id == types[Source].pk]
+            ).values_list("pk", "key")
+        )
         for revision in revisions:
             if revision.content_type_id == types[Topic].pk:
                 url = reverse("articles:topic_detail", kwargs={"slug": topics[revision.object_id]})
             elif revision.content_type_id == types[Source].pk:
                 url = reverse("articles:source_detail", kwargs={"key": sources[revision.object_id]})
             elif revision.pk in versions:
-                url = reverse("articles:article_version",
-                              kwargs={"slug": revision.article.slug, "number": versions[revision.pk]})
+                url = reverse(
+                    "articles:article_version", kwargs={"slug": revision.article.slug, "number": versions[revision.pk]}
+                )
             else:
                 url = revision.article.get_absolute_url()
             revision.feed_link = url

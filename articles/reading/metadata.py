@@ -6,6 +6,7 @@ element. ``<script type="application/ld+json">`` is data, never executed, so the
 Content-Security-Policy neither blocks it nor needs a nonce for it (and a nonce would keep the
 page out of the page cache).
 """
+
 from __future__ import annotations
 
 import html
@@ -123,5 +124,7 @@ def article_structured_data(request, article, bibliography) -> list[dict]:
         if figure.caption:
             image["caption"] = figure.caption
         data["image"] = image
-    crumbs = breadcrumb_list(request, [(_("Articles"), reverse("articles:home")), (article.title, article.get_absolute_url())])
+    crumbs = breadcrumb_list(
+        request, [(_("Articles"), reverse("articles:home")), (article.title, article.get_absolute_url())]
+    )
     return [data, crumbs]

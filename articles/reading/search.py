@@ -12,6 +12,7 @@ Readers' input never reaches either full-text syntax as such: a query is parsed 
 and phrases, and the database query is built from those alone, so ``AND OR NEAR(``, ``*`` or an
 unbalanced quote are just words or nothing, never an error.
 """
+
 from __future__ import annotations
 
 import re
@@ -63,10 +64,7 @@ class Query:
 
     def matches(self, word: str) -> bool:
         """Whether a word of the text (as written) is one the query looks for."""
-        return any(
-            w in self._exact or w.startswith(self._prefixes)
-            for w in words(word)
-        )
+        return any(w in self._exact or w.startswith(self._prefixes) for w in words(word))
 
 
 def parse_query(text: str | None) -> Query:
@@ -222,7 +220,7 @@ def highlight(text: str, query: Query, *, limit: int | None = SNIPPET_WORDS) -> 
     position = begin
     for span in spans[first:last]:
         if matches(span.group()):
-            pieces.append(escape(text[position:span.start()]))
+            pieces.append(escape(text[position : span.start()]))
             pieces.append(f"<mark>{escape(span.group())}</mark>")
             position = span.end()
     pieces.append(escape(text[position:end]))
@@ -248,7 +246,4 @@ class Hit:
 
 
 def hits(entries, query: Query) -> list[Hit]:
-    return [
-        Hit(entry, highlight(entry.title, query, limit=None), highlight(entry.text, query))
-        for entry in entries
-    ]
+    return [Hit(entry, highlight(entry.title, query, limit=None), highlight(entry.text, query)) for entry in entries]

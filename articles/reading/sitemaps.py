@@ -4,6 +4,7 @@ Version permalinks, history and comparison pages are left out: they say ``noinde
 to the article as the canonical page. A topic or source page lists sections, so it changes when
 one of them does; its lastmod is the later of its own change and theirs.
 """
+
 from django.contrib.sitemaps import Sitemap
 from django.db.models import Max, OuterRef, Subquery
 from django.urls import reverse
@@ -25,9 +26,7 @@ def _latest(*dates):
 
 
 def _latest_visible_section(**filters):
-    return Subquery(
-        Section.objects.visible().filter(**filters).order_by("-updated_at").values("updated_at")[:1]
-    )
+    return Subquery(Section.objects.visible().filter(**filters).order_by("-updated_at").values("updated_at")[:1])
 
 
 class ArticleSitemap(Sitemap):
@@ -47,7 +46,8 @@ class TopicSitemap(Sitemap):
 
     def items(self):
         return (
-            Topic.objects.published().only("slug", "updated_at")
+            Topic.objects.published()
+            .only("slug", "updated_at")
             .annotate(sections_changed=_latest_visible_section(topics=OuterRef("pk")))
             .order_by("pk")
         )
@@ -62,7 +62,8 @@ class SourceSitemap(Sitemap):
 
     def items(self):
         return (
-            Source.objects.published().only("key", "updated_at")
+            Source.objects.published()
+            .only("key", "updated_at")
             .annotate(sections_changed=_latest_visible_section(citations__source=OuterRef("pk")))
             .order_by("pk")
         )

@@ -14,8 +14,7 @@ urlpatterns = [
     path("articles/<slug:slug>/revisions/<int:number>/", views.article_version, name="article_version"),
     path("articles/<slug:slug>/history/", views.article_history, name="article_history"),
     path("articles/<slug:slug>/history/compare/", views.article_compare, name="article_compare"),
-    path("articles/<slug:slug>/sections/<slug:anchor>/suggest/", views.suggest_correction,
-         name="suggest_correction"),
+    path("articles/<slug:slug>/sections/<slug:anchor>/suggest/", views.suggest_correction, name="suggest_correction"),
     path("topics/", views.topic_list, name="topic_list"),
     path("topics/<slug:slug>/", views.topic_detail, name="topic_detail"),
     path("sources/", views.source_list, name="source_list"),
@@ -28,6 +27,9 @@ urlpatterns = [
     path("feeds/changes.rss", public_page(feeds.ChangesFeed(), tags=[PUBLISH]), name="feed_changes_rss"),
     path("feeds/changes.atom", public_page(feeds.ChangesAtomFeed(), tags=[PUBLISH]), name="feed_changes_atom"),
     path("sitemap.xml", public_page(sitemap, tags=[PUBLISH]), {"sitemaps": sitemaps.SITEMAPS}, name="sitemap"),
-    path("robots.txt", public_page(TemplateView.as_view(template_name="robots.txt",
-                                                        content_type="text/plain; charset=utf-8")), name="robots_txt"),
+    path(
+        "robots.txt",
+        public_page(TemplateView.as_view(template_name="robots.txt", content_type="text/plain; charset=utf-8")),
+        name="robots_txt",
+    ),
 ]

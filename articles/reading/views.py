@@ -3,6 +3,7 @@
 ``@public_page`` caches a page whole for anonymous readers until a publish changes it
 (articles.publishing.caching); the staff preview is never cached.
 """
+
 from django.core.exceptions import ValidationError
 from django.http import Http404
 from django.shortcuts import get_object_or_404, render
@@ -32,16 +33,20 @@ def article_detail(request, slug):
     # Cite the permalink of what the reader sees now; an article published before versions were
     # recorded has none yet, so its own address stands in.
     latest = ArticleVersion.objects.for_article(article).for_listing().first()
-    return render(request, "articles/article_detail.html", {
-        "article": article,
-        "sections": page.sections,
-        "dek_html": page.dek_html,
-        "notes_html": page.notes_html,
-        "bibliography": page.bibliography,
-        "cite_version": latest,
-        "cite_url": request.build_absolute_uri((latest or article).get_absolute_url()),
-        "structured_data": metadata.article_structured_data(request, article, page.bibliography),
-    })
+    return render(
+        request,
+        "articles/article_detail.html",
+        {
+            "article": article,
+            "sections": page.sections,
+            "dek_html": page.dek_html,
+            "notes_html": page.notes_html,
+            "bibliography": page.bibliography,
+            "cite_version": latest,
+            "cite_url": request.build_absolute_uri((latest or article).get_absolute_url()),
+            "structured_data": metadata.article_structured_data(request, article, page.bibliography),
+        },
+    )
 
 
 # The history pages are not @public_page: an unpublished article's permalinks must stop at once.
@@ -53,17 +58,21 @@ def article_version(request, slug, number):
     article = get_object_or_404(Article.objects.published(), slug=slug)
     versions = ArticleVersion.objects.for_article(article)
     version = get_object_or_404(versions, number=number)
-    return render(request, "articles/article_detail.html", {
-        "article": article,
-        "version": version,
-        "is_latest": not versions.filter(number__gt=number).exists(),
-        "sections": version.section_list,
-        "dek_html": version.dek_html,
-        "notes_html": version.notes_html,
-        "bibliography_html": version.bibliography_html,
-        "cite_version": version,
-        "cite_url": request.build_absolute_uri(version.get_absolute_url()),
-    })
+    return render(
+        request,
+        "articles/article_detail.html",
+        {
+            "article": article,
+            "version": version,
+            "is_latest": not versions.filter(number__gt=number).exists(),
+            "sections": version.section_list,
+            "dek_html": version.dek_html,
+            "notes_html": version.notes_html,
+            "bibliography_html": version.bibliography_html,
+            "cite_version": version,
+            "cite_url": request.build_absolute_uri(version.get_absolute_url()),
+        },
+    )
 
 
 def article_history(request, slug):
@@ -83,12 +92,16 @@ def article_compare(request, slug):
     if len(versions) != len(numbers):
         raise Http404("This article has no such version.")
     old, new = versions[numbers[0]], versions[numbers[-1]]
-    return render(request, "articles/article_compare.html", {
-        "article": article,
-        "old": old,
-        "new": new,
-        "comparison": diffing.compare_versions(old, new),
-    })
+    return render(
+        request,
+        "articles/article_compare.html",
+        {
+            "article": article,
+            "old": old,
+            "new": new,
+            "comparison": diffing.compare_versions(old, new),
+        },
+    )
 
 
 @never_cache
@@ -98,19 +111,21 @@ def article_preview(request, slug, revision_id):
         raise Http404  # Not even a login redirect: previews do not exist for the public.
     article = get_object_or_404(Article.objects.select_related("lead_figure"), slug=slug)
     revision = get_object_or_404(Revision.objects.select_related("content_type"), pk=revision_id)
-    if revision.article_id != article.pk and not (
-        revision.model_class is Article and revision.object_id == article.pk
-    ):
+    if revision.article_id != article.pk and not (revision.model_class is Article and revision.object_id == article.pk):
         raise Http404("This revision does not belong to this article.")
     page = publish.preview_article(article, revision)
-    return render(request, "articles/article_detail.html", {
-        "article": page.article,
-        "sections": page.sections,
-        "dek_html": page.dek_html,
-        "notes_html": page.notes_html,
-        "bibliography": page.bibliography,
-        "preview_revision": revision,
-    })
+    return render(
+        request,
+        "articles/article_detail.html",
+        {
+            "article": page.article,
+            "sections": page.sections,
+            "dek_html": page.dek_html,
+            "notes_html": page.notes_html,
+            "bibliography": page.bibliography,
+            "preview_revision": revision,
+        },
+    )
 
 
 @public_page
@@ -131,13 +146,14 @@ def topic_detail(request, slug):
         .select_related("article")
         .order_by("article__title", "position", "pk")
     )
-    sources = Source.objects.published().filter(
-        citations__section__in=sections
-    ).distinct().order_by("title")
+    sources = Source.objects.published().filter(citations__section__in=sections).distinct().order_by("title")
     # --- Timeline (articles.publishing.timeline): the topic's events, in date order ---
     events = TimelineEvent.objects.published().filter(topics=topic)
-    return render(request, "articles/topic_detail.html", {"topic": topic, "sections": sections, "sources": sources,
-                                                          "events": events})
+    return render(
+        request,
+        "articles/topic_detail.html",
+        {"topic": topic, "sections": sections, "sources": sources, "events": events},
+    )
 
 
 # --- Timeline (articles.publishing.timeline) --------------------------------------------------------------
@@ -174,8 +190,7 @@ def source_detail(request, key):
 @never_cache
 def suggest_correction(request, slug, anchor):
     """A reader's correction for one section. Never cached: the form carries a CSRF token."""
-    section = get_object_or_404(Section.objects.visible().select_related("article"), article__slug=slug,
-                                anchor=anchor)
+    section = get_object_or_404(Section.objects.visible().select_related("article"), article__slug=slug, anchor=anchor)
     form = CorrectionForm(request.POST or None)
     sent = False
     if request.method == "POST" and form.is_valid():
@@ -183,12 +198,18 @@ def suggest_correction(request, slug, anchor):
             sent = True  # Tell robots nothing; store nothing.
         else:
             try:
-                corrections.submit(section=section, client=corrections.client_key(request),
-                                   **{k: form.cleaned_data[k] for k in
-                                      ("problem", "suggested_text", "source_reference", "email")})
+                corrections.submit(
+                    section=section,
+                    client=corrections.client_key(request),
+                    **{k: form.cleaned_data[k] for k in ("problem", "suggested_text", "source_reference", "email")},
+                )
                 sent = True
             except ValidationError as error:
                 form.add_error(None, error)
     status = 429 if form.errors and any(e.code == "rate_limited" for e in form.non_field_errors().as_data()) else 200
-    return render(request, "articles/suggest_correction.html",
-                  {"section": section, "article": section.article, "form": form, "sent": sent}, status=status)
+    return render(
+        request,
+        "articles/suggest_correction.html",
+        {"section": section, "article": section.article, "form": form, "sent": sent},
+        status=status,
+    )

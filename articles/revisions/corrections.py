@@ -3,6 +3,7 @@
 Submissions are limited per client (through the shared cache, so the limit holds across
 processes) and carry a honeypot field; the reader is told the outcome by e-mail, after commit.
 """
+
 import hashlib
 
 from django.conf import settings
@@ -43,11 +44,17 @@ def check_rate_limit(key: str) -> None:
 
 
 @transaction.atomic
-def submit(*, section, problem: str, suggested_text: str = "", source_reference: str = "", email: str = "",
-           client: str) -> CorrectionSuggestion:
+def submit(
+    *, section, problem: str, suggested_text: str = "", source_reference: str = "", email: str = "", client: str
+) -> CorrectionSuggestion:
     check_rate_limit(client)
-    suggestion = CorrectionSuggestion(section=section, problem=problem.strip(), suggested_text=suggested_text.strip(),
-                                      source_reference=source_reference.strip(), email=email.strip())
+    suggestion = CorrectionSuggestion(
+        section=section,
+        problem=problem.strip(),
+        suggested_text=suggested_text.strip(),
+        source_reference=source_reference.strip(),
+        email=email.strip(),
+    )
     suggestion.full_clean()
     suggestion.save()
     return suggestion
@@ -104,7 +111,12 @@ def tell_reader(suggestion):
         body = _("Thank you. Your correction to “%(section)s” was accepted and the page has been updated.\n\n%(note)s")
     else:
         subject = _("About your suggested correction")
-        body = _("Thank you for your suggestion about “%(section)s”. The editors decided not to change the page.\n\n"
-                 "%(note)s")
-    send_mail(subject, body % {"section": suggestion.section.title, "note": suggestion.decision_note},
-              None, [suggestion.email])
+        body = _(
+            "Thank you for your suggestion about “%(section)s”. The editors decided not to change the page.\n\n%(note)s"
+        )
+    send_mail(
+        subject,
+        body % {"section": suggestion.section.title, "note": suggestion.decision_note},
+        None,
+        [suggestion.email],
+    )

@@ -1,4 +1,5 @@
 """Field-by-field, word-level comparison of two revisions' content, for the review pages."""
+
 from __future__ import annotations
 
 import difflib
@@ -71,7 +72,11 @@ def display_value(model, name, value) -> str:
     if value in (None, "", []):
         return ""
     if field.many_to_many:
-        names = dict(field.related_model._default_manager.filter(pk__in=value).values_list("pk", "name" if hasattr(field.related_model, "name") else "pk"))
+        names = dict(
+            field.related_model._default_manager.filter(pk__in=value).values_list(
+                "pk", "name" if hasattr(field.related_model, "name") else "pk"
+            )
+        )
         return ", ".join(str(names.get(pk, pk)) for pk in value)
     if field.is_relation:
         target = field.related_model._default_manager.filter(pk=value).first()
@@ -154,7 +159,12 @@ def _figure_text(figure: dict | None) -> str:
         return ""
     lines = [
         f"{label}: {figure.get(key)}"
-        for key, label in (("alt_text", "Alt text"), ("caption", "Caption"), ("credit", "Credit"), ("licence", "Licence"))
+        for key, label in (
+            ("alt_text", "Alt text"),
+            ("caption", "Caption"),
+            ("credit", "Credit"),
+            ("licence", "Licence"),
+        )
         if figure.get(key)
     ]
     return "\n".join([f"Image: {figure.get('image', '').rsplit('/', 1)[-1]}", *lines])
@@ -177,8 +187,11 @@ def _compare_section(old: dict | None, new: dict | None) -> SectionComparison:
         text = present.get("body", "")
         wrap = (lambda t: word_diff_html("", t)) if status == "added" else (lambda t: word_diff_html(t, ""))
         return SectionComparison(
-            anchor=present["anchor"], status=status, title=present["title"],
-            title_html=wrap(present["title"]), body_html=wrap(text),
+            anchor=present["anchor"],
+            status=status,
+            title=present["title"],
+            title_html=wrap(present["title"]),
+            body_html=wrap(text),
             topics_html=wrap(_topics_text(present)),
         )
     changed = any(old.get(key) != new.get(key) for key in ("title", "body", "level")) or (
@@ -192,8 +205,12 @@ def _compare_section(old: dict | None, new: dict | None) -> SectionComparison:
         status="changed" if changed else "unchanged",
         title=new["title"],
         title_html=word_diff_html(old["title"], new["title"]),
-        body_html=word_diff_html(old.get("body", ""), new.get("body", "")) if old.get("body") != new.get("body") else "",
-        topics_html=word_diff_html(_topics_text(old), _topics_text(new)) if _topics_text(old) != _topics_text(new) else "",
+        body_html=word_diff_html(old.get("body", ""), new.get("body", ""))
+        if old.get("body") != new.get("body")
+        else "",
+        topics_html=word_diff_html(_topics_text(old), _topics_text(new))
+        if _topics_text(old) != _topics_text(new)
+        else "",
         level_note=level_note,
     )
 
@@ -208,8 +225,12 @@ def compare_versions(old, new) -> VersionComparison:
         _field("title", _("Title"), old.title, new.title),
         _field("dek", _("Introduction"), old.dek, new.dek),
         _field("lead_figure", _("Lead image"), _figure_text(old.lead_figure), _figure_text(new.lead_figure)),
-        _field("bibliography", _("Bibliography"), _bibliography_text(old.bibliography_html),
-               _bibliography_text(new.bibliography_html)),
+        _field(
+            "bibliography",
+            _("Bibliography"),
+            _bibliography_text(old.bibliography_html),
+            _bibliography_text(new.bibliography_html),
+        ),
     ]
     old_by_anchor = {s["anchor"]: s for s in old.sections}
     new_by_anchor = {s["anchor"]: s for s in new.sections}

@@ -5,6 +5,7 @@ merged again word by word, so two editors changing different sentences of one pa
 still merge cleanly. Other fields take a change made on one side only; a different change on
 both sides is a conflict. A merge with conflicts never yields publishable data.
 """
+
 from __future__ import annotations
 
 import re
@@ -12,7 +13,17 @@ from dataclasses import dataclass, field
 
 import merge3
 
-TEXT_FIELDS = {"body", "dek", "summary", "title", "name", "caption", "alt_text", "notes", "text"}  # "text": timeline events
+TEXT_FIELDS = {
+    "body",
+    "dek",
+    "summary",
+    "title",
+    "name",
+    "caption",
+    "alt_text",
+    "notes",
+    "text",
+}  # "text": timeline events
 # "=======" alone is a legitimate Markdown heading underline, so only the outer markers count.
 CONFLICT_MARKERS = ("<<<<<<<", ">>>>>>>")
 _WORDS = re.compile(r"\s+|[^\s]+")
@@ -82,11 +93,11 @@ def _apply_regions(m: merge3.Merge3, mark: bool, word_level: bool):
     for region in m.merge_regions():
         kind = region[0]
         if kind == "unchanged":
-            out.extend(m.base[region[1]:region[2]])
+            out.extend(m.base[region[1] : region[2]])
         elif kind in ("a", "same"):
-            out.extend(m.a[region[1]:region[2]])
+            out.extend(m.a[region[1] : region[2]])
         elif kind == "b":
-            out.extend(m.b[region[1]:region[2]])
+            out.extend(m.b[region[1] : region[2]])
         else:
             _, z1, z2, a1, a2, b1, b2 = region
             base, live, proposed = ("".join(seq) for seq in (m.base[z1:z2], m.a[a1:a2], m.b[b1:b2]))

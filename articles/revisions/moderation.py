@@ -4,6 +4,7 @@ The admin, the importer, the demo loader and the tests all call these. Each serv
 permission, changes state inside one transaction, records an audit event, and sends e-mail only
 after the transaction commits.
 """
+
 from __future__ import annotations
 
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -25,7 +26,6 @@ from articles.models import (
 from articles.publishing import publish
 from articles.revisions import corrections, merging, notifications
 from articles.revisions.permissions import can_moderate, can_propose, display_name
-
 
 
 class StaleRevisionError(ValidationError):
@@ -89,8 +89,16 @@ def _validate_data(obj, data, action):
 
 
 @transaction.atomic
-def propose(*, obj: ModeratedContent, author, summary: str, data: dict | None = None,
-            action: str = RevisionAction.CHANGE, base_id: int | None = None, notify: bool = True) -> Revision:
+def propose(
+    *,
+    obj: ModeratedContent,
+    author,
+    summary: str,
+    data: dict | None = None,
+    action: str = RevisionAction.CHANGE,
+    base_id: int | None = None,
+    notify: bool = True,
+) -> Revision:
     """Record a proposed state of ``obj`` for review; live content does not change.
 
     ``base_id`` is the live revision the author saw when they started editing; without it, the
@@ -128,8 +136,10 @@ def amend(*, revision: Revision, user, data: dict, summary: str) -> Revision:
     """Replace the content of a pending proposal; its base stays the same."""
     revision = Revision.objects.select_for_update().get(pk=revision.pk)
     if revision.status != RevisionStatus.PENDING:
-        raise ValidationError(_("Only a pending proposal can be amended; this one is %(status)s.")
-                              % {"status": revision.get_status_display().lower()})
+        raise ValidationError(
+            _("Only a pending proposal can be amended; this one is %(status)s.")
+            % {"status": revision.get_status_display().lower()}
+        )
     if revision.author_id != getattr(user, "pk", None) and not can_moderate(user):
         raise PermissionDenied(_("Only the author or a moderator can amend this proposal."))
     obj = revision.get_object()
@@ -197,8 +207,16 @@ class PublishRevision:
     proposal over the newer changes, recorded as an event of its own.
     """
 
-    def __init__(self, revision: Revision, *, moderator, merge: bool = False, publish_over: bool = False,
-                 event_kind: str = ModerationEvent.Kind.APPROVED, notify: bool = True):
+    def __init__(
+        self,
+        revision: Revision,
+        *,
+        moderator,
+        merge: bool = False,
+        publish_over: bool = False,
+        event_kind: str = ModerationEvent.Kind.APPROVED,
+        notify: bool = True,
+    ):
         self.revision = revision
         self.moderator = moderator
         self.merge = merge
@@ -217,7 +235,12 @@ class PublishRevision:
         if model is Section:
             current = Section.objects.filter(pk=revision.object_id).values_list("article_id", flat=True).first()
             article_ids = sorted({pk for pk in (current, revision.data.get("article")) if pk})
-            list(Article.objects.select_for_update(no_key=True).filter(pk__in=article_ids).order_by("pk").values_list("pk"))
+            list(
+                Article.objects.select_for_update(no_key=True)
+                .filter(pk__in=article_ids)
+                .order_by("pk")
+                .values_list("pk")
+            )
         obj = model._default_manager.select_for_update(no_key=True).get(pk=revision.object_id)
         return revision, obj
 
@@ -236,16 +259,21 @@ class PublishRevision:
                 self.over = True
             elif not self.merge or revision.action != RevisionAction.CHANGE:
                 raise StaleRevisionError(
-                    _("“%(object)s” changed since this proposal was written. Review the newer changes; "
-                      "publishing it as it is would undo them.") % {"object": revision.object_repr},
+                    _(
+                        "“%(object)s” changed since this proposal was written. Review the newer changes; "
+                        "publishing it as it is would undo them."
+                    )
+                    % {"object": revision.object_repr},
                     code="stale",
                 )
             else:
                 self.merged = merge_with_live(revision, self.obj)
                 if not self.merged.is_clean:
                     raise MergeConflictError(
-                        _("This proposal and the newer published version change the same text (%(fields)s). "
-                          "Resolve the conflict before publish.")
+                        _(
+                            "This proposal and the newer published version change the same text (%(fields)s). "
+                            "Resolve the conflict before publish."
+                        )
                         % {"fields": ", ".join(f.name for f in self.merged.conflicts)},
                         code="conflict",
                     )
@@ -255,8 +283,14 @@ class PublishRevision:
             self.check()
         revision, obj, moderator = self.revision, self.obj, self.moderator
         if self.merged is not None:
-            _rebase(revision, obj, self.merged.data, moderator, ModerationEvent.Kind.MERGED,
-                    _("Merged with revision #%(live)s") % {"live": obj.live_revision_id})
+            _rebase(
+                revision,
+                obj,
+                self.merged.data,
+                moderator,
+                ModerationEvent.Kind.MERGED,
+                _("Merged with revision #%(live)s") % {"live": obj.live_revision_id},
+            )
         replaced = obj.live_revision_id
         publish.apply_revision(revision, obj)
         revision.status = RevisionStatus.PUBLISHED
@@ -264,9 +298,12 @@ class PublishRevision:
         revision.decided_at = timezone.now()
         revision.save(update_fields=["status", "decided_by", "decided_at", "updated_at"])
         if self.over:
-            _record(revision, ModerationEvent.Kind.PUBLISHED_OVER, moderator,
-                    _("Published over revision #%(live)s, which was newer than this proposal's base")
-                    % {"live": replaced})
+            _record(
+                revision,
+                ModerationEvent.Kind.PUBLISHED_OVER,
+                moderator,
+                _("Published over revision #%(live)s, which was newer than this proposal's base") % {"live": replaced},
+            )
         _record(revision, self.event_kind, moderator)
         corrections.proposal_decided(revision)
         if self.notify and revision.author_id and revision.author_id != moderator.pk:
@@ -275,8 +312,16 @@ class PublishRevision:
 
 
 @transaction.atomic
-def approve(*, revision: Revision, moderator, override_stale: bool = False, merge: bool = False,
-            publish_at=None, event_kind: str = ModerationEvent.Kind.APPROVED, notify: bool = True):
+def approve(
+    *,
+    revision: Revision,
+    moderator,
+    override_stale: bool = False,
+    merge: bool = False,
+    publish_at=None,
+    event_kind: str = ModerationEvent.Kind.APPROVED,
+    notify: bool = True,
+):
     """Publish a pending proposal, now or at ``publish_at``.
 
     A stale proposal is refused, unless ``merge`` (after the moderator saw the merged result:
@@ -297,17 +342,23 @@ def approve(*, revision: Revision, moderator, override_stale: bool = False, merg
         revision.decided_by = moderator
         revision.decided_at = timezone.now()
         revision.save(update_fields=["status", "scheduled_for", "decided_by", "decided_at", "updated_at"])
-        _record(revision, ModerationEvent.Kind.SCHEDULED, moderator,
-                _("To be published at %(when)s") % {"when": publish_at.isoformat(timespec="minutes")})
+        _record(
+            revision,
+            ModerationEvent.Kind.SCHEDULED,
+            moderator,
+            _("To be published at %(when)s") % {"when": publish_at.isoformat(timespec="minutes")},
+        )
         pk = revision.pk
         transaction.on_commit(lambda: publish_scheduled_revision.using(run_after=publish_at).enqueue(pk))
         return revision
-    action = PublishRevision(revision, moderator=moderator, merge=merge, publish_over=override_stale,
-                             event_kind=event_kind, notify=notify)
+    action = PublishRevision(
+        revision, moderator=moderator, merge=merge, publish_over=override_stale, event_kind=event_kind, notify=notify
+    )
     action.check()
     if action.revision.status != RevisionStatus.PENDING:
-        raise ValidationError(_("This proposal is already %(status)s.")
-                              % {"status": action.revision.get_status_display().lower()})
+        raise ValidationError(
+            _("This proposal is already %(status)s.") % {"status": action.revision.get_status_display().lower()}
+        )
     return action.execute()
 
 
@@ -320,8 +371,13 @@ def approve_many(*, revisions, moderator, merge: bool = True) -> list[Revision]:
     """Approve a set of proposals as one change: all are published, or (on any error) none."""
     ordered = sorted(
         revisions,
-        key=lambda r: (PUBLISH_ORDER.get(r.content_type.model, 9), r.action != RevisionAction.CREATE,
-                       r.data.get("parent") is not None, r.created_at, r.pk),
+        key=lambda r: (
+            PUBLISH_ORDER.get(r.content_type.model, 9),
+            r.action != RevisionAction.CREATE,
+            r.data.get("parent") is not None,
+            r.created_at,
+            r.pk,
+        ),
     )
     published = []
     for revision in ordered:
@@ -354,11 +410,18 @@ def resolve_conflicts(*, revision: Revision, user, resolutions: dict) -> Revisio
     data.update({name: value for name, value in resolutions.items() if name in revision.model_class.REVISION_FIELDS})
     marked = merging.has_conflict_markers(data)
     if marked:
-        raise ValidationError(_("Remove the conflict markers (<<<<<<< … >>>>>>>) from: %(fields)s.")
-                              % {"fields": ", ".join(marked)})
+        raise ValidationError(
+            _("Remove the conflict markers (<<<<<<< … >>>>>>>) from: %(fields)s.") % {"fields": ", ".join(marked)}
+        )
     _validate_data(obj, data, revision.action)
-    _rebase(revision, obj, data, user, ModerationEvent.Kind.AMENDED,
-            _("Conflicts resolved against revision #%(live)s") % {"live": obj.live_revision_id})
+    _rebase(
+        revision,
+        obj,
+        data,
+        user,
+        ModerationEvent.Kind.AMENDED,
+        _("Conflicts resolved against revision #%(live)s") % {"live": obj.live_revision_id},
+    )
     return revision
 
 
@@ -419,7 +482,9 @@ def reject(*, revision: Revision, moderator, reason: str) -> Revision:
         raise ValidationError({"reason": _("Give a reason: the author will see it.")})
     revision = Revision.objects.select_for_update().get(pk=revision.pk)
     if revision.status != RevisionStatus.PENDING:
-        raise ValidationError(_("This proposal is already %(status)s.") % {"status": revision.get_status_display().lower()})
+        raise ValidationError(
+            _("This proposal is already %(status)s.") % {"status": revision.get_status_display().lower()}
+        )
     revision.status = RevisionStatus.REJECTED
     revision.decided_by = moderator
     revision.decided_at = timezone.now()
@@ -432,13 +497,21 @@ def reject(*, revision: Revision, moderator, reason: str) -> Revision:
 
 
 @transaction.atomic
-def publish_directly(*, obj: ModeratedContent, moderator, summary: str, data: dict | None = None,
-                     action: str = RevisionAction.CHANGE, base_id: int | None = None) -> Revision:
+def publish_directly(
+    *,
+    obj: ModeratedContent,
+    moderator,
+    summary: str,
+    data: dict | None = None,
+    action: str = RevisionAction.CHANGE,
+    base_id: int | None = None,
+) -> Revision:
     """A moderator's own edit: recorded as a revision and published in one step."""
     if not can_moderate(moderator):
         raise PermissionDenied(_("Only moderators can publish directly."))
-    revision = propose(obj=obj, author=moderator, summary=summary, data=data, action=action, base_id=base_id,
-                       notify=False)
+    revision = propose(
+        obj=obj, author=moderator, summary=summary, data=data, action=action, base_id=base_id, notify=False
+    )
     return approve(revision=revision, moderator=moderator, event_kind=ModerationEvent.Kind.PUBLISHED_DIRECTLY)
 
 
@@ -456,8 +529,9 @@ def revert(*, obj: ModeratedContent, to_revision: Revision, moderator, summary: 
     else:
         action = RevisionAction.CHANGE
     summary = summary.strip() or _("Reverted to revision %(number)s") % {"number": to_revision.pk}
-    revision = propose(obj=obj, author=moderator, summary=summary, data=dict(to_revision.data),
-                       action=action, notify=False)
+    revision = propose(
+        obj=obj, author=moderator, summary=summary, data=dict(to_revision.data), action=action, notify=False
+    )
     revision.reverted_from = to_revision
     revision.save(update_fields=["reverted_from"])
     return approve(revision=revision, moderator=moderator, event_kind=ModerationEvent.Kind.REVERTED)

@@ -1,4 +1,5 @@
 """E-mail about proposals, sent by background tasks enqueued once the change commits: a rolled-back change sends nothing."""
+
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.mail import send_mail, send_mass_mail
@@ -13,10 +14,14 @@ def _admin_link(revision):
 
 def moderator_emails():
     User = get_user_model()
-    moderators = User.objects.filter(is_active=True).exclude(email="").filter(
-        Q(is_superuser=True)
-        | Q(groups__permissions__codename="moderate_revision")
-        | Q(user_permissions__codename="moderate_revision")
+    moderators = (
+        User.objects.filter(is_active=True)
+        .exclude(email="")
+        .filter(
+            Q(is_superuser=True)
+            | Q(groups__permissions__codename="moderate_revision")
+            | Q(user_permissions__codename="moderate_revision")
+        )
     )
     return sorted(set(moderators.values_list("email", flat=True)))
 
@@ -26,10 +31,12 @@ def proposal_submitted(revision):
     if not recipients:
         return
     subject = _("Proposal to review: %(object)s") % {"object": revision.object_repr}
-    body = _(
-        "%(author)s proposed a change to “%(object)s”.\n\nEdit summary: %(summary)s\n\nReview it: %(link)s\n"
-    ) % {"author": revision.author_name or _("Someone"), "object": revision.object_repr,
-         "summary": revision.summary, "link": _admin_link(revision)}
+    body = _("%(author)s proposed a change to “%(object)s”.\n\nEdit summary: %(summary)s\n\nReview it: %(link)s\n") % {
+        "author": revision.author_name or _("Someone"),
+        "object": revision.object_repr,
+        "summary": revision.summary,
+        "link": _admin_link(revision),
+    }
     send_mass_mail([(subject, body, None, [email]) for email in recipients], fail_silently=False)
 
 
@@ -43,8 +50,12 @@ def proposal_decided(revision):
     else:
         subject = _("Not accepted: %(object)s") % {"object": revision.object_repr}
         body = _("Your change to “%(object)s” (%(summary)s) was not accepted.\n\nReason: %(reason)s\n\n%(link)s\n")
-    body = body % {"object": revision.object_repr, "summary": revision.summary,
-                   "reason": revision.decision_note, "link": _admin_link(revision)}
+    body = body % {
+        "object": revision.object_repr,
+        "summary": revision.summary,
+        "reason": revision.decision_note,
+        "link": _admin_link(revision),
+    }
     send_mail(subject, body, None, [author.email], fail_silently=False)
 
 

@@ -1,5 +1,6 @@
 """Who may propose and who may moderate: the one place the permissions are read."""
 
+
 def can_propose(user) -> bool:
     return bool(user and user.is_active and (user.has_perm("articles.propose_revision") or can_moderate(user)))
 
@@ -12,5 +13,3 @@ def display_name(user) -> str:
     if user is None:
         return ""
     return user.get_full_name() or user.get_username()
-
-

@@ -4,6 +4,7 @@
 ``{{ label|as_interface }}`` inside content: each becomes a ``<span lang="…">`` on a page whose
 interface is in another language than the content, and stays plain text otherwise.
 """
+
 from django import template
 from django.utils.html import conditional_escape, format_html
 

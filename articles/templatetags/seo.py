@@ -1,4 +1,5 @@
 """Page metadata in templates: absolute addresses, descriptions and escaped JSON-LD."""
+
 import json
 
 from django import template
@@ -34,13 +35,15 @@ def json_ld(data):
     if not data:
         return ""
     items = data if isinstance(data, (list, tuple)) else [data]
-    return mark_safe("\n".join(
-        format_html(
-            '<script type="application/ld+json">{}</script>',
-            mark_safe(json.dumps(item, cls=DjangoJSONEncoder, ensure_ascii=False).translate(_JSON_ESCAPES)),
+    return mark_safe(
+        "\n".join(
+            format_html(
+                '<script type="application/ld+json">{}</script>',
+                mark_safe(json.dumps(item, cls=DjangoJSONEncoder, ensure_ascii=False).translate(_JSON_ESCAPES)),
+            )
+            for item in items
         )
-        for item in items
-    ))
+    )
 
 
 @register.simple_tag(takes_context=True)

@@ -2,6 +2,7 @@
 
 The role-by-URL matrix for the site's own admin and moderation URLs is tests/admin/test_permissions.py.
 """
+
 from __future__ import annotations
 
 import json
@@ -28,8 +29,7 @@ WRONG = "not-the-password"
 
 
 def sign_in(client, username, password, ip="203.0.113.7"):
-    return client.post(LOGIN_URL, {"username": username, "password": password, "next": "/admin/"},
-                       REMOTE_ADDR=ip)
+    return client.post(LOGIN_URL, {"username": username, "password": password, "next": "/admin/"}, REMOTE_ADDR=ip)
 
 
 def signed_in(response) -> bool:
@@ -81,7 +81,8 @@ def test_the_lock_expires_and_the_minutes_count_down(client, editor, monkeypatch
         sign_in(client, "editor", WRONG)
     now[0] += 14 * 60 + 1
     assert error_text(sign_in(client, "editor", factories.PASSWORD)) == (
-        "Too many failed sign-ins. Try again in 1 minute.")
+        "Too many failed sign-ins. Try again in 1 minute."
+    )
     now[0] += 60
     # The cache entry itself expires with its timeout; here the clock moved, not the cache's.
     login_throttle.cache.delete(login_throttle._key("locked", "editor", "203.0.113.7"))
@@ -100,12 +101,20 @@ def test_a_successful_sign_in_clears_the_count(client, editor):
 
 def test_behind_the_local_proxy_the_forwarded_address_counts(client, editor):
     for _ in range(5):
-        client.post(LOGIN_URL, {"username": "editor", "password": WRONG}, REMOTE_ADDR="127.0.0.1",
-                    HTTP_X_FORWARDED_FOR="10.9.9.9, 192.0.2.55")
+        client.post(
+            LOGIN_URL,
+            {"username": "editor", "password": WRONG},
+            REMOTE_ADDR="127.0.0.1",
+            HTTP_X_FORWARDED_FOR="10.9.9.9, 192.0.2.55",
+        )
     assert login_throttle.seconds_locked("editor", "192.0.2.55") > 0
     # Another client behind the same proxy is not locked out.
-    response = Client().post(LOGIN_URL, {"username": "editor", "password": factories.PASSWORD, "next": "/admin/"},
-                             REMOTE_ADDR="127.0.0.1", HTTP_X_FORWARDED_FOR="192.0.2.56")
+    response = Client().post(
+        LOGIN_URL,
+        {"username": "editor", "password": factories.PASSWORD, "next": "/admin/"},
+        REMOTE_ADDR="127.0.0.1",
+        HTTP_X_FORWARDED_FOR="192.0.2.56",
+    )
     assert signed_in(response)
     # A client that is not the proxy cannot choose its address with the header.
     request = RequestFactory().get("/", REMOTE_ADDR="198.51.100.1", HTTP_X_FORWARDED_FOR="192.0.2.99")
@@ -141,13 +150,25 @@ def test_failures_from_several_processes_add_up_in_the_shared_cache(settings):
             pytest.fail("CI must run this test against Redis on 127.0.0.1:6379.")
         pytest.skip("needs Redis on 127.0.0.1:6379")
     prefix = f"throttle-test-{uuid.uuid4().hex}"
-    settings.CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache",
-                                   "LOCATION": "redis://127.0.0.1:6379/15", "KEY_PREFIX": prefix}}
-    env = {**os.environ, "REDIS_URL": "redis://127.0.0.1:6379/15", "DJANGO_CACHE_PREFIX": prefix,
-           "DJANGO_SETTINGS_MODULE": "mali_history.settings", "PYTHONPATH": str(ROOT)}
+    settings.CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": "redis://127.0.0.1:6379/15",
+            "KEY_PREFIX": prefix,
+        }
+    }
+    env = {
+        **os.environ,
+        "REDIS_URL": "redis://127.0.0.1:6379/15",
+        "DJANGO_CACHE_PREFIX": prefix,
+        "DJANGO_SETTINGS_MODULE": "mali_history.settings",
+        "PYTHONPATH": str(ROOT),
+    }
     env.pop("DATABASE_URL", None)
-    processes = [subprocess.Popen([sys.executable, "-c", COUNT_FAILURES], env=env, cwd=ROOT,
-                                  stdout=subprocess.PIPE, text=True) for _ in range(4)]
+    processes = [
+        subprocess.Popen([sys.executable, "-c", COUNT_FAILURES], env=env, cwd=ROOT, stdout=subprocess.PIPE, text=True)
+        for _ in range(4)
+    ]
     results = [int(p.communicate(timeout=60)[0].strip().splitlines()[-1]) for p in processes]
     assert sorted(results) == [0, 0, 0, 0]  # four failures: not yet locked
     from django.core.cache import caches
@@ -157,8 +178,9 @@ def test_failures_from_several_processes_add_up_in_the_shared_cache(settings):
         assert login_throttle.register_failure("editor", "192.0.2.1") == 15 * 60  # the fifth, in this process
         assert login_throttle.seconds_locked("editor", "192.0.2.1") > 14 * 60
     finally:
-        login_throttle.cache.delete_many([login_throttle._key(kind, "editor", "192.0.2.1")
-                                          for kind in ("failures", "locked")])
+        login_throttle.cache.delete_many(
+            [login_throttle._key(kind, "editor", "192.0.2.1") for kind in ("failures", "locked")]
+        )
 
 
 # ---------------------------------------------------------------- passwords
@@ -172,8 +194,10 @@ def test_weak_passwords_are_refused(password, editor):
 
 def test_the_admin_refuses_a_weak_password_when_changing_ones_own(client, editor):
     client.force_login(editor)
-    response = client.post(reverse("admin:password_change"), {
-        "old_password": factories.PASSWORD, "new_password1": "password", "new_password2": "password"})
+    response = client.post(
+        reverse("admin:password_change"),
+        {"old_password": factories.PASSWORD, "new_password1": "password", "new_password2": "password"},
+    )
     assert response.status_code == 200
     errors = " ".join(response.context["form"].errors["new_password2"])
     assert "too short" in errors and "too common" in errors
@@ -183,8 +207,10 @@ def test_the_admin_refuses_a_weak_password_when_changing_ones_own(client, editor
 
 def test_the_admin_refuses_a_weak_password_set_by_a_superuser(client, superuser, editor):
     client.force_login(superuser)
-    response = client.post(reverse("admin:auth_user_password_change", args=[editor.pk]), {
-        "usable_password": "true", "password1": "1234567890", "password2": "1234567890"})
+    response = client.post(
+        reverse("admin:auth_user_password_change", args=[editor.pk]),
+        {"usable_password": "true", "password1": "1234567890", "password2": "1234567890"},
+    )
     assert response.status_code == 200
     assert "entirely numeric" in " ".join(response.context["form"].errors["password2"])
     editor.refresh_from_db()
@@ -192,12 +218,23 @@ def test_the_admin_refuses_a_weak_password_set_by_a_superuser(client, superuser,
 
 
 @pytest.mark.parametrize("role", ["editor", "moderator"])
-@pytest.mark.parametrize("name", ["admin:auth_user_changelist", "admin:auth_user_add", "admin:auth_group_changelist",
-                                  "admin:auth_user_password_change", "admin:auth_user_change"])
+@pytest.mark.parametrize(
+    "name",
+    [
+        "admin:auth_user_changelist",
+        "admin:auth_user_add",
+        "admin:auth_group_changelist",
+        "admin:auth_user_password_change",
+        "admin:auth_user_change",
+    ],
+)
 def test_editors_and_moderators_cannot_manage_accounts(role, name, client, superuser, request):
     client.force_login(request.getfixturevalue(role))
-    url = reverse(name, args=[superuser.pk]) if name in ("admin:auth_user_password_change",
-                                                         "admin:auth_user_change") else reverse(name)
+    url = (
+        reverse(name, args=[superuser.pk])
+        if name in ("admin:auth_user_password_change", "admin:auth_user_change")
+        else reverse(name)
+    )
     response = client.get(url)
     assert response.status_code in (403, 302)
     if response.status_code == 302:  # the admin sends an unauthorised object view back to its index
@@ -219,10 +256,24 @@ print(json.dumps({name: getattr(settings, name, None) for name in (
 
 def production_settings(**extra) -> dict:
     env = {k: v for k, v in os.environ.items() if not k.startswith("DJANGO_")}
-    env.update({"DJANGO_DEBUG": "0", "DJANGO_SECRET_KEY": "test-" + uuid.uuid4().hex * 2,
-                "DJANGO_SETTINGS_MODULE": "mali_history.settings", "PYTHONPATH": str(ROOT), **extra})
-    result = subprocess.run([sys.executable, "-c", PRINT_SECURITY_SETTINGS], env=env, cwd=ROOT,
-                            capture_output=True, text=True, timeout=60, check=True)
+    env.update(
+        {
+            "DJANGO_DEBUG": "0",
+            "DJANGO_SECRET_KEY": "test-" + uuid.uuid4().hex * 2,
+            "DJANGO_SETTINGS_MODULE": "mali_history.settings",
+            "PYTHONPATH": str(ROOT),
+            **extra,
+        }
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", PRINT_SECURITY_SETTINGS],
+        env=env,
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=True,
+    )
     return json.loads(result.stdout.strip().splitlines()[-1])
 
 
@@ -247,7 +298,13 @@ def test_production_cookies_stay_secure_when_tls_ends_at_the_proxy():
 def test_production_refuses_to_start_without_a_secret_key():
     env = {k: v for k, v in os.environ.items() if not k.startswith("DJANGO_")}
     env.update({"DJANGO_DEBUG": "0", "DJANGO_SETTINGS_MODULE": "mali_history.settings", "PYTHONPATH": str(ROOT)})
-    result = subprocess.run([sys.executable, "-c", "import django; django.setup()"], env=env, cwd=ROOT,
-                            capture_output=True, text=True, timeout=60)
+    result = subprocess.run(
+        [sys.executable, "-c", "import django; django.setup()"],
+        env=env,
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     assert result.returncode != 0
     assert "DJANGO_SECRET_KEY must be set" in result.stderr

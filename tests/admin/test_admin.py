@@ -1,4 +1,5 @@
 """Tests for the editors' admin: a smoke test per ModelAdmin, form validation, and saves that become revisions."""
+
 import io
 
 import pytest
@@ -54,12 +55,21 @@ def content(moderator, editor):
     topic = factories.topic(moderator, name="France", slug="france")
     source = factories.source(moderator, key="unsc-res-2100", title="Resolution 2100")
     section = factories.section(
-        moderator, article, topics=[topic], title="The intervention", anchor="intervention",
-        position=1, body="French troops landed in January 2013 [@unsc-res-2100].",
+        moderator,
+        article,
+        topics=[topic],
+        title="The intervention",
+        anchor="intervention",
+        position=1,
+        body="French troops landed in January 2013 [@unsc-res-2100].",
     )
     figure = factories.figure(moderator, png_upload(), alt_text="Gao airport", caption="Gao airport, 2013")
-    proposal = moderation.propose(obj=topic, author=editor, summary="Say more about Serval",
-                                  data={**topic.snapshot(), "summary": "Operation Serval and after"})
+    proposal = moderation.propose(
+        obj=topic,
+        author=editor,
+        summary="Say more about Serval",
+        data={**topic.snapshot(), "summary": "Operation Serval and after"},
+    )
     return {
         Article: article,
         Section: section,
@@ -121,16 +131,18 @@ def article_post_data(article, sections, *, section_overrides=None, **overrides)
         "sections-MAX_NUM_FORMS": "1000",
     }
     for i, section in enumerate(sections):
-        data.update({
-            f"sections-{i}-id": section.pk,
-            f"sections-{i}-article": article.pk,
-            f"sections-{i}-title": section.title,
-            f"sections-{i}-anchor": section.anchor,
-            f"sections-{i}-parent": section.parent_id or "",
-            f"sections-{i}-position": section.position,
-            f"sections-{i}-body": section.body,
-            f"sections-{i}-topics": [t.pk for t in section.topics.all()],
-        })
+        data.update(
+            {
+                f"sections-{i}-id": section.pk,
+                f"sections-{i}-article": article.pk,
+                f"sections-{i}-title": section.title,
+                f"sections-{i}-anchor": section.anchor,
+                f"sections-{i}-parent": section.parent_id or "",
+                f"sections-{i}-position": section.position,
+                f"sections-{i}-body": section.body,
+                f"sections-{i}-topics": [t.pk for t in section.topics.all()],
+            }
+        )
     for name, value in (section_overrides or {}).items():
         data[f"sections-0-{name}"] = value
     data.update(overrides)
@@ -166,9 +178,14 @@ def test_admin_pages_open(staff_client, content, model):
 
 @pytest.mark.parametrize(
     "model, term, found",
-    [(Article, "Serval", "Operation Serval"), (Section, "intervention", "The intervention"),
-     (Topic, "France", "France"), (Source, "2100", "unsc-res-2100"), (Figure, "Gao", "Gao airport"),
-     (Revision, "intervention", "The intervention")],
+    [
+        (Article, "Serval", "Operation Serval"),
+        (Section, "intervention", "The intervention"),
+        (Topic, "France", "France"),
+        (Source, "2100", "unsc-res-2100"),
+        (Figure, "Gao", "Gao airport"),
+        (Revision, "intervention", "The intervention"),
+    ],
     ids=lambda v: v._meta.model_name if hasattr(v, "_meta") else None,
 )
 def test_admin_search_finds_the_object(moderator_client, content, model, term, found):
@@ -224,8 +241,13 @@ def test_unknown_citation_key_in_an_inline_section_is_a_form_error(moderator_cli
     revisions_before = Revision.objects.count()
     response = moderator_client.post(
         admin_url(Article, "change", article.pk),
-        article_post_data(article, [section], section_overrides={"body": "See [@ghost-key]."},
-                          dek="A new introduction.", publish_now="on"),
+        article_post_data(
+            article,
+            [section],
+            section_overrides={"body": "See [@ghost-key]."},
+            dek="A new introduction.",
+            publish_now="on",
+        ),
     )
     assert response.status_code == 200
     assert "No source has the citation key “ghost-key”" in page_text(response)
@@ -251,9 +273,7 @@ def test_missing_edit_summary_is_a_form_error(editor_client, content):
 
 def test_duplicate_source_key_is_a_form_error(moderator_client, content):
     sources_before = Source.objects.count()
-    response = moderator_client.post(
-        admin_url(Source, "add"), source_post_data(key="unsc-res-2100", publish_now="on")
-    )
+    response = moderator_client.post(admin_url(Source, "add"), source_post_data(key="unsc-res-2100", publish_now="on"))
     assert response.status_code == 200
     assert "Source with this Citation key already exists." in page_text(response)
     assert Source.objects.count() == sources_before
@@ -264,8 +284,15 @@ def test_fake_image_upload_is_a_readable_error(moderator_client, content):
     fake = SimpleUploadedFile("photo.png", b"<html><script>alert(1)</script></html>", content_type="image/png")
     response = moderator_client.post(
         admin_url(Figure, "add"),
-        {"image": fake, "alt_text": "A photo", "caption": "", "credit": "", "licence": "",
-         "edit_summary": "Add a photo", "publish_now": "on"},
+        {
+            "image": fake,
+            "alt_text": "A photo",
+            "caption": "",
+            "credit": "",
+            "licence": "",
+            "edit_summary": "Add a photo",
+            "publish_now": "on",
+        },
     )
     assert response.status_code == 200
     errors = response.context["adminform"].form.errors["image"]
@@ -326,8 +353,9 @@ def test_moderator_change_with_publish_now_is_live_at_once(moderator_client, cli
         section_post_data(section, body="French and Chadian troops landed [@unsc-res-2100].", publish_now="on"),
     )
     assert response.status_code == 302
-    assert any(text.startswith("Published: “The intervention”. Readers see it now.")
-               for text in message_texts(response))
+    assert any(
+        text.startswith("Published: “The intervention”. Readers see it now.") for text in message_texts(response)
+    )
 
     section.refresh_from_db()
     assert "Chadian" in section.body
@@ -352,8 +380,9 @@ def test_moderator_edits_a_section_through_the_article_inline(moderator_client, 
     article, section = content[Article], content[Section]
     response = moderator_client.post(
         admin_url(Article, "change", article.pk),
-        article_post_data(article, [section], section_overrides={"body": "Inline edit [@unsc-res-2100]."},
-                          publish_now="on"),
+        article_post_data(
+            article, [section], section_overrides={"body": "Inline edit [@unsc-res-2100]."}, publish_now="on"
+        ),
     )
     assert response.status_code == 302
     section.refresh_from_db()
@@ -446,8 +475,9 @@ def test_editor_deletes_a_section_through_the_article_inline(editor_client, clie
     article, section = content[Article], content[Section]
     response = editor_client.post(
         admin_url(Article, "change", article.pk),
-        article_post_data(article, [section], section_overrides={"DELETE": "on"},
-                          edit_summary="The section repeats the introduction"),
+        article_post_data(
+            article, [section], section_overrides={"DELETE": "on"}, edit_summary="The section repeats the introduction"
+        ),
     )
     assert response.status_code == 302
     assert any(text.startswith("Submitted for review: “The intervention”") for text in message_texts(response))

@@ -3,6 +3,7 @@
 Live preview, uploads with readable errors, no keyboard trap, inline rows added later, and no
 console errors or Content-Security-Policy violations caused by the editor.
 """
+
 from __future__ import annotations
 
 import io
@@ -72,8 +73,13 @@ def watched_page(page):
     """The page, recording console errors, uncaught exceptions and CSP violations."""
     page.set_default_timeout(TIMEOUT)
     page.console_errors = []
-    page.on("console", lambda message: message.type == "error" and page.console_errors.append(
-        f"{message.text} @ {message.location.get('url', '')}"))
+    page.on(
+        "console",
+        lambda message: (
+            message.type == "error"
+            and page.console_errors.append(f"{message.text} @ {message.location.get('url', '')}")
+        ),
+    )
     page.on("pageerror", lambda error: page.console_errors.append(f"uncaught: {error}\n{error.stack or ''}"))
     page.add_init_script(RECORD_CSP_VIOLATIONS)
     return page
@@ -144,7 +150,8 @@ def test_section_editor_preview_keyboard_and_uploads(live_server, watched_page, 
     # A file that is not an image: the server's message, shown under the editor, not in the text.
     textarea.evaluate("el => el.setSelectionRange(el.value.length, el.value.length)")
     container.locator("input[type=file]").set_input_files(
-        {"name": "x.png", "mimeType": "image/png", "buffer": b"<!doctype html><script>alert(1)</script>"})
+        {"name": "x.png", "mimeType": "image/png", "buffer": b"<!doctype html><script>alert(1)</script>"}
+    )
     page.wait_for_function("el => el.classList.contains('is-error')", arg=status.element_handle())
     assert status.is_visible()
     assert "not an image" in status.inner_text()
@@ -157,7 +164,8 @@ def test_section_editor_preview_keyboard_and_uploads(live_server, watched_page, 
 
     # A real image: inserted at the cursor as Markdown, stored as a draft figure.
     container.locator("input[type=file]").set_input_files(
-        {"name": "Niger river.png", "mimeType": "image/png", "buffer": png_bytes()})
+        {"name": "Niger river.png", "mimeType": "image/png", "buffer": png_bytes()}
+    )
     page.wait_for_function("el => el.value.includes('](/media/figures/')", arg=textarea.element_handle())
     value = textarea.input_value()
     assert re.search(r"\n\n!\[[^\]]*\]\(/media/figures/[\w-]+\.png\)\n$", value), value
@@ -201,8 +209,9 @@ def test_drop_and_paste_upload_images(live_server, watched_page, editor_user, ar
     # Dropped: the browser must not open the file (the drop is handled), the image lands in the text.
     handled = page.evaluate(DROP_FILE, [".field-body textarea", list(png_bytes()), "dropped.png", "image/png"])
     assert handled is False  # default prevented
-    page.wait_for_function("el => (el.value.match(/\\]\\(\\/media\\/figures\\//g) || []).length === 1",
-                           arg=textarea.element_handle())
+    page.wait_for_function(
+        "el => (el.value.match(/\\]\\(\\/media\\/figures\\//g) || []).length === 1", arg=textarea.element_handle()
+    )
     assert textarea.input_value().startswith("First paragraph.\n\n![dropped](/media/figures/")
 
     # Pasted from the clipboard.
@@ -211,8 +220,9 @@ def test_drop_and_paste_upload_images(live_server, watched_page, editor_user, ar
 
     # A dropped file that is not an image: refused with the server's words, text untouched.
     before = textarea.input_value()
-    page.evaluate(DROP_FILE, [".field-body .markdownx-preview", list(b"%PDF-1.4 not really"), "notes.pdf",
-                              "application/pdf"])
+    page.evaluate(
+        DROP_FILE, [".field-body .markdownx-preview", list(b"%PDF-1.4 not really"), "notes.pdf", "application/pdf"]
+    )
     page.wait_for_function("el => el.classList.contains('is-error')", arg=status.element_handle())
     assert "notes.pdf" in status.inner_text()
     assert textarea.input_value() == before

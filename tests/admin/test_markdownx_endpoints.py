@@ -3,6 +3,7 @@
 They answer at django-markdownx's URL names, so the package's widget posts to them: only signed-in
 editors may use them, every upload is validated and re-encoded, and a refused upload stores nothing.
 """
+
 from __future__ import annotations
 
 import io
@@ -28,7 +29,9 @@ pytestmark = pytest.mark.django_db
 
 UPLOAD_URL = reverse("markdownx_upload")
 PREVIEW_URL = reverse("markdownx_markdownify")
-HOSTILE_MARKDOWN = 'Hello **world**\n\n<script>alert("x")</script>\n\n<img src=x onerror="alert(1)">\n\n[a](javascript:alert(1))'
+HOSTILE_MARKDOWN = (
+    'Hello **world**\n\n<script>alert("x")</script>\n\n<img src=x onerror="alert(1)">\n\n[a](javascript:alert(1))'
+)
 
 
 # ---------------------------------------------------------------- helpers
@@ -78,8 +81,9 @@ def bomb_png(width: int, height: int) -> bytes:
     compressor = zlib.compressobj(9)
     parts = [compressor.compress(row * min(1000, height - done)) for done in range(0, height, 1000)]
     parts.append(compressor.flush())
-    return (b"\x89PNG\r\n\x1a\n" + png_chunk(b"IHDR", ihdr) + png_chunk(b"IDAT", b"".join(parts))
-            + png_chunk(b"IEND", b""))
+    return (
+        b"\x89PNG\r\n\x1a\n" + png_chunk(b"IHDR", ihdr) + png_chunk(b"IDAT", b"".join(parts)) + png_chunk(b"IEND", b"")
+    )
 
 
 def stored_files() -> list[Path]:
@@ -257,7 +261,7 @@ def test_location_and_camera_data_are_removed(fmt, editor_client):
 
 
 def test_hostile_file_names_do_not_reach_the_text_or_the_disk(editor_client):
-    name = '../../etc/](javascript:alert(1))[<b>.png'
+    name = "../../etc/](javascript:alert(1))[<b>.png"
     response = editor_client.post(UPLOAD_URL, {"image": upload(name, image_bytes("PNG"), "image/png")})
 
     assert response.status_code == 200, response.content
@@ -286,10 +290,16 @@ def test_moderators_may_upload_too(moderator_client):
 
 
 HOSTILE_FILES = {
-    "html disguised as gif": ("x.gif", b"<!doctype html><html><script>alert(document.cookie)</script></html>",
-                              "image/gif"),
-    "svg with script": ("x.svg", b'<svg xmlns="http://www.w3.org/2000/svg"><script>alert(1)</script></svg>',
-                        "image/svg+xml"),
+    "html disguised as gif": (
+        "x.gif",
+        b"<!doctype html><html><script>alert(document.cookie)</script></html>",
+        "image/gif",
+    ),
+    "svg with script": (
+        "x.svg",
+        b'<svg xmlns="http://www.w3.org/2000/svg"><script>alert(1)</script></svg>',
+        "image/svg+xml",
+    ),
     "svg named png": ("x.png", b'<svg xmlns="http://www.w3.org/2000/svg" onload="alert(1)"/>', "image/png"),
     "garbage bytes": ("x.jpg", bytes(range(256)) * 20, "image/jpeg"),
     "empty file": ("x.png", b"", "image/png"),

@@ -1,4 +1,5 @@
 """In Chromium: two editors change different paragraphs of one section; the moderator approves both."""
+
 import pytest
 
 from tests import factories
@@ -32,10 +33,10 @@ def test_two_editors_different_paragraphs_both_reach_readers(browser, live_serve
     section = factories.section(moderator, article, title="Missions", body=BODY)
 
     # Both open the same version of the section before either saves.
-    first = edit_body(browser, live_server, "amina", section, "set up in 2013", "established in April 2013",
-                      "Date of establishment")
-    second = edit_body(browser, live_server, "bakary", section, "followed in 2017", "was launched in 2017",
-                       "Wording")
+    first = edit_body(
+        browser, live_server, "amina", section, "set up in 2013", "established in April 2013", "Date of establishment"
+    )
+    second = edit_body(browser, live_server, "bakary", section, "followed in 2017", "was launched in 2017", "Wording")
     first.click("input[name=_save]")
     second.click("input[name=_save]")
     first.close(), second.close()

@@ -1,4 +1,5 @@
 """The editor → moderator → reader flow through the admin, as the test client sees it."""
+
 import pytest
 
 from tests import factories
@@ -52,8 +53,9 @@ def test_editor_proposes_moderator_approves_reader_sees(client, editor, moderato
 
 
 def test_reject_through_the_review_page_needs_a_reason(client, editor, moderator, live_section):
-    revision = moderation.propose(obj=live_section, author=editor, summary="Wrong",
-                                  data={**live_section.snapshot(), "body": "Wrong text."})
+    revision = moderation.propose(
+        obj=live_section, author=editor, summary="Wrong", data={**live_section.snapshot(), "body": "Wrong text."}
+    )
     client.force_login(moderator)
     response = client.post(f"/admin/articles/revision/{revision.pk}/reject/", {"reason": ""}, follow=True)
     assert "Give a reason" in response.content.decode()
@@ -69,8 +71,9 @@ def test_reject_through_the_review_page_needs_a_reason(client, editor, moderator
 
 
 def test_editor_amends_then_withdraws_own_proposal(client, editor, live_section):
-    revision = moderation.propose(obj=live_section, author=editor, summary="First",
-                                  data={**live_section.snapshot(), "body": "First try."})
+    revision = moderation.propose(
+        obj=live_section, author=editor, summary="First", data={**live_section.snapshot(), "body": "First try."}
+    )
     client.force_login(editor)
     amend_form = client.get(section_url(live_section) + f"?revision={revision.pk}")
     assert "First try." in amend_form.content.decode()
@@ -88,8 +91,12 @@ def test_editor_amends_then_withdraws_own_proposal(client, editor, live_section)
 def test_stale_edit_from_an_old_form_is_refused_not_applied(client, editor, moderator, live_section):
     client.force_login(editor)
     old_form = client.get(section_url(live_section))  # the editor starts from revision 1 …
-    moderation.publish_directly(obj=live_section, moderator=moderator, summary="Meanwhile",
-                                data={**live_section.snapshot(), "body": "Newer text."})
+    moderation.publish_directly(
+        obj=live_section,
+        moderator=moderator,
+        summary="Meanwhile",
+        data={**live_section.snapshot(), "body": "Newer text."},
+    )
     data = admin_form_data(old_form, body="Edit of the old text.", edit_summary="Late edit")
     client.post(section_url(live_section), data)  # … and saves after a newer publish.
     revision = Revision.objects.get(summary="Late edit")
@@ -114,14 +121,20 @@ def test_moderator_edit_can_publish_in_one_step(client, moderator, live_section)
 
 def test_history_compare_and_revert_in_the_admin(client, editor, moderator, live_section):
     first = live_section.live_revision
-    moderation.publish_directly(obj=live_section, moderator=moderator, summary="Second",
-                                data={**live_section.snapshot(), "body": "Second text."})
+    moderation.publish_directly(
+        obj=live_section,
+        moderator=moderator,
+        summary="Second",
+        data={**live_section.snapshot(), "body": "Second text."},
+    )
     live_section.refresh_from_db()
     client.force_login(moderator)
     history = client.get(f"/admin/articles/section/{live_section.pk}/history/").content.decode()
     assert "Second" in history and "Revert to #%d" % first.pk in history
-    compare = client.get(f"/admin/articles/section/{live_section.pk}/history/compare/",
-                         {"a": first.pk, "b": live_section.live_revision_id}).content.decode()
+    compare = client.get(
+        f"/admin/articles/section/{live_section.pk}/history/compare/",
+        {"a": first.pk, "b": live_section.live_revision_id},
+    ).content.decode()
     assert "<ins>Second</ins>" in compare and "<del>Original</del>" in compare
 
     client.post(f"/admin/articles/section/{live_section.pk}/revert/{first.pk}/")
@@ -133,8 +146,15 @@ def test_history_compare_and_revert_in_the_admin(client, editor, moderator, live
 def test_editor_adds_a_section_that_stays_hidden_until_approved(client, editor, moderator, live_section):
     client.force_login(editor)
     form = client.get("/admin/articles/section/add/")
-    data = admin_form_data(form, article=live_section.article_id, title="New part", anchor="new-part",
-                           position=50, body="Brand new text.", edit_summary="Add a section")
+    data = admin_form_data(
+        form,
+        article=live_section.article_id,
+        title="New part",
+        anchor="new-part",
+        position=50,
+        body="Brand new text.",
+        edit_summary="Add a section",
+    )
     client.post("/admin/articles/section/add/", data)
     revision = Revision.objects.get(summary="Add a section")
     assert revision.action == "create"
@@ -157,8 +177,12 @@ def test_deleting_in_the_admin_is_a_proposal(client, editor, moderator, live_sec
 
 
 def test_preview_shows_the_proposal_to_staff_only_and_is_never_cached(client, editor, live_section):
-    revision = moderation.propose(obj=live_section, author=editor, summary="Preview me",
-                                  data={**live_section.snapshot(), "body": "Previewed text."})
+    revision = moderation.propose(
+        obj=live_section,
+        author=editor,
+        summary="Preview me",
+        data={**live_section.snapshot(), "body": "Previewed text."},
+    )
     url = f"/articles/deployments/preview/{revision.pk}/"
     assert client.get(url).status_code == 404
     client.force_login(editor)
@@ -170,7 +194,7 @@ def test_preview_shows_the_proposal_to_staff_only_and_is_never_cached(client, ed
 
 
 def test_edit_link_beside_each_section_leads_editors_to_its_form(client, editor, live_section):
-    link = f'/admin/articles/section/{live_section.pk}/change/'
+    link = f"/admin/articles/section/{live_section.pk}/change/"
     assert link in client.get("/articles/deployments/").content.decode()
     response = client.get(link)
     assert response.status_code == 302 and "/admin/login/" in response["Location"]  # readers cannot edit
@@ -181,13 +205,18 @@ def test_edit_link_beside_each_section_leads_editors_to_its_form(client, editor,
 def test_bulk_approve_publishes_all_or_nothing(client, editor, moderator, live_section):
     topic = factories.topic(moderator, name="MINUSMA", slug="minusma")
     good = moderation.propose(obj=topic, author=editor, summary="Good", data={**topic.snapshot(), "summary": "New."})
-    stale = moderation.propose(obj=live_section, author=editor, summary="Stale",
-                               data={**live_section.snapshot(), "body": "Old base."})
-    moderation.publish_directly(obj=live_section, moderator=moderator, summary="Newer",
-                                data={**live_section.snapshot(), "body": "Newer text."})
+    stale = moderation.propose(
+        obj=live_section, author=editor, summary="Stale", data={**live_section.snapshot(), "body": "Old base."}
+    )
+    moderation.publish_directly(
+        obj=live_section, moderator=moderator, summary="Newer", data={**live_section.snapshot(), "body": "Newer text."}
+    )
     client.force_login(moderator)
-    response = client.post("/admin/articles/revision/", {"action": "approve_selected",
-                                                         "_selected_action": [good.pk, stale.pk]}, follow=True)
+    response = client.post(
+        "/admin/articles/revision/",
+        {"action": "approve_selected", "_selected_action": [good.pk, stale.pk]},
+        follow=True,
+    )
     assert "Nothing was published" in response.content.decode()
     good.refresh_from_db(), stale.refresh_from_db()
     assert good.status == stale.status == RevisionStatus.PENDING
@@ -195,8 +224,9 @@ def test_bulk_approve_publishes_all_or_nothing(client, editor, moderator, live_s
 
 def test_bulk_approve_and_bulk_reject_from_the_queue(client, editor, moderator, live_section):
     topic = factories.topic(moderator, name="MINUSMA", slug="minusma")
-    one = moderation.propose(obj=live_section, author=editor, summary="One",
-                             data={**live_section.snapshot(), "body": "Bulk text."})
+    one = moderation.propose(
+        obj=live_section, author=editor, summary="One", data={**live_section.snapshot(), "body": "Bulk text."}
+    )
     two = moderation.propose(obj=topic, author=editor, summary="Two", data={**topic.snapshot(), "summary": "New."})
     three = moderation.propose(obj=topic, author=editor, summary="Three", data={**topic.snapshot(), "body": "x"})
     client.force_login(moderator)
@@ -210,8 +240,10 @@ def test_bulk_approve_and_bulk_reject_from_the_queue(client, editor, moderator, 
     assert "Reason" in confirm.content.decode()
     three.refresh_from_db()
     assert three.status == RevisionStatus.PENDING  # nothing happens before a reason is given
-    client.post("/admin/articles/revision/", {"action": "reject_selected", "_selected_action": [three.pk],
-                                              "reason": "Out of scope."})
+    client.post(
+        "/admin/articles/revision/",
+        {"action": "reject_selected", "_selected_action": [three.pk], "reason": "Out of scope."},
+    )
     three.refresh_from_db()
     assert three.status == RevisionStatus.REJECTED and three.decision_note == "Out of scope."
 
@@ -224,12 +256,15 @@ def test_editors_are_not_offered_bulk_moderation(client, editor, live_section):
 
 def test_queue_lists_pending_oldest_first_with_filters(client, editor, moderator, live_section):
     other = factories.make_user("second-editor", group="Editor")
-    first = moderation.propose(obj=live_section, author=editor, summary="Older one",
-                               data={**live_section.snapshot(), "body": "A."})
-    moderation.propose(obj=live_section, author=other, summary="Newer one",
-                       data={**live_section.snapshot(), "body": "B."})
-    decided = moderation.propose(obj=live_section, author=other, summary="Decided one",
-                                 data={**live_section.snapshot(), "body": "C."})
+    first = moderation.propose(
+        obj=live_section, author=editor, summary="Older one", data={**live_section.snapshot(), "body": "A."}
+    )
+    moderation.propose(
+        obj=live_section, author=other, summary="Newer one", data={**live_section.snapshot(), "body": "B."}
+    )
+    decided = moderation.propose(
+        obj=live_section, author=other, summary="Decided one", data={**live_section.snapshot(), "body": "C."}
+    )
     moderation.reject(revision=decided, moderator=moderator, reason="No.")
     client.force_login(moderator)
     page = client.get("/admin/articles/revision/").content.decode()
@@ -239,8 +274,9 @@ def test_queue_lists_pending_oldest_first_with_filters(client, editor, moderator
     assert "Older one" in mine and "Newer one" not in mine
     by_kind = client.get("/admin/articles/revision/", {"kind": "topic"}).content.decode()
     assert "Older one" not in by_kind
-    by_article = client.get("/admin/articles/revision/",
-                            {"article__id__exact": live_section.article_id}).content.decode()
+    by_article = client.get(
+        "/admin/articles/revision/", {"article__id__exact": live_section.article_id}
+    ).content.decode()
     assert "Older one" in by_article
     assert first.pk
 
@@ -250,17 +286,26 @@ def test_no_public_page_shows_unapproved_text(client, editor, moderator, live_se
     source = factories.source(moderator, key="unsc-res-2100", title="Resolution 2100")
     topic = factories.topic(moderator, name="MINUSMA", slug="minusma", summary="The mission.")
     article = live_section.article
-    moderation.publish_directly(obj=live_section, moderator=moderator, summary="Tag and cite",
-                                data={**live_section.snapshot(), "topics": [topic.pk],
-                                      "body": "Original text [@unsc-res-2100]."})
+    moderation.publish_directly(
+        obj=live_section,
+        moderator=moderator,
+        summary="Tag and cite",
+        data={**live_section.snapshot(), "topics": [topic.pk], "body": "Original text [@unsc-res-2100]."},
+    )
     live_section.refresh_from_db()
     secret = "UNAPPROVED-TEXT"
-    moderation.propose(obj=live_section, author=editor, summary="s",
-                       data={**live_section.snapshot(), "title": secret, "body": secret})
-    moderation.propose(obj=article, author=editor, summary="a", data={**article.snapshot(), "title": secret,
-                                                                      "dek": secret})
-    moderation.propose(obj=topic, author=editor, summary="t", data={**topic.snapshot(), "name": secret,
-                                                                    "summary": secret, "body": secret})
+    moderation.propose(
+        obj=live_section, author=editor, summary="s", data={**live_section.snapshot(), "title": secret, "body": secret}
+    )
+    moderation.propose(
+        obj=article, author=editor, summary="a", data={**article.snapshot(), "title": secret, "dek": secret}
+    )
+    moderation.propose(
+        obj=topic,
+        author=editor,
+        summary="t",
+        data={**topic.snapshot(), "name": secret, "summary": secret, "body": secret},
+    )
     moderation.propose(obj=source, author=editor, summary="src", data={**source.snapshot(), "title": secret})
     from articles.models import Section
 

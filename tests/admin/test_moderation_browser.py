@@ -1,4 +1,5 @@
 """In Chromium: an editor fixes a typo, a moderator approves it, readers see it — counting page loads and clicks."""
+
 from urllib.parse import urlparse
 
 import pytest

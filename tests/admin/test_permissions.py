@@ -1,4 +1,5 @@
 """The permission matrix: every role against every admin, moderation and public URL, with exact outcomes."""
+
 import io
 
 import pytest
@@ -23,65 +24,69 @@ PUBLIC = (200, 200, 200, 200, 200)
 
 MATRIX = {}
 for model in CONTENT:
-    MATRIX.update({
-        (f"admin:articles_{model}_changelist", "GET"): STAFF_READ,
-        (f"admin:articles_{model}_add", "GET"): STAFF_READ,
-        (f"admin:articles_{model}_change", "GET"): STAFF_READ,
-        (f"admin:articles_{model}_history", "GET"): STAFF_READ,
-        (f"admin:articles_{model}_delete", "GET"): STAFF_READ,
-        (f"admin:articles_{model}_compare", "GET"): STAFF_READ,
-        (f"admin:articles_{model}_revert", "POST"): MODERATE_POST,
-    })
-MATRIX.update({
-    ("admin:autocomplete", "GET"): STAFF_READ,
-    ("admin:articles_article_review", "GET"): STAFF_READ,
-    ("admin:articles_article_review", "POST"): (LOGIN, LOGIN, 403, 302, 302),
-    ("admin:articles_revision_changelist", "GET"): STAFF_READ,
-    ("admin:articles_revision_change", "GET"): STAFF_READ,
-    ("admin:articles_revision_approve", "POST"): MODERATE_POST,
-    ("admin:articles_revision_reject", "POST"): MODERATE_POST,
-    # Author or moderator; here the proposal is another editor's and has nothing to resolve.
-    ("admin:articles_revision_resolve", "POST"): MODERATE_POST,
-    # Only the author may withdraw; the pending proposal here is another editor's.
-    ("admin:articles_revision_withdraw", "POST"): (LOGIN, LOGIN, 403, 403, 302),
-    ("admin:articles_revision_add", "GET"): (LOGIN, LOGIN, 403, 403, 403),
-    ("admin:articles_revision_delete", "GET"): (LOGIN, LOGIN, 403, 403, 403),
-    ("admin:articles_revision_history", "GET"): STAFF_READ,
-    ("admin:articles_moderationevent_changelist", "GET"): STAFF_READ,
-    ("admin:articles_moderationevent_change", "GET"): STAFF_READ,
-    ("admin:articles_moderationevent_add", "GET"): (LOGIN, LOGIN, 403, 403, 403),
-    ("admin:articles_moderationevent_delete", "GET"): (LOGIN, LOGIN, 403, 403, 403),
-    ("admin:articles_moderationevent_history", "GET"): STAFF_READ,
-    ("articles:home", "GET"): PUBLIC,
-    ("articles:article_detail", "GET"): PUBLIC,
-    ("articles:topic_list", "GET"): PUBLIC,
-    ("articles:topic_detail", "GET"): PUBLIC,
-    ("articles:source_list", "GET"): PUBLIC,
-    ("articles:source_detail", "GET"): PUBLIC,
-    ("articles:timeline", "GET"): PUBLIC,
-    ("articles:article_preview", "GET"): (404, 404, 200, 200, 200),
-    ("articles:suggest_correction", "GET"): PUBLIC,
-    ("articles:suggest_correction", "POST"): PUBLIC,
-    ("admin:articles_correctionsuggestion_changelist", "GET"): STAFF_READ,
-    ("admin:articles_correctionsuggestion_change", "GET"): STAFF_READ,
-    ("admin:articles_correctionsuggestion_change", "POST"): MODERATE_POST,
-    ("admin:articles_correctionsuggestion_add", "GET"): (LOGIN, LOGIN, 403, 403, 403),
-    ("admin:articles_correctionsuggestion_delete", "GET"): (LOGIN, LOGIN, 403, 403, 403),
-    ("admin:articles_correctionsuggestion_history", "GET"): STAFF_READ,
-    ("articles:article_version", "GET"): PUBLIC,
-    ("articles:article_history", "GET"): PUBLIC,
-    ("articles:article_compare", "GET"): PUBLIC,
-    # Reading and discovery: the same for everyone.
-    ("articles:search", "GET"): PUBLIC,
-    ("articles:feed_articles_rss", "GET"): PUBLIC,
-    ("articles:feed_articles_atom", "GET"): PUBLIC,
-    ("articles:feed_changes_rss", "GET"): PUBLIC,
-    ("articles:feed_changes_atom", "GET"): PUBLIC,
-    ("articles:sitemap", "GET"): PUBLIC,
-    ("articles:robots_txt", "GET"): PUBLIC,
-    ("markdownx_markdownify", "POST"): (403, 403, 200, 200, 200),
-    ("markdownx_upload", "POST"): (403, 403, 200, 200, 200),
-})
+    MATRIX.update(
+        {
+            (f"admin:articles_{model}_changelist", "GET"): STAFF_READ,
+            (f"admin:articles_{model}_add", "GET"): STAFF_READ,
+            (f"admin:articles_{model}_change", "GET"): STAFF_READ,
+            (f"admin:articles_{model}_history", "GET"): STAFF_READ,
+            (f"admin:articles_{model}_delete", "GET"): STAFF_READ,
+            (f"admin:articles_{model}_compare", "GET"): STAFF_READ,
+            (f"admin:articles_{model}_revert", "POST"): MODERATE_POST,
+        }
+    )
+MATRIX.update(
+    {
+        ("admin:autocomplete", "GET"): STAFF_READ,
+        ("admin:articles_article_review", "GET"): STAFF_READ,
+        ("admin:articles_article_review", "POST"): (LOGIN, LOGIN, 403, 302, 302),
+        ("admin:articles_revision_changelist", "GET"): STAFF_READ,
+        ("admin:articles_revision_change", "GET"): STAFF_READ,
+        ("admin:articles_revision_approve", "POST"): MODERATE_POST,
+        ("admin:articles_revision_reject", "POST"): MODERATE_POST,
+        # Author or moderator; here the proposal is another editor's and has nothing to resolve.
+        ("admin:articles_revision_resolve", "POST"): MODERATE_POST,
+        # Only the author may withdraw; the pending proposal here is another editor's.
+        ("admin:articles_revision_withdraw", "POST"): (LOGIN, LOGIN, 403, 403, 302),
+        ("admin:articles_revision_add", "GET"): (LOGIN, LOGIN, 403, 403, 403),
+        ("admin:articles_revision_delete", "GET"): (LOGIN, LOGIN, 403, 403, 403),
+        ("admin:articles_revision_history", "GET"): STAFF_READ,
+        ("admin:articles_moderationevent_changelist", "GET"): STAFF_READ,
+        ("admin:articles_moderationevent_change", "GET"): STAFF_READ,
+        ("admin:articles_moderationevent_add", "GET"): (LOGIN, LOGIN, 403, 403, 403),
+        ("admin:articles_moderationevent_delete", "GET"): (LOGIN, LOGIN, 403, 403, 403),
+        ("admin:articles_moderationevent_history", "GET"): STAFF_READ,
+        ("articles:home", "GET"): PUBLIC,
+        ("articles:article_detail", "GET"): PUBLIC,
+        ("articles:topic_list", "GET"): PUBLIC,
+        ("articles:topic_detail", "GET"): PUBLIC,
+        ("articles:source_list", "GET"): PUBLIC,
+        ("articles:source_detail", "GET"): PUBLIC,
+        ("articles:timeline", "GET"): PUBLIC,
+        ("articles:article_preview", "GET"): (404, 404, 200, 200, 200),
+        ("articles:suggest_correction", "GET"): PUBLIC,
+        ("articles:suggest_correction", "POST"): PUBLIC,
+        ("admin:articles_correctionsuggestion_changelist", "GET"): STAFF_READ,
+        ("admin:articles_correctionsuggestion_change", "GET"): STAFF_READ,
+        ("admin:articles_correctionsuggestion_change", "POST"): MODERATE_POST,
+        ("admin:articles_correctionsuggestion_add", "GET"): (LOGIN, LOGIN, 403, 403, 403),
+        ("admin:articles_correctionsuggestion_delete", "GET"): (LOGIN, LOGIN, 403, 403, 403),
+        ("admin:articles_correctionsuggestion_history", "GET"): STAFF_READ,
+        ("articles:article_version", "GET"): PUBLIC,
+        ("articles:article_history", "GET"): PUBLIC,
+        ("articles:article_compare", "GET"): PUBLIC,
+        # Reading and discovery: the same for everyone.
+        ("articles:search", "GET"): PUBLIC,
+        ("articles:feed_articles_rss", "GET"): PUBLIC,
+        ("articles:feed_articles_atom", "GET"): PUBLIC,
+        ("articles:feed_changes_rss", "GET"): PUBLIC,
+        ("articles:feed_changes_atom", "GET"): PUBLIC,
+        ("articles:sitemap", "GET"): PUBLIC,
+        ("articles:robots_txt", "GET"): PUBLIC,
+        ("markdownx_markdownify", "POST"): (403, 403, 200, 200, 200),
+        ("markdownx_upload", "POST"): (403, 403, 200, 200, 200),
+    }
+)
 
 
 def _png(name="map.png"):
@@ -104,18 +109,42 @@ def world(moderator):
     figure = factories.figure(moderator, SimpleUploadedFile("map.png", _png().read(), "image/png"))
     author = factories.make_user("author", group="Editor")
     first = section.live_revision
-    moderation.publish_directly(obj=section, moderator=moderator, summary="Second",
-                                data={**section.snapshot(), "body": "Second text."})
-    pending = moderation.propose(obj=section, author=author, summary="Pending",
-                                 data={**section.snapshot(), "body": "Pending text."})
+    moderation.publish_directly(
+        obj=section, moderator=moderator, summary="Second", data={**section.snapshot(), "body": "Second text."}
+    )
+    pending = moderation.propose(
+        obj=section, author=author, summary="Pending", data={**section.snapshot(), "body": "Pending text."}
+    )
     event = pending.events.first()
-    timeline_event = factories.timeline_event(moderator, topics=[topic], title="MINUSMA created", date_year=2013,
-                                              date_month=4, date_day=25, text="Created [@unsc-res-2100].")
-    objects = {"article": article, "section": section, "topic": topic, "source": source, "figure": figure,
-               "timelineevent": timeline_event}
+    timeline_event = factories.timeline_event(
+        moderator,
+        topics=[topic],
+        title="MINUSMA created",
+        date_year=2013,
+        date_month=4,
+        date_day=25,
+        text="Created [@unsc-res-2100].",
+    )
+    objects = {
+        "article": article,
+        "section": section,
+        "topic": topic,
+        "source": source,
+        "figure": figure,
+        "timelineevent": timeline_event,
+    }
     correction = CorrectionSuggestion.objects.create(section=section, problem="A date is wrong.")
-    return {"correction": correction,"objects": objects, "first": first, "pending": pending, "event": event, "article": article,
-            "topic": topic, "source": source, "section": section}
+    return {
+        "correction": correction,
+        "objects": objects,
+        "first": first,
+        "pending": pending,
+        "event": event,
+        "article": article,
+        "topic": topic,
+        "source": source,
+        "section": section,
+    }
 
 
 def _url(name, world):
@@ -124,12 +153,21 @@ def _url(name, world):
     model = name.split("_")[1] if name.startswith("admin:articles_") else None
     if name == "admin:autocomplete":
         return reverse(name) + "?app_label=articles&model_name=section&field_name=topics"
-    if name.endswith(("_changelist", "_add")) or name in ("articles:home", "articles:topic_list", "articles:source_list",
-                                                          "articles:timeline", "articles:search",
-                                                          "articles:feed_articles_rss", "articles:feed_articles_atom",
-                                                          "articles:feed_changes_rss", "articles:feed_changes_atom",
-                                                          "articles:sitemap", "articles:robots_txt",
-                                                          "markdownx_markdownify", "markdownx_upload"):
+    if name.endswith(("_changelist", "_add")) or name in (
+        "articles:home",
+        "articles:topic_list",
+        "articles:source_list",
+        "articles:timeline",
+        "articles:search",
+        "articles:feed_articles_rss",
+        "articles:feed_articles_atom",
+        "articles:feed_changes_rss",
+        "articles:feed_changes_atom",
+        "articles:sitemap",
+        "articles:robots_txt",
+        "markdownx_markdownify",
+        "markdownx_upload",
+    ):
         return reverse(name)
     if name == "admin:articles_article_review":
         return reverse(name, args=[world["article"].pk])
@@ -197,12 +235,14 @@ def login_as(client):
     return login
 
 
-CELLS = [(name, method, role, expected[i]) for (name, method), expected in MATRIX.items()
-         for i, role in enumerate(ROLES)]
+CELLS = [
+    (name, method, role, expected[i]) for (name, method), expected in MATRIX.items() for i, role in enumerate(ROLES)
+]
 
 
-@pytest.mark.parametrize("name,method,role,expected", CELLS,
-                         ids=[f"{role}-{method}-{name}" for name, method, role, _ in CELLS])
+@pytest.mark.parametrize(
+    "name,method,role,expected", CELLS, ids=[f"{role}-{method}-{name}" for name, method, role, _ in CELLS]
+)
 def test_permission_cell(name, method, role, expected, world, editor, login_as):
     client = login_as(role)
     url = _url(name, world)

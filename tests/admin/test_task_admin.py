@@ -1,4 +1,5 @@
 """Background tasks in the admin: superusers only, read-only, failures with their traceback."""
+
 import re
 
 import pytest
@@ -28,8 +29,10 @@ def _rows(html):
     """The changelist's rows as {column: text}."""
     body = html.split('<table id="result_list">', 1)[1].split("<tbody>", 1)[1].split("</tbody>", 1)[0]
     return [
-        {name: re.sub(r"<[^>]+>", "", cell).strip() for name, cell in re.findall(
-            r'<t[hd] class="field-(\w+)[^"]*">(.*?)</t[hd]>', row)}
+        {
+            name: re.sub(r"<[^>]+>", "", cell).strip()
+            for name, cell in re.findall(r'<t[hd] class="field-(\w+)[^"]*">(.*?)</t[hd]>', row)
+        }
         for row in re.findall(r"<tr>(.*?)</tr>", body, re.S)
     ]
 
@@ -41,13 +44,24 @@ def test_a_superuser_sees_queued_and_failed_tasks(client, superuser, failed_and_
     html = response.content.decode()
     queued, failed = _rows(html)  # the newest first
     assert queued == {
-        "task_name": "record", "status": "Ready", "queue_name": "default", "priority": "20",
-        "enqueued_at": queued["enqueued_at"], "started_at": "-", "finished_at": "-",
-        "display_run_after": "-", "attempts": "0", "exception_class": "-",
+        "task_name": "record",
+        "status": "Ready",
+        "queue_name": "default",
+        "priority": "20",
+        "enqueued_at": queued["enqueued_at"],
+        "started_at": "-",
+        "finished_at": "-",
+        "display_run_after": "-",
+        "attempts": "0",
+        "exception_class": "-",
     }
     assert queued["enqueued_at"] != "-"
     assert (failed["task_name"], failed["status"], failed["attempts"], failed["exception_class"]) == (
-        "fail", "Failed", "1", "ValueError")
+        "fail",
+        "Failed",
+        "1",
+        "ValueError",
+    )
     assert failed["started_at"] != "-" and failed["finished_at"] != "-"
     # Filters by status; no bulk actions (the only one would be delete).
     assert "?status__exact=FAILED" in html and "?status__exact=READY" in html
@@ -103,8 +117,9 @@ def test_nobody_can_add_change_or_delete_tasks_in_the_admin(client, superuser, f
     assert client.post(_url("change", queued.pk), {"status": "SUCCESSFUL", "priority": "0"}).status_code == 403
     assert client.get(_url("delete", failed.pk)).status_code == 403
     assert client.post(_url("delete", failed.pk), {"post": "yes"}).status_code == 403
-    response = client.post(_url("changelist"), {"action": "delete_selected", "_selected_action": [failed.pk],
-                                                "post": "yes"})
+    response = client.post(
+        _url("changelist"), {"action": "delete_selected", "_selected_action": [failed.pk], "post": "yes"}
+    )
     assert response.status_code in (200, 302)
     assert DBTaskResult.objects.count() == 2
     queued.refresh_from_db()

@@ -25,7 +25,12 @@ def test_impossible_dates_are_refused_with_the_field_named(date, field):
 
 def test_a_year_sorts_before_its_months_and_a_month_before_its_days():
     dates = [PartialDate(2013, 4, 25), PartialDate(2013), PartialDate(2012, 12, 31), PartialDate(2013, 4)]
-    assert sorted(dates) == [PartialDate(2012, 12, 31), PartialDate(2013), PartialDate(2013, 4), PartialDate(2013, 4, 25)]
+    assert sorted(dates) == [
+        PartialDate(2012, 12, 31),
+        PartialDate(2013),
+        PartialDate(2013, 4),
+        PartialDate(2013, 4, 25),
+    ]
 
 
 def test_display_in_each_language_and_iso():

@@ -6,6 +6,7 @@ HTML must contain no script-capable element, no event-handler or style attribute
 ``javascript:``/``vbscript:``/``data:`` URL; the renderer must stay fast on any input
 (Hypothesis). tests/reading/test_hostile_pages_browser.py loads the same content in Chromium.
 """
+
 from __future__ import annotations
 
 import time
@@ -102,8 +103,22 @@ def test_any_text_renders_to_safe_html_quickly(text, offset):
         "".join("  " * i + "- x\n" for i in range(1000)),
         "\\" * 100_000,
     ],
-    ids=["brackets", "open-links", "emphasis", "emphasis-mix", "quotes", "lt", "tags", "citations", "footnotes",
-         "nested-images", "setext", "long-table", "deep-list", "backslashes"],
+    ids=[
+        "brackets",
+        "open-links",
+        "emphasis",
+        "emphasis-mix",
+        "quotes",
+        "lt",
+        "tags",
+        "citations",
+        "footnotes",
+        "nested-images",
+        "setext",
+        "long-table",
+        "deep-list",
+        "backslashes",
+    ],
 )
 def test_pathological_input_renders_in_linear_time(text):
     """50 KB to 1 MB of the constructs that make Markdown parsers backtrack: well under a second each here."""
@@ -135,15 +150,17 @@ def hostile_article_post_data(slug: str) -> dict:
         "sections-MAX_NUM_FORMS": "1000",
     }
     for i, batch in enumerate(sections):
-        data.update({
-            f"sections-{i}-id": "",
-            f"sections-{i}-article": "",
-            f"sections-{i}-title": f"Batch {i} <script>alert({i})</script>",
-            f"sections-{i}-anchor": f"batch-{i}",
-            f"sections-{i}-parent": "",
-            f"sections-{i}-position": str(i + 1),
-            f"sections-{i}-body": "\n\n".join(batch),
-        })
+        data.update(
+            {
+                f"sections-{i}-id": "",
+                f"sections-{i}-article": "",
+                f"sections-{i}-title": f"Batch {i} <script>alert({i})</script>",
+                f"sections-{i}-anchor": f"batch-{i}",
+                f"sections-{i}-parent": "",
+                f"sections-{i}-position": str(i + 1),
+                f"sections-{i}-body": "\n\n".join(batch),
+            }
+        )
     return data
 
 
@@ -156,9 +173,18 @@ def test_null_characters_are_refused_with_a_message_not_a_database_error(client,
     with pytest.raises(ValidationError):
         moderation.propose(obj=section, author=editor, summary="Nul", data={**section.snapshot(), "topics": ["\x00"]})
     client.force_login(editor)
-    response = client.post(reverse("admin:articles_section_change", args=[section.pk]), {
-        "article": article.pk, "title": "Nul", "anchor": section.anchor, "position": 1, "body": "a\x00b",
-        "edit_summary": "Nul", "base_revision": section.live_revision_id})
+    response = client.post(
+        reverse("admin:articles_section_change", args=[section.pk]),
+        {
+            "article": article.pk,
+            "title": "Nul",
+            "anchor": section.anchor,
+            "position": 1,
+            "body": "a\x00b",
+            "edit_summary": "Nul",
+            "base_revision": section.live_revision_id,
+        },
+    )
     assert response.status_code == 200
     assert "Null characters are not allowed." in response.context["adminform"].form.errors["body"]
     assert not Revision.objects.pending().exists()
@@ -174,21 +200,36 @@ def test_an_overlong_citation_place_is_refused_with_a_message_not_a_database_err
         moderation.propose(obj=section, author=editor, summary="Long", data={**section.snapshot(), "body": body})
     assert "is too long: at most 200 characters" in str(refused.value)
     client.force_login(editor)
-    response = client.post(reverse("admin:articles_section_change", args=[section.pk]), {
-        "article": article.pk, "title": "Long", "anchor": section.anchor, "position": 1, "body": body,
-        "edit_summary": "Long", "base_revision": section.live_revision_id})
+    response = client.post(
+        reverse("admin:articles_section_change", args=[section.pk]),
+        {
+            "article": article.pk,
+            "title": "Long",
+            "anchor": section.anchor,
+            "position": 1,
+            "body": body,
+            "edit_summary": "Long",
+            "base_revision": section.live_revision_id,
+        },
+    )
     assert response.status_code == 200
     assert "at most 200 characters" in " ".join(response.context["adminform"].form.errors["body"])
     body = "Claim [@x, p. " + "9" * 197 + "]."  # "p. 999…": exactly at the limit, fine
-    moderation.publish_directly(obj=section, moderator=moderator, summary="At the limit",
-                                data={**section.snapshot(), "body": body})
+    moderation.publish_directly(
+        obj=section, moderator=moderator, summary="At the limit", data={**section.snapshot(), "body": body}
+    )
 
 
 @pytest.fixture
 def hostile_source(moderator):
     """The one citation key the corpus uses ([@x, p. ...]), with hostile bibliographic fields."""
-    return factories.source(moderator, key="x", title="<script>alert('source')</script>",
-                            publisher='<img src=x onerror="alert(1)">', url="https://example.org/?q=<script>")
+    return factories.source(
+        moderator,
+        key="x",
+        title="<script>alert('source')</script>",
+        publisher='<img src=x onerror="alert(1)">',
+        url="https://example.org/?q=<script>",
+    )
 
 
 def assert_page_is_inert(response):
@@ -217,11 +258,15 @@ def test_payloads_through_the_admin_the_review_and_the_public_page(client, edito
     assert_page_is_inert(client.get(reverse("articles:article_preview", args=[article.slug, pending[5].pk])))
 
     # Approve everything in one bulk action, as a moderator clearing the queue would.
-    response = client.post(reverse("admin:articles_revision_changelist"),
-                           {"action": "approve_selected", "_selected_action": [r.pk for r in pending]})
+    response = client.post(
+        reverse("admin:articles_revision_changelist"),
+        {"action": "approve_selected", "_selected_action": [r.pk for r in pending]},
+    )
     assert response.status_code == 302
     assert not Revision.objects.pending().exists()
-    assert Revision.objects.filter(status=RevisionStatus.PUBLISHED, pk__in=[r.pk for r in pending]).count() == len(pending)
+    assert Revision.objects.filter(status=RevisionStatus.PUBLISHED, pk__in=[r.pk for r in pending]).count() == len(
+        pending
+    )
     assert Section.objects.filter(article=article, state=PublicationState.LIVE).count() == expected_sections
 
     client.logout()

@@ -5,6 +5,7 @@ tests/admin/test_markdownx_endpoints.py. Here: polyglots (HTML, PHP or a ZIP hid
 admin path for every kind of hostile file, and the headers the stored file is served with
 (django.views.static in development and tests; deploy/nginx.conf.example in production).
 """
+
 from __future__ import annotations
 
 import io
@@ -73,7 +74,12 @@ def animated(fmt) -> bytes:
 STORED = {
     "jpeg with html in a comment": ("photo.jpg", lambda: encode(photo(), "JPEG", comment=HTML), "jpg", None),
     "jpeg with html after its end": ("photo.jpg", lambda: encode(photo(), "JPEG") + HTML, "jpg", None),
-    "jpeg with a zip after its end (gifar)": ("photo.jpg", lambda: encode(photo(), "JPEG") + zip_archive(), "jpg", None),
+    "jpeg with a zip after its end (gifar)": (
+        "photo.jpg",
+        lambda: encode(photo(), "JPEG") + zip_archive(),
+        "jpg",
+        None,
+    ),
     "jpeg with php in its exif": ("photo.jpg", jpeg_with_php_in_exif, "jpg", None),
     "png with html in a text chunk": ("map.png", lambda: png_with_text(HTML), "png", None),
     "png with html after its end": ("map.png", lambda: encode(photo(), "PNG") + HTML, "png", None),
@@ -81,10 +87,18 @@ STORED = {
     "png named .jpg": ("photo.jpg", lambda: encode(photo(), "PNG"), "png", None),
     "jpeg named .html": ("page.html", lambda: encode(photo(), "JPEG"), "jpg", None),
     "exif with gps": ("phone.jpg", lambda: encode(photo(), "JPEG", exif=exif_with_gps()), "jpg", None),
-    "cmyk jpeg": ("print.jpg", lambda: encode(photo("CMYK", colour=(0, 255, 255, 0)), "JPEG"), "jpg",
-                  lambda im: im.mode == "RGB"),
-    "16-bit png": ("scan.png", lambda: encode(Image.new("I;16", (40, 30), 40000), "PNG"), "png",
-                   lambda im: im.mode == "L"),
+    "cmyk jpeg": (
+        "print.jpg",
+        lambda: encode(photo("CMYK", colour=(0, 255, 255, 0)), "JPEG"),
+        "jpg",
+        lambda im: im.mode == "RGB",
+    ),
+    "16-bit png": (
+        "scan.png",
+        lambda: encode(Image.new("I;16", (40, 30), 40000), "PNG"),
+        "png",
+        lambda im: im.mode == "L",
+    ),
     "animated png": ("anim.png", lambda: animated("PNG"), "png", lambda im: getattr(im, "n_frames", 1) == 1),
     "animated webp": ("anim.webp", lambda: animated("WEBP"), "webp", lambda im: getattr(im, "n_frames", 1) == 1),
 }
@@ -94,8 +108,11 @@ REFUSED = {
     "decompression bomb": ("bomb.png", lambda: bomb_png(30000, 30000), "pixels"),
     "enormous width": ("strip.png", lambda: bomb_png(20000, 4), "pixels on each side"),
     "truncated jpeg": ("cut.jpg", lambda: encode(photo(size=(300, 200)), "JPEG")[:700], "incomplete"),
-    "svg with script": ("map.svg", lambda: b'<svg xmlns="http://www.w3.org/2000/svg"><script>alert(1)</script></svg>',
-                        "not an image"),
+    "svg with script": (
+        "map.svg",
+        lambda: b'<svg xmlns="http://www.w3.org/2000/svg"><script>alert(1)</script></svg>',
+        "not an image",
+    ),
     "html named .jpg": ("photo.jpg", lambda: HTML, "not an image"),
     "html behind a jpeg signature": ("photo.jpg", lambda: b"\xff\xd8\xff\xe0" + HTML, "Upload"),
     "pdf named .png": ("doc.png", lambda: b"%PDF-1.4\n1 0 obj << >> endobj\n%%EOF\n", "not an image"),
@@ -116,11 +133,18 @@ def media_served_from_this_tests_root(monkeypatch):
 
 
 def admin_upload(client, name, data):
-    return client.post(reverse("admin:articles_figure_add"), {
-        "image": SimpleUploadedFile(name, data, content_type="image/jpeg"),
-        "alt_text": "An upload", "caption": "", "credit": "", "licence": "",
-        "edit_summary": "Add an image", "publish_now": "on",
-    })
+    return client.post(
+        reverse("admin:articles_figure_add"),
+        {
+            "image": SimpleUploadedFile(name, data, content_type="image/jpeg"),
+            "alt_text": "An upload",
+            "caption": "",
+            "credit": "",
+            "licence": "",
+            "edit_summary": "Add an image",
+            "publish_now": "on",
+        },
+    )
 
 
 def stored_files() -> list[Path]:

@@ -73,10 +73,7 @@ def bomb_png(width: int, height: int) -> bytes:
         done += rows
     parts.append(compressor.flush())
     return (
-        b"\x89PNG\r\n\x1a\n"
-        + png_chunk(b"IHDR", ihdr)
-        + png_chunk(b"IDAT", b"".join(parts))
-        + png_chunk(b"IEND", b"")
+        b"\x89PNG\r\n\x1a\n" + png_chunk(b"IHDR", ihdr) + png_chunk(b"IDAT", b"".join(parts)) + png_chunk(b"IEND", b"")
     )
 
 
@@ -224,9 +221,7 @@ def test_html_disguised_as_gif_is_refused():
     error = refusal(upload)
 
     assert error.code == "not_an_image"
-    assert message(error) == (
-        "This file is not an image this site can read. Upload a PNG, JPEG or WebP image."
-    )
+    assert message(error) == ("This file is not an image this site can read. Upload a PNG, JPEG or WebP image.")
 
 
 def test_svg_with_script_is_refused():
@@ -326,9 +321,7 @@ def test_too_many_bytes_are_refused_without_reading_everything():
 
     assert error.code == "too_large"
     assert reader.bytes_read == 1001
-    assert message(error) == (
-        "This file is larger than 1000 bytes; images may be at most 1000 bytes."
-    )
+    assert message(error) == ("This file is larger than 1000 bytes; images may be at most 1000 bytes.")
 
 
 def test_declared_size_over_the_limit_is_refused_before_reading():
@@ -354,9 +347,7 @@ def test_decompression_bomb_is_refused_before_decoding(no_pixel_decoding):
     error = refusal(data, max_pixels=40_000_000)
 
     assert error.code == "too_many_pixels"
-    assert message(error) == (
-        "This image is 30000×30000 pixels; images may have at most 40 million pixels."
-    )
+    assert message(error) == ("This image is 30000×30000 pixels; images may have at most 40 million pixels.")
     assert no_pixel_decoding == []
 
 
@@ -367,9 +358,7 @@ def test_too_many_pixels_are_refused_before_decoding(no_pixel_decoding):
     error = refusal(data, max_pixels=40_000_000, max_side=10**6)
 
     assert error.code == "too_many_pixels"
-    assert message(error) == (
-        "This image is 9000×6000 pixels; images may have at most 40 million pixels."
-    )
+    assert message(error) == ("This image is 9000×6000 pixels; images may have at most 40 million pixels.")
     assert no_pixel_decoding == []
 
 
@@ -377,9 +366,7 @@ def test_pillow_decompression_bomb_error_is_refused(monkeypatch, no_pixel_decodi
     monkeypatch.setattr(Image, "MAX_IMAGE_PIXELS", 1000)
     error = refusal(solid("PNG", size=(50, 50)), max_pixels=10**9)  # 2500 > 2 × 1000
     assert error.code == "too_many_pixels"
-    assert message(error) == (
-        "This image is 50×50 pixels; images may have at most 1,000 pixels."
-    )
+    assert message(error) == ("This image is 50×50 pixels; images may have at most 1,000 pixels.")
     assert no_pixel_decoding == []
 
 
@@ -387,18 +374,14 @@ def test_pillow_decompression_bomb_warning_is_an_error(monkeypatch, no_pixel_dec
     monkeypatch.setattr(Image, "MAX_IMAGE_PIXELS", 1000)
     error = refusal(solid("PNG", size=(40, 40)), max_pixels=10**9)  # 1600: only a warning
     assert error.code == "too_many_pixels"
-    assert message(error) == (
-        "This image is 40×40 pixels; images may have at most 1,000 pixels."
-    )
+    assert message(error) == ("This image is 40×40 pixels; images may have at most 1,000 pixels.")
     assert no_pixel_decoding == []
 
 
 def test_too_large_dimensions_are_refused(no_pixel_decoding):
     error = refusal(solid("PNG", size=(300, 20)), max_side=200)
     assert error.code == "too_large_dimensions"
-    assert message(error) == (
-        "This image is 300×20 pixels; images may be at most 200 pixels on each side."
-    )
+    assert message(error) == ("This image is 300×20 pixels; images may be at most 200 pixels on each side.")
     assert no_pixel_decoding == []
 
 
@@ -504,9 +487,7 @@ def test_png_metadata_and_text_chunks_are_stripped():
 
 
 def test_webp_metadata_is_stripped():
-    data = encode(
-        Image.new("RGB", (40, 30), RED), "WEBP", exif=exif_with_secrets(), xmp=XMP
-    )
+    data = encode(Image.new("RGB", (40, 30), RED), "WEBP", exif=exif_with_secrets(), xmp=XMP)
     assert b"SecretCam" in data and b"SecretXMP" in data
 
     result = normalise_image(io.BytesIO(data))

@@ -49,7 +49,7 @@ def test_ordered_list_from_one_has_no_start():
 
 def test_code_blocks_and_spans_escape_content():
     html = render_markdown("```python\nx = '<b>'\n```\n\n    indented <i>\n\n`<tt>`")
-    assert '<pre><code class="language-python">x = \'&lt;b&gt;\'\n</code></pre>' in html
+    assert "<pre><code class=\"language-python\">x = '&lt;b&gt;'\n</code></pre>" in html
     assert "<pre><code>indented &lt;i&gt;\n</code></pre>" in html
     assert "<code>&lt;tt&gt;</code>" in html
 
@@ -144,10 +144,7 @@ def test_undefined_footnote_stays_literal():
 def test_single_citation():
     notes = CitationNotes()
     html = render_markdown("Text [@unsc-res-2100].", notes=notes)
-    assert (
-        '<sup class="citation"><a href="#note-1" id="cite-1-1" class="citation-ref" '
-        'aria-label="Note 1"' in html
-    )
+    assert '<sup class="citation"><a href="#note-1" id="cite-1-1" class="citation-ref" aria-label="Note 1"' in html
     assert ">1</a></sup>" in html
     assert notes.notes == [Note(1, "unsc-res-2100", "", ["cite-1-1"])]
 
@@ -265,10 +262,7 @@ def test_citation_inside_footnote_numbered():
 
 
 def test_extract_citations_and_keys():
-    text = (
-        "A [@x, p. 4; @y]. B [@x]. `[@code]`\n\n"
-        "```\n[@fenced]\n```\n\n[@y] and [@z.1:2/3_4-5].\n"
-    )
+    text = "A [@x, p. 4; @y]. B [@x]. `[@code]`\n\n```\n[@fenced]\n```\n\n[@y] and [@z.1:2/3_4-5].\n"
     assert extract_citations(text) == [
         CitationRef("x", "p. 4"),
         CitationRef("y", ""),
@@ -387,6 +381,7 @@ HOSTILE = [
     "[^1]\n\n[^1]: <iframe src=x></iframe>",
 ]
 
+
 @pytest.mark.parametrize("text", HOSTILE)
 def test_hostile_markdown_is_neutralised(text):
     html = render_markdown(text) + markdownify(text)
@@ -436,7 +431,7 @@ def test_sanitiser_policy():
         '<p style="color:red" class="evil" id="9bad" onclick="x">p</p>'
         '<img src="x.png" onerror="alert(1)" width="10" height="bad">'
         '<iframe src="x"></iframe><object data="x"></object><style>p{}</style>'
-        '<svg><script>alert(1)</script></svg>'
+        "<svg><script>alert(1)</script></svg>"
         '<ol start="2x"><li>a</li></ol><ol start="5"><li>b</li></ol>'
         '<code class="language-py evil">c</code>'
         '<a href="https://example.org">e</a>'

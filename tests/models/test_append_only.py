@@ -1,5 +1,6 @@
 """Revisions are append-only: refused by the services everywhere, and by the database on PostgreSQL
 (the trigger of migration 0009), even for raw SQL."""
+
 import pytest
 from django.contrib.auth.models import User
 from django.core.exceptions import PermissionDenied
@@ -19,10 +20,12 @@ def revisions(moderator, editor):
     article = factories.article(moderator, title="Kept", slug="kept")
     section = factories.section(moderator, article, body="Original.")
     published = section.live_revision
-    pending = moderation.propose(obj=section, author=editor, summary="Pending",
-                                 data={**section.snapshot(), "body": "Proposed."})
-    rejected = moderation.propose(obj=section, author=editor, summary="Rejected",
-                                  data={**section.snapshot(), "body": "No."})
+    pending = moderation.propose(
+        obj=section, author=editor, summary="Pending", data={**section.snapshot(), "body": "Proposed."}
+    )
+    rejected = moderation.propose(
+        obj=section, author=editor, summary="Rejected", data={**section.snapshot(), "body": "No."}
+    )
     moderation.reject(revision=rejected, moderator=moderator, reason="No source.")
     return {"published": published, "pending": pending, "rejected": rejected}
 
@@ -51,22 +54,30 @@ def test_the_database_refuses_a_queryset_delete(revisions):
     """A queryset's delete() skips Revision.delete(); a revision nothing protects still stays."""
     require_postgres()
     published = revisions["published"]
-    bare = Revision.objects.create(content_type=published.content_type, object_id=published.object_id,
-                                   object_repr="bare", data={}, summary="No events refer to it")
+    bare = Revision.objects.create(
+        content_type=published.content_type,
+        object_id=published.object_id,
+        object_repr="bare",
+        data={},
+        summary="No events refer to it",
+    )
     with pytest.raises(IntegrityError, match="append-only"):
         with transaction.atomic():
             Revision.objects.filter(pk=bare.pk).delete()
     assert Revision.objects.filter(pk=bare.pk).exists()
 
 
-@pytest.mark.parametrize("column,value", [
-    ("data", '{"body": "Rewritten history."}'),
-    ("action", "delete"),
-    ("object_id", 999999),
-    ("base_id", "another revision"),
-    ("status", "pending"),
-    ("original_data", '{"body": "x"}'),
-])
+@pytest.mark.parametrize(
+    "column,value",
+    [
+        ("data", '{"body": "Rewritten history."}'),
+        ("action", "delete"),
+        ("object_id", 999999),
+        ("base_id", "another revision"),
+        ("status", "pending"),
+        ("original_data", '{"body": "x"}'),
+    ],
+)
 @pytest.mark.parametrize("which", ["published", "rejected"])
 def test_the_database_refuses_to_change_a_decided_revision(which, column, value, revisions):
     require_postgres()
@@ -99,8 +110,13 @@ def test_inserting_a_decided_revision_is_allowed(revisions):
     require_postgres()
     published = Revision.objects.get(pk=revisions["published"].pk)
     copy = Revision.objects.create(
-        content_type=published.content_type, object_id=published.object_id, object_repr="copy",
-        action=published.action, status=RevisionStatus.PUBLISHED, data=published.data, summary="copy",
+        content_type=published.content_type,
+        object_id=published.object_id,
+        object_repr="copy",
+        action=published.action,
+        status=RevisionStatus.PUBLISHED,
+        data=published.data,
+        summary="copy",
         decided_at=published.decided_at,
     )
     assert copy.pk
@@ -109,8 +125,9 @@ def test_inserting_a_decided_revision_is_allowed(revisions):
 def test_the_trigger_is_installed_only_on_postgresql():
     require_postgres()
     with connection.cursor() as cursor:
-        cursor.execute("SELECT tgname FROM pg_trigger WHERE tgrelid = 'articles_revision'::regclass "
-                       "AND NOT tgisinternal")
+        cursor.execute(
+            "SELECT tgname FROM pg_trigger WHERE tgrelid = 'articles_revision'::regclass AND NOT tgisinternal"
+        )
         assert [row[0] for row in cursor.fetchall()] == ["articles_revision_append_only"]
 
 

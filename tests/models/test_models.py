@@ -1,4 +1,5 @@
 """Tests for articles.models: database constraints, validation messages, citation formatting, published() and URLs."""
+
 import datetime
 import io
 
@@ -251,8 +252,12 @@ def test_web_page_with_url_and_access_date():
 
 def test_journal_article_names_the_journal_in_italics():
     source = Source(
-        key="lecocq-2013", kind=SourceKind.JOURNAL_ARTICLE, title="Mali: This Is Only the Beginning",
-        authors=["Baz Lecocq"], container_title="Concord Review", date_year=2013,
+        key="lecocq-2013",
+        kind=SourceKind.JOURNAL_ARTICLE,
+        title="Mali: This Is Only the Beginning",
+        authors=["Baz Lecocq"],
+        container_title="Concord Review",
+        date_year=2013,
     )
     assert source.format_note() == "Baz Lecocq, “Mali: This Is Only the Beginning,” <cite>Concord Review</cite>, 2013."
 

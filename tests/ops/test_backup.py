@@ -1,4 +1,5 @@
 """`manage.py backup` and `manage.py restore`: everything comes back, byte for byte, into an empty database."""
+
 from __future__ import annotations
 
 import datetime
@@ -50,26 +51,42 @@ def build_site():
     second = factories.section(moderator, article, body="Second section.")
     factories.section(moderator, article, parent=first, body="A subsection.")
 
-    moderation.publish_directly(obj=second, moderator=moderator, summary="Edit",
-                                data={**second.snapshot(), "body": "Second section, edited."})
-    pending = moderation.propose(obj=first, author=editor, summary="Pending change",
-                                 data={**first.snapshot(), "body": "Para one, changed.\n\nPara two [@unsc-res-2100, p. 4]."})
-    stale = moderation.propose(obj=first, author=editor, summary="Merged later",
-                               data={**first.snapshot(), "body": "Para one.\n\nPara two, sharper [@unsc-res-2100, p. 4]."})
+    moderation.publish_directly(
+        obj=second, moderator=moderator, summary="Edit", data={**second.snapshot(), "body": "Second section, edited."}
+    )
+    pending = moderation.propose(
+        obj=first,
+        author=editor,
+        summary="Pending change",
+        data={**first.snapshot(), "body": "Para one, changed.\n\nPara two [@unsc-res-2100, p. 4]."},
+    )
+    stale = moderation.propose(
+        obj=first,
+        author=editor,
+        summary="Merged later",
+        data={**first.snapshot(), "body": "Para one.\n\nPara two, sharper [@unsc-res-2100, p. 4]."},
+    )
     moderation.approve(revision=pending, moderator=moderator)
     moderation.approve(revision=stale, moderator=moderator, merge=True)
     rejected = moderation.propose(obj=topic, author=editor, summary="Rejected", data={**topic.snapshot(), "name": "X"})
     moderation.reject(revision=rejected, moderator=moderator, reason="Not sourced.")
-    withdrawn = moderation.propose(obj=topic, author=editor, summary="Withdrawn", data={**topic.snapshot(), "name": "Y"})
+    withdrawn = moderation.propose(
+        obj=topic, author=editor, summary="Withdrawn", data={**topic.snapshot(), "name": "Y"}
+    )
     moderation.withdraw(revision=withdrawn, user=editor)
-    scheduled = moderation.propose(obj=source, author=editor, summary="Later",
-                                   data={**source.snapshot(), "title": "Resolution 2100 (2013)"})
-    moderation.approve(revision=scheduled, moderator=moderator,
-                       publish_at=timezone.now() + datetime.timedelta(days=3))
+    scheduled = moderation.propose(
+        obj=source, author=editor, summary="Later", data={**source.snapshot(), "title": "Resolution 2100 (2013)"}
+    )
+    moderation.approve(revision=scheduled, moderator=moderator, publish_at=timezone.now() + datetime.timedelta(days=3))
     moderation.propose(obj=second, author=editor, summary="Still pending", data={**second.snapshot(), "body": "Z."})
-    LogEntry.objects.create(user=moderator, content_type=ContentType.objects.get_for_model(Article),
-                            object_id=str(article.pk), object_repr=str(article), action_flag=ADDITION,
-                            change_message="[]")
+    LogEntry.objects.create(
+        user=moderator,
+        content_type=ContentType.objects.get_for_model(Article),
+        object_id=str(article.pk),
+        object_repr=str(article),
+        action_flag=ADDITION,
+        change_message="[]",
+    )
     assert Revision.objects.filter(original_data__isnull=False).exists()  # the merged one
     assert set(Revision.objects.values_list("status", flat=True)) == set(RevisionStatus.values)
 
@@ -94,7 +111,9 @@ def database_contents() -> dict:
     tables = {}
     models = list(backup.backed_up_models())
     for model in list(models):
-        models += [f.remote_field.through for f in model._meta.many_to_many if f.remote_field.through._meta.auto_created]
+        models += [
+            f.remote_field.through for f in model._meta.many_to_many if f.remote_field.through._meta.auto_created
+        ]
     for model in models:
         fields = [f for f in model._meta.concrete_fields]
         rows = []
@@ -128,9 +147,18 @@ def empty_the_site():
 def test_backup_and_restore_round_trip_everything(tmp_path):
     build_site()
     before, media_before = database_contents(), media_contents()
-    for label in ("articles.revision", "articles.moderationevent", "articles.articleversion", "articles.citation",
-                  "articles.section_topics", "auth.user", "auth.user_groups", "auth.group_permissions",
-                  "auth.user_user_permissions", "admin.logentry"):
+    for label in (
+        "articles.revision",
+        "articles.moderationevent",
+        "articles.articleversion",
+        "articles.citation",
+        "articles.section_topics",
+        "auth.user",
+        "auth.user_groups",
+        "auth.group_permissions",
+        "auth.user_user_permissions",
+        "admin.logentry",
+    ):
         assert before[label], label
     originals = {figure.image.name for figure in Figure.objects.all()}
     assert len(originals) == 2 and originals <= media_before.keys()  # plus any renditions made from them

@@ -1,4 +1,5 @@
 """The demo loader: what `manage.py load_demo` publishes, and that running it again changes nothing."""
+
 import html
 import io
 import re

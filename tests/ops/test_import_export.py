@@ -1,4 +1,5 @@
 """The import_article and export_article commands: files in, moderated revisions out, and back."""
+
 from __future__ import annotations
 
 import html
@@ -99,8 +100,7 @@ def export(slug, **options) -> str:
 
 
 def row_counts():
-    return (Article.objects.count(), Section.objects.count(), Revision.objects.count(),
-            ModerationEvent.objects.count())
+    return (Article.objects.count(), Section.objects.count(), Revision.objects.count(), ModerationEvent.objects.count())
 
 
 # --- Plain text, published ---------------------------------------------------------------------
@@ -159,8 +159,9 @@ def test_published_revisions_are_by_the_user_with_the_file_name(superuser, tmp_p
 
 
 @pytest.mark.django_db
-def test_import_without_publish_waits_in_the_queue(client, editor, tmp_path, mailoutbox, run_tasks, moderator,
-                                                   django_capture_on_commit_callbacks):
+def test_import_without_publish_waits_in_the_queue(
+    client, editor, tmp_path, mailoutbox, run_tasks, moderator, django_capture_on_commit_callbacks
+):
     with django_capture_on_commit_callbacks(execute=True):
         out, _ = run(write(tmp_path, DOCUMENT), user="editor")
 
@@ -247,8 +248,9 @@ def test_replace_restores_a_section_that_comes_back_and_keeps_topics(client, mod
     topic = factories.topic(moderator, name="Reforms", slug="reforms")
     run(write(tmp_path, DOCUMENT), publish=True, user="moderator")
     reforms = Section.objects.get(anchor="later-reforms")
-    moderation.publish_directly(obj=reforms, moderator=moderator, summary="Tag it",
-                                data={**reforms.snapshot(), "topics": [topic.pk]})
+    moderation.publish_directly(
+        obj=reforms, moderator=moderator, summary="Tag it", data={**reforms.snapshot(), "topics": [topic.pk]}
+    )
     run(write(tmp_path, _revised_document(), "revised.txt"), publish=True, replace=True, user="moderator")
     assert Section.objects.get(anchor="later-reforms").state == PublicationState.DELETED
 
@@ -438,15 +440,31 @@ def cited_article(moderator):
     factories.source(moderator, key="unsc-res-2100", title="Resolution 2100", kind="un_document")
     peacekeeping = factories.topic(moderator, name="Peacekeeping", slug="peacekeeping")
     minusma = factories.topic(moderator, name="MINUSMA", slug="minusma")
-    article = factories.article(moderator, title="Blue Helmets", slug="blue-helmets",
-                                dek="Peacekeepers in *northern* Mali.")
-    mandate = factories.section(moderator, article, title="The Mandate", anchor="mandate", position=5,
-                                body="The Council acted [@unsc-res-2100, para. 3].\n\n- first\n- second",
-                                topics=[peacekeeping])
-    factories.section(moderator, article, title="Troop Numbers", anchor="troops", position=6,
-                      parent=mandate, body="Numbers grew.", topics=[minusma, peacekeeping])
-    factories.section(moderator, article, title="Withdrawal", anchor="withdrawal", position=9,
-                      body="The mission ended.")
+    article = factories.article(
+        moderator, title="Blue Helmets", slug="blue-helmets", dek="Peacekeepers in *northern* Mali."
+    )
+    mandate = factories.section(
+        moderator,
+        article,
+        title="The Mandate",
+        anchor="mandate",
+        position=5,
+        body="The Council acted [@unsc-res-2100, para. 3].\n\n- first\n- second",
+        topics=[peacekeeping],
+    )
+    factories.section(
+        moderator,
+        article,
+        title="Troop Numbers",
+        anchor="troops",
+        position=6,
+        parent=mandate,
+        body="Numbers grew.",
+        topics=[minusma, peacekeeping],
+    )
+    factories.section(
+        moderator, article, title="Withdrawal", anchor="withdrawal", position=9, body="The mission ended."
+    )
     draft = Section(article=article, title="Unreviewed", anchor="unreviewed", position=20, body="Draft only.")
     draft.save()
     moderation.propose(obj=draft, author=moderator, summary="A draft", action="create")
@@ -462,8 +480,14 @@ def _content(article):
         article.title,
         article.dek,
         [
-            (s.title, s.anchor, s.level, s.parent.anchor if s.parent else None, s.body,
-             sorted(s.topics.values_list("slug", flat=True)))
+            (
+                s.title,
+                s.anchor,
+                s.level,
+                s.parent.anchor if s.parent else None,
+                s.body,
+                sorted(s.topics.values_list("slug", flat=True)),
+            )
             for s in sections
         ],
     )

@@ -327,7 +327,7 @@ LITERAL_LINES = [
     "AT&T &amp; &copy; &#169; &#xA9;",
     "back\\slash \\* and trailing \\",
     "a | b | c",
-    "It's \"quoted\" and ‘curly’ (really)!",
+    'It\'s "quoted" and ‘curly’ (really)!',
     "Non\u00a0breaking\u00a0spaces stay.",
 ]
 
@@ -359,7 +359,7 @@ def test_escape_markdown_text_renders_literally(line):
         "<b>bold</b> and <http://example.org> and <!-- c -->.",
         "AT&T &amp; &copy; &#169;.",
         "back\\slash \\* and trailing \\.",
-        "It's \"quoted\" and ‘curly’ (really)!",
+        'It\'s "quoted" and ‘curly’ (really)!',
     ],
 )
 def test_plain_text_paragraph_renders_literally(line):
@@ -381,8 +381,8 @@ def test_special_characters_in_list_items_render_literally(line):
 
 
 def test_escaping_is_minimal():
-    assert escape_markdown_text("Mali’s army, 2013 (MINUSMA): it's \"fine\".") == (
-        "Mali’s army, 2013 (MINUSMA): it's \"fine\"."
+    assert escape_markdown_text('Mali’s army, 2013 (MINUSMA): it\'s "fine".') == (
+        'Mali’s army, 2013 (MINUSMA): it\'s "fine".'
     )
     assert escape_markdown_text("snake_case") == "snake_case"
     assert escape_markdown_text("#hashtag") == "#hashtag"
@@ -473,9 +473,7 @@ def test_seed_sections_and_dropped_lines(seed_text, seed_article):
     assert all(s.level == 2 and s.body for s in seed_article.sections)
     assert len(seed_article.dropped_lines) == 3
     assert all(line.startswith("See also") for line in seed_article.dropped_lines)
-    assert seed_article.list_items == sum(
-        1 for line in _seed_lines(seed_text) if re.match(r"(•|\d+\.)\s", line)
-    )
+    assert seed_article.list_items == sum(1 for line in _seed_lines(seed_text) if re.match(r"(•|\d+\.)\s", line))
 
 
 def test_seed_title_and_dek(seed_text, seed_article):
@@ -665,9 +663,7 @@ def test_markdown_text_before_title_raises():
 
 
 def test_markdown_topics_and_crlf():
-    article = parse_markdown(
-        "\ufeff# Title\r\n\r\n## S {#s}\r\n<!--topics: a ,b,, c-->\r\n\r\nBody [@k, p. 3].\r\n"
-    )
+    article = parse_markdown("\ufeff# Title\r\n\r\n## S {#s}\r\n<!--topics: a ,b,, c-->\r\n\r\nBody [@k, p. 3].\r\n")
     assert article.sections == [ParsedSection("S", "Body [@k, p. 3].", 2, "s", ["a", "b", "c"])]
     assert article.paragraphs == 1
 

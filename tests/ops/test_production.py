@@ -1,5 +1,6 @@
 """Production settings: environment-driven configuration, check --deploy, CSP and security
 headers, gunicorn and whitenoise serving."""
+
 import http.client
 import json
 import os
@@ -25,7 +26,9 @@ PUBLIC_PAGES = ["/", "/articles/minusma/", "/topics/", "/topics/peacekeeping/", 
 
 def production_env(**extra):
     env = {key: value for key, value in os.environ.items() if not key.startswith(("DJANGO_", "GUNICORN_"))}
-    env.update(DJANGO_DEBUG="0", DJANGO_SECRET_KEY=secrets.token_urlsafe(50), DJANGO_SETTINGS_MODULE="mali_history.settings")
+    env.update(
+        DJANGO_DEBUG="0", DJANGO_SECRET_KEY=secrets.token_urlsafe(50), DJANGO_SETTINGS_MODULE="mali_history.settings"
+    )
     env.update(extra)
     return env
 
@@ -36,8 +39,9 @@ def production_settings(*names, **env):
         "import json, django; django.setup(); from django.conf import settings; "
         f"print(json.dumps({{n: getattr(settings, n) for n in {list(names)!r}}}, default=str))"
     )
-    out = subprocess.run([sys.executable, "-c", code], env=production_env(**env), cwd=PROJECT,
-                         capture_output=True, text=True, check=True).stdout
+    out = subprocess.run(
+        [sys.executable, "-c", code], env=production_env(**env), cwd=PROJECT, capture_output=True, text=True, check=True
+    ).stdout
     return json.loads(out)
 
 
@@ -46,8 +50,14 @@ def site(moderator):
     topic = factories.topic(moderator, name="Peacekeeping", slug="peacekeeping")
     factories.source(moderator, key="unsc-res-2100", title="Resolution 2100 (2013)")
     article = factories.article(moderator, title="MINUSMA", slug="minusma")
-    factories.section(moderator, article, topics=[topic], title="Mandate", anchor="mandate",
-                      body="The Council set up the mission in April 2013 [@unsc-res-2100].")
+    factories.section(
+        moderator,
+        article,
+        topics=[topic],
+        title="Mandate",
+        anchor="mandate",
+        body="The Council set up the mission in April 2013 [@unsc-res-2100].",
+    )
 
 
 # --- Settings from the environment ---------------------------------------------------------------
@@ -56,7 +66,10 @@ def site(moderator):
 def test_check_deploy_reports_nothing_with_production_settings():
     result = subprocess.run(
         [sys.executable, "manage.py", "check", "--deploy", "--fail-level", "WARNING"],
-        env=production_env(), cwd=PROJECT, capture_output=True, text=True,
+        env=production_env(),
+        cwd=PROJECT,
+        capture_output=True,
+        text=True,
     )
     assert result.returncode == 0, result.stdout + result.stderr
     assert "System check identified no issues" in result.stdout
@@ -66,8 +79,9 @@ def test_check_deploy_reports_nothing_with_production_settings():
 def test_production_refuses_to_start_without_a_secret_key():
     env = production_env()
     del env["DJANGO_SECRET_KEY"]
-    result = subprocess.run([sys.executable, "-c", "import django; django.setup()"], env=env, cwd=PROJECT,
-                            capture_output=True, text=True)
+    result = subprocess.run(
+        [sys.executable, "-c", "import django; django.setup()"], env=env, cwd=PROJECT, capture_output=True, text=True
+    )
     assert result.returncode != 0 and "DJANGO_SECRET_KEY" in result.stderr
 
 
@@ -75,7 +89,12 @@ def test_postgresql_through_psycopg3_with_persistent_connections_and_health_chec
     values = production_settings("DATABASES", DATABASE_URL="postgres://app:secret@db.internal:5433/history")
     database = values["DATABASES"]["default"]
     assert database["ENGINE"] == "django.db.backends.postgresql"
-    assert (database["HOST"], database["PORT"], database["NAME"], database["USER"]) == ("db.internal", 5433, "history", "app")
+    assert (database["HOST"], database["PORT"], database["NAME"], database["USER"]) == (
+        "db.internal",
+        5433,
+        "history",
+        "app",
+    )
     assert database["CONN_MAX_AGE"] >= 60 and database["CONN_HEALTH_CHECKS"] is True
     import psycopg  # The driver Django uses when it is installed: psycopg 3.
 
@@ -96,19 +115,28 @@ def test_redis_is_the_shared_cache_when_redis_url_is_set_and_local_memory_otherw
 
 def test_hosts_roots_storage_and_mail_come_from_the_environment(tmp_path):
     values = production_settings(
-        "ALLOWED_HOSTS", "STATIC_ROOT", "MEDIA_ROOT", "STORAGES", "MAILERS", "STATIC_PUBLISH_ROOT", "DEFAULT_FROM_EMAIL",
+        "ALLOWED_HOSTS",
+        "STATIC_ROOT",
+        "MEDIA_ROOT",
+        "STORAGES",
+        "MAILERS",
+        "STATIC_PUBLISH_ROOT",
+        "DEFAULT_FROM_EMAIL",
         DJANGO_ALLOWED_HOSTS="history.example.org,www.history.example.org",
-        DJANGO_STATIC_ROOT=str(tmp_path / "static"), DJANGO_MEDIA_ROOT=str(tmp_path / "media"),
+        DJANGO_STATIC_ROOT=str(tmp_path / "static"),
+        DJANGO_MEDIA_ROOT=str(tmp_path / "media"),
         DJANGO_MEDIA_STORAGE="django.core.files.storage.InMemoryStorage",
         DJANGO_MEDIA_STORAGE_OPTIONS='{"base_url": "/m/"}',
         DJANGO_STATIC_PUBLISH_ROOT=str(tmp_path / "baked"),
-        DJANGO_EMAIL_HOST="smtp.example.org", DJANGO_EMAIL_USER="history",
+        DJANGO_EMAIL_HOST="smtp.example.org",
+        DJANGO_EMAIL_USER="history",
         DJANGO_DEFAULT_FROM_EMAIL="History <noreply@example.org>",
     )
     assert values["ALLOWED_HOSTS"] == ["history.example.org", "www.history.example.org"]
     assert values["STATIC_ROOT"] == str(tmp_path / "static") and values["MEDIA_ROOT"] == str(tmp_path / "media")
     assert values["STORAGES"]["default"] == {
-        "BACKEND": "django.core.files.storage.InMemoryStorage", "OPTIONS": {"base_url": "/m/"},
+        "BACKEND": "django.core.files.storage.InMemoryStorage",
+        "OPTIONS": {"base_url": "/m/"},
     }
     assert values["STORAGES"]["staticfiles"]["BACKEND"] == "whitenoise.storage.CompressedManifestStaticFilesStorage"
     assert values["STATIC_PUBLISH_ROOT"] == str(tmp_path / "baked")
@@ -120,8 +148,14 @@ def test_hosts_roots_storage_and_mail_come_from_the_environment(tmp_path):
 
 def test_https_only_cookies_and_hsts_in_production():
     values = production_settings(
-        "DEBUG", "SECURE_SSL_REDIRECT", "SECURE_PROXY_SSL_HEADER", "SESSION_COOKIE_SECURE", "CSRF_COOKIE_SECURE",
-        "SECURE_HSTS_SECONDS", "SECURE_HSTS_INCLUDE_SUBDOMAINS", "SESSION_COOKIE_HTTPONLY",
+        "DEBUG",
+        "SECURE_SSL_REDIRECT",
+        "SECURE_PROXY_SSL_HEADER",
+        "SESSION_COOKIE_SECURE",
+        "CSRF_COOKIE_SECURE",
+        "SECURE_HSTS_SECONDS",
+        "SECURE_HSTS_INCLUDE_SUBDOMAINS",
+        "SESSION_COOKIE_HTTPONLY",
     )
     assert values["DEBUG"] is False and values["SECURE_SSL_REDIRECT"] is True
     assert values["SECURE_PROXY_SSL_HEADER"] == ["HTTP_X_FORWARDED_PROTO", "https"]
@@ -156,9 +190,7 @@ class InlineFinder(HTMLParser):
 def test_public_pages_have_a_strict_csp_and_no_inline_script_or_style(client, site, url):
     response = client.get(url)
     assert response.status_code == 200
-    policy = dict(
-        (directive.split(" ", 1) + [""])[:2] for directive in response["Content-Security-Policy"].split("; ")
-    )
+    policy = dict((directive.split(" ", 1) + [""])[:2] for directive in response["Content-Security-Policy"].split("; "))
     assert policy["default-src"] == "'self'"
     assert policy["script-src"] == "'self'" and policy["style-src"] == "'self'"  # No nonce, no 'unsafe-inline'.
     assert policy["object-src"] == "'none'" and policy["frame-ancestors"] == "'none'" and policy["base-uri"] == "'self'"
@@ -199,7 +231,11 @@ def free_port():
 def gunicorn_config(**env):
     result = subprocess.run(
         [str(Path(sys.executable).parent / "gunicorn"), "--print-config", "-c", "mali_history/gunicorn.conf.py"],
-        env=production_env(**env), cwd=PROJECT, capture_output=True, text=True, check=True,
+        env=production_env(**env),
+        cwd=PROJECT,
+        capture_output=True,
+        text=True,
+        check=True,
     )
     return dict(re.findall(r"^(\w+)\s+= (.*)$", result.stdout, re.M))
 
@@ -231,9 +267,19 @@ class Gunicorn:
     def __init__(self, env):
         self.port = free_port()
         self.process = subprocess.Popen(
-            [str(Path(sys.executable).parent / "gunicorn"), "-c", "mali_history/gunicorn.conf.py",
-             "--bind", f"127.0.0.1:{self.port}", "--workers", "1"],
-            env=env, cwd=PROJECT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+            [
+                str(Path(sys.executable).parent / "gunicorn"),
+                "-c",
+                "mali_history/gunicorn.conf.py",
+                "--bind",
+                f"127.0.0.1:{self.port}",
+                "--workers",
+                "1",
+            ],
+            env=env,
+            cwd=PROJECT,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
         )
 
     def request(self, method, path, body=None, headers=()):
@@ -259,10 +305,12 @@ class Gunicorn:
 
 def test_gunicorn_serves_compressed_hashed_static_files_with_production_settings(tmp_path):
     """What `make serve` does: collectstatic, then gunicorn with the config file."""
-    env = production_env(DJANGO_STATIC_ROOT=str(tmp_path / "static"), DATABASE_URL=f"sqlite:///{tmp_path / 'db.sqlite3'}",
-                         REDIS_URL="")
-    subprocess.run([sys.executable, "manage.py", "collectstatic", "--noinput", "-v", "0"], env=env, cwd=PROJECT,
-                   check=True)
+    env = production_env(
+        DJANGO_STATIC_ROOT=str(tmp_path / "static"), DATABASE_URL=f"sqlite:///{tmp_path / 'db.sqlite3'}", REDIS_URL=""
+    )
+    subprocess.run(
+        [sys.executable, "manage.py", "collectstatic", "--noinput", "-v", "0"], env=env, cwd=PROJECT, check=True
+    )
     manifest = json.loads((tmp_path / "static" / "staticfiles.json").read_text())["paths"]
     hashed = manifest["css/site.css"]
     assert re.fullmatch(r"css/site\.[0-9a-f]{12}\.css", hashed)
@@ -281,16 +329,26 @@ def test_gunicorn_serves_compressed_hashed_static_files_with_production_settings
 def test_through_gunicorn_a_reader_gets_an_article_and_an_editor_signs_in(tmp_path):
     """`make serve` on SQLite: a published article for an anonymous reader on a kept-alive
     connection, then forms, cookies and redirects through gunicorn's threaded worker."""
-    env = production_env(DJANGO_STATIC_ROOT=str(tmp_path / "static"), DATABASE_URL=f"sqlite:///{tmp_path / 'db.sqlite3'}",
-                         REDIS_URL="", DJANGO_SUPERUSER_PASSWORD=factories.PASSWORD)
+    env = production_env(
+        DJANGO_STATIC_ROOT=str(tmp_path / "static"),
+        DATABASE_URL=f"sqlite:///{tmp_path / 'db.sqlite3'}",
+        REDIS_URL="",
+        DJANGO_SUPERUSER_PASSWORD=factories.PASSWORD,
+    )
     article = tmp_path / "article.txt"
-    article.write_text("The Founding of MINUSMA\n\nThe Security Council set up the mission in April 2013.\n\n"
-                       "Mandate\n\nThe mission was to support the political process in Mali.\n")
-    for command in (["migrate", "--noinput", "-v", "0"], ["collectstatic", "--noinput", "-v", "0"],
-                    ["createsuperuser", "--noinput", "--username", "chief", "--email", "chief@example.org"],
-                    ["import_article", str(article), "--publish", "--user", "chief"]):
-        subprocess.run([sys.executable, "manage.py", *command], env=env, cwd=PROJECT, check=True,
-                       stdout=subprocess.DEVNULL)
+    article.write_text(
+        "The Founding of MINUSMA\n\nThe Security Council set up the mission in April 2013.\n\n"
+        "Mandate\n\nThe mission was to support the political process in Mali.\n"
+    )
+    for command in (
+        ["migrate", "--noinput", "-v", "0"],
+        ["collectstatic", "--noinput", "-v", "0"],
+        ["createsuperuser", "--noinput", "--username", "chief", "--email", "chief@example.org"],
+        ["import_article", str(article), "--publish", "--user", "chief"],
+    ):
+        subprocess.run(
+            [sys.executable, "manage.py", *command], env=env, cwd=PROJECT, check=True, stdout=subprocess.DEVNULL
+        )
     server = Gunicorn(env)
     try:
         page, body = server.request("GET", "/articles/the-founding-of-minusma/")
@@ -312,19 +370,31 @@ def test_through_gunicorn_a_reader_gets_an_article_and_an_editor_signs_in(tmp_pa
         csrf_cookie = re.search(r"csrftoken=([^;]+)", " ".join(page.headers.get_all("Set-Cookie"))).group(1)
         token = re.search(rb'name="csrfmiddlewaretoken" value="([^"]+)"', body).group(1).decode()
         origin = f"https://127.0.0.1:{server.port}"
-        form = urllib.parse.urlencode({"csrfmiddlewaretoken": token, "username": "chief",
-                                       "password": factories.PASSWORD, "next": "/admin/"})
-        signed_in, _ = server.request("POST", "/admin/login/", body=form, headers={
-            "Content-Type": "application/x-www-form-urlencoded", "Cookie": f"csrftoken={csrf_cookie}",
-            "Origin": origin, "Referer": f"{origin}/admin/login/",
-        })
+        form = urllib.parse.urlencode(
+            {"csrfmiddlewaretoken": token, "username": "chief", "password": factories.PASSWORD, "next": "/admin/"}
+        )
+        signed_in, _ = server.request(
+            "POST",
+            "/admin/login/",
+            body=form,
+            headers={
+                "Content-Type": "application/x-www-form-urlencoded",
+                "Cookie": f"csrftoken={csrf_cookie}",
+                "Origin": origin,
+                "Referer": f"{origin}/admin/login/",
+            },
+        )
         assert signed_in.status == 302 and signed_in.headers["Location"] == "/admin/"
         cookies = " ".join(signed_in.headers.get_all("Set-Cookie"))
         session = re.search(r"sessionid=([^;]+)", cookies).group(1)
         admin, body = server.request("GET", "/admin/", headers={"Cookie": f"sessionid={session}"})
         assert admin.status == 200 and b"chief" in body
-        refused, _ = server.request("POST", "/admin/login/", body=form, headers={
-            "Content-Type": "application/x-www-form-urlencoded", "Origin": origin})  # No CSRF cookie.
+        refused, _ = server.request(
+            "POST",
+            "/admin/login/",
+            body=form,
+            headers={"Content-Type": "application/x-www-form-urlencoded", "Origin": origin},
+        )  # No CSRF cookie.
         assert refused.status == 403
     finally:
         server.stop()

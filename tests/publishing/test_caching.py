@@ -1,5 +1,6 @@
 """Whole-page caching of public pages: served from the cache, revalidated with 304, never stale
 after a publish, never mixed up with staff pages, previews or one visitor's notices."""
+
 import os
 
 import pytest
@@ -82,7 +83,9 @@ def test_second_anonymous_request_is_served_from_the_cache_without_queries(clien
     assert "Content-Security-Policy" in second  # The middleware's headers are on cached pages too.
 
 
-def test_if_none_match_gets_304_and_a_changed_page_gets_200(client, moderator, site, django_capture_on_commit_callbacks):
+def test_if_none_match_gets_304_and_a_changed_page_gets_200(
+    client, moderator, site, django_capture_on_commit_callbacks
+):
     etag = client.get("/articles/minusma/")["ETag"]
     response, queries = queries_for(client, "/articles/minusma/", if_none_match=etag)
     assert response.status_code == 304 and response.content == b"" and queries == 0
@@ -98,7 +101,10 @@ def test_if_modified_since_gets_304(client, site):
     last_modified = client.get("/topics/peacekeeping/")["Last-Modified"]
     response, queries = queries_for(client, "/topics/peacekeeping/", if_modified_since=last_modified)
     assert response.status_code == 304 and queries == 0
-    assert client.get("/topics/peacekeeping/", headers={"if-modified-since": "Mon, 01 Jan 2001 00:00:00 GMT"}).status_code == 200
+    assert (
+        client.get("/topics/peacekeeping/", headers={"if-modified-since": "Mon, 01 Jan 2001 00:00:00 GMT"}).status_code
+        == 200
+    )
 
 
 def test_missing_pages_are_not_cached(client, site):
@@ -116,26 +122,34 @@ def test_a_query_string_gets_a_fresh_page_and_is_not_stored(client, site):
 # --- Publishing shows at once --------------------------------------------------------------------
 
 
-def test_section_change_shows_on_its_article_topic_and_source_pages(client, moderator, site,
-                                                                    django_capture_on_commit_callbacks):
+def test_section_change_shows_on_its_article_topic_and_source_pages(
+    client, moderator, site, django_capture_on_commit_callbacks
+):
     warm(client, *PAGES)
-    publish(django_capture_on_commit_callbacks, moderator, site["section"], title="Mandate of 2013",
-            body="Resolution 2100 created MINUSMA [@unsc-res-2100].")
+    publish(
+        django_capture_on_commit_callbacks,
+        moderator,
+        site["section"],
+        title="Mandate of 2013",
+        body="Resolution 2100 created MINUSMA [@unsc-res-2100].",
+    )
     assert "Resolution 2100 created MINUSMA" in client.get("/articles/minusma/").content.decode()
     assert "Resolution 2100 created MINUSMA" in client.get("/topics/peacekeeping/").content.decode()
     assert "Mandate of 2013" in client.get("/sources/unsc-res-2100/").content.decode()
 
 
-def test_article_change_shows_in_lists_and_on_pages_naming_it(client, moderator, site,
-                                                              django_capture_on_commit_callbacks):
+def test_article_change_shows_in_lists_and_on_pages_naming_it(
+    client, moderator, site, django_capture_on_commit_callbacks
+):
     warm(client, *PAGES)
     publish(django_capture_on_commit_callbacks, moderator, site["article"], title="The UN mission")
     for url in ("/", "/articles/minusma/", "/topics/peacekeeping/", "/sources/unsc-res-2100/"):
         assert "The UN mission" in client.get(url).content.decode(), url
 
 
-def test_new_slug_serves_the_new_address_and_the_old_one_is_gone(client, moderator, site,
-                                                                 django_capture_on_commit_callbacks):
+def test_new_slug_serves_the_new_address_and_the_old_one_is_gone(
+    client, moderator, site, django_capture_on_commit_callbacks
+):
     warm(client, "/articles/minusma/")
     publish(django_capture_on_commit_callbacks, moderator, site["article"], slug="un-mission")
     assert client.get("/articles/minusma/").status_code == 404
@@ -143,29 +157,33 @@ def test_new_slug_serves_the_new_address_and_the_old_one_is_gone(client, moderat
     assert 'href="/articles/un-mission/"' in client.get("/").content.decode()
 
 
-def test_topic_change_shows_in_the_topic_list_its_page_and_articles_tagging_it(client, moderator, site,
-                                                                               django_capture_on_commit_callbacks):
+def test_topic_change_shows_in_the_topic_list_its_page_and_articles_tagging_it(
+    client, moderator, site, django_capture_on_commit_callbacks
+):
     warm(client, *PAGES)
     publish(django_capture_on_commit_callbacks, moderator, site["topic"], name="UN peacekeeping")
     for url in ("/topics/", "/topics/peacekeeping/", "/articles/minusma/"):
         assert "UN peacekeeping" in client.get(url).content.decode(), url
 
 
-def test_source_change_shows_in_the_source_list_its_page_and_citing_pages(client, moderator, site,
-                                                                          django_capture_on_commit_callbacks):
+def test_source_change_shows_in_the_source_list_its_page_and_citing_pages(
+    client, moderator, site, django_capture_on_commit_callbacks
+):
     warm(client, *PAGES)
     publish(django_capture_on_commit_callbacks, moderator, site["source"], title="Security Council resolution 2100")
     for url in ("/sources/", "/sources/unsc-res-2100/", "/articles/minusma/", "/topics/peacekeeping/"):
         assert "Security Council resolution 2100" in client.get(url).content.decode(), url
 
 
-def test_a_new_article_shows_in_the_list_and_a_deleted_one_leaves_it(client, moderator, site,
-                                                                    django_capture_on_commit_callbacks):
+def test_a_new_article_shows_in_the_list_and_a_deleted_one_leaves_it(
+    client, moderator, site, django_capture_on_commit_callbacks
+):
     warm(client, "/", "/articles/independence/")
     with django_capture_on_commit_callbacks(execute=True):
         factories.article(moderator, title="Operation Barkhane", slug="barkhane")
-        moderation.publish_directly(obj=site["other"], moderator=moderator, summary="Remove",
-                                    action=RevisionAction.DELETE)
+        moderation.publish_directly(
+            obj=site["other"], moderator=moderator, summary="Remove", action=RevisionAction.DELETE
+        )
     home = client.get("/").content.decode()
     assert "Operation Barkhane" in home and "Independence" not in home
     assert client.get("/articles/independence/").status_code == 404
@@ -186,8 +204,13 @@ def test_only_the_affected_pages_are_invalidated(client, moderator, site, django
 def test_pages_a_section_leaves_are_invalidated_too(client, moderator, site, django_capture_on_commit_callbacks):
     other_topic = factories.topic(moderator, name="Independence era", slug="independence-era")
     warm(client, "/topics/peacekeeping/", "/sources/unsc-res-2100/")
-    publish(django_capture_on_commit_callbacks, moderator, site["section"], topics=[other_topic.pk],
-            body="No citation any more.")
+    publish(
+        django_capture_on_commit_callbacks,
+        moderator,
+        site["section"],
+        topics=[other_topic.pk],
+        body="No citation any more.",
+    )
     assert "Mandate" not in client.get("/topics/peacekeeping/").content.decode()
     assert "Mandate" not in client.get("/sources/unsc-res-2100/").content.decode()
     assert "Mandate" in client.get("/topics/independence-era/").content.decode()
@@ -239,8 +262,12 @@ def test_stored_pages_expire_at_midnight(rf, monkeypatch):
 @pytest.mark.django_db(transaction=True)
 def test_publish_is_seen_after_a_real_commit(client, moderator, site):
     warm(client, "/articles/minusma/")
-    moderation.publish_directly(obj=site["section"], moderator=moderator, summary="Edit",
-                                data={**site["section"].snapshot(), "body": "Committed for real [@unsc-res-2100]."})
+    moderation.publish_directly(
+        obj=site["section"],
+        moderator=moderator,
+        summary="Edit",
+        data={**site["section"].snapshot(), "body": "Committed for real [@unsc-res-2100]."},
+    )
     assert "Committed for real" in client.get("/articles/minusma/").content.decode()
 
 
@@ -260,8 +287,12 @@ def test_staff_get_fresh_pages_and_their_pages_never_enter_the_cache(client, edi
 
 
 def test_preview_is_never_cached(client, editor, moderator, site):
-    revision = moderation.propose(obj=site["section"], author=editor, summary="Draft",
-                                  data={**site["section"].snapshot(), "body": "Pending words."})
+    revision = moderation.propose(
+        obj=site["section"],
+        author=editor,
+        summary="Draft",
+        data={**site["section"].snapshot(), "body": "Pending words."},
+    )
     url = f"/articles/minusma/preview/{revision.pk}/"
     client.force_login(editor)
     for _ in range(2):
@@ -288,12 +319,15 @@ def test_a_visitor_with_a_notice_sees_it_and_it_is_never_stored(client, site):
     assert is_cached(client, "/articles/minusma/")
 
 
-@pytest.mark.parametrize("personal", [
-    pytest.param(lambda request: request.session.get("seen"), id="reads the session"),
-    pytest.param(get_token, id="uses a CSRF token"),
-    pytest.param(lambda request: str(request._csp_nonce), id="uses a CSP nonce"),
-    pytest.param(lambda request: messages.success(request, "Saved."), id="shows a notice"),
-])
+@pytest.mark.parametrize(
+    "personal",
+    [
+        pytest.param(lambda request: request.session.get("seen"), id="reads the session"),
+        pytest.param(get_token, id="uses a CSRF token"),
+        pytest.param(lambda request: str(request._csp_nonce), id="uses a CSP nonce"),
+        pytest.param(lambda request: messages.success(request, "Saved."), id="shows a notice"),
+    ],
+)
 def test_a_page_that_depends_on_the_visitor_is_not_stored(rf, personal):
     calls = []
 
@@ -312,11 +346,14 @@ def test_a_page_that_depends_on_the_visitor_is_not_stored(rf, personal):
     assert len(calls) == 2
 
 
-@pytest.mark.parametrize("decorate", [
-    pytest.param(lambda response: response.set_cookie("theme", "dark"), id="sets a cookie"),
-    pytest.param(lambda response: response.headers.__setitem__("Vary", "Accept-Language"), id="varies"),
-    pytest.param(lambda response: setattr(response, "status_code", 404), id="is not found"),
-])
+@pytest.mark.parametrize(
+    "decorate",
+    [
+        pytest.param(lambda response: response.set_cookie("theme", "dark"), id="sets a cookie"),
+        pytest.param(lambda response: response.headers.__setitem__("Vary", "Accept-Language"), id="varies"),
+        pytest.param(lambda response: setattr(response, "status_code", 404), id="is not found"),
+    ],
+)
 def test_a_response_that_sets_cookies_varies_or_fails_is_not_stored(rf, decorate):
     calls = []
 
@@ -366,8 +403,9 @@ def test_with_redis_url_the_shared_cache_is_redis_and_the_page_cache_is_on():
     assert caches.create_connection("default").get("shared-cache-probe") == "seen"
 
 
-def test_a_publish_in_one_process_is_seen_by_another(client, moderator, site, monkeypatch,
-                                                     django_capture_on_commit_callbacks):
+def test_a_publish_in_one_process_is_seen_by_another(
+    client, moderator, site, monkeypatch, django_capture_on_commit_callbacks
+):
     """Two cache clients, as two gunicorn workers would have: one serves, the other publishes."""
     reader, publisher = caches.create_connection("default"), caches.create_connection("default")
     assert reader is not publisher

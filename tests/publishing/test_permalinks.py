@@ -1,4 +1,5 @@
 """Frozen permalinks of published article versions, the public history, comparing, and "Cite this page"."""
+
 import io
 import re
 import threading
@@ -30,8 +31,9 @@ def get_page(client, url, status=200):
 
 
 def edit(obj, moderator, summary="Edited", **changes):
-    return moderation.publish_directly(obj=obj, moderator=moderator, summary=summary,
-                                       data={**obj.snapshot(), **changes})
+    return moderation.publish_directly(
+        obj=obj, moderator=moderator, summary=summary, data={**obj.snapshot(), **changes}
+    )
 
 
 def versions_of(article):
@@ -69,8 +71,13 @@ def cited(moderator):
     """A published article with one section citing one source."""
     source = factories.source(moderator, key="unsc-res-2100", title="Resolution 2100 (2013)", kind="un_document")
     article = factories.article(moderator, title="Operation Serval", slug="operation-serval")
-    section = factories.section(moderator, article, title="Background", anchor="background",
-                                body="Rebels took the north in 2012 [@unsc-res-2100].")
+    section = factories.section(
+        moderator,
+        article,
+        title="Background",
+        anchor="background",
+        body="Rebels took the north in 2012 [@unsc-res-2100].",
+    )
     article.refresh_from_db()
     return {"article": article, "section": section, "source": source}
 
@@ -98,8 +105,7 @@ def test_permalink_keeps_the_old_text_and_the_old_source_after_both_change(clien
 
 
 def test_permalink_keeps_the_lead_figure_as_it_was(client, moderator):
-    figure = factories.figure(moderator, png_upload(),
-                              caption="Gao in 2013", credit="UN Photo")
+    figure = factories.figure(moderator, png_upload(), caption="Gao in 2013", credit="UN Photo")
     article = factories.article(moderator, slug="with-figure")
     edit(article, moderator, lead_figure=figure.pk)
     article.refresh_from_db()
@@ -139,10 +145,12 @@ def test_each_published_change_adds_one_version_and_nothing_else_does(moderator,
     section = factories.section(moderator, article, body="First text.")
     assert versions_of(article) == [2, 1]
 
-    proposal = moderation.propose(obj=section, author=editor, summary="Better",
-                                  data={**section.snapshot(), "body": "Second text."})
-    rejected = moderation.propose(obj=section, author=editor, summary="Worse",
-                                  data={**section.snapshot(), "body": "Bad text."})
+    proposal = moderation.propose(
+        obj=section, author=editor, summary="Better", data={**section.snapshot(), "body": "Second text."}
+    )
+    rejected = moderation.propose(
+        obj=section, author=editor, summary="Worse", data={**section.snapshot(), "body": "Bad text."}
+    )
     assert versions_of(article) == [2, 1]
     moderation.reject(revision=rejected, moderator=moderator, reason="Not sourced.")
     assert versions_of(article) == [2, 1]
@@ -162,8 +170,7 @@ def test_each_published_change_adds_one_version_and_nothing_else_does(moderator,
     assert versions_of(article)[0] == 4
 
     # Unpublishing a section changes what readers see.
-    moderation.publish_directly(obj=section, moderator=moderator, summary="Withdraw",
-                                action=RevisionAction.UNPUBLISH)
+    moderation.publish_directly(obj=section, moderator=moderator, summary="Withdraw", action=RevisionAction.UNPUBLISH)
     assert versions_of(article) == [5, 4, 3, 2, 1]
     assert ArticleVersion.objects.for_article(article).first().sections == []
 
@@ -253,8 +260,10 @@ def test_cite_box_gives_the_permalink_and_todays_date(client, moderator, cited):
         box = re.search(r'<aside class="cite-box".*?</aside>', html, re.S).group()
         assert "Cite this page" in box
         assert f'<a href="{url}">{url}</a>' in box
-        assert (f"“Operation Serval.” Mali History, version {number}, "
-                f"{chicago_date(version.created_at.date())}. {url} (accessed {today}).") in box
+        assert (
+            f"“Operation Serval.” Mali History, version {number}, "
+            f"{chicago_date(version.created_at.date())}. {url} (accessed {today})."
+        ) in box
 
     # An older version is cited as itself.
     edit(cited["section"], moderator, body="Newer text.")
@@ -273,8 +282,12 @@ def test_history_lists_versions_newest_first_with_editor_and_summary(client, mod
     author = factories.make_user("aminata", group="Editor")
     author.first_name, author.last_name = "Aminata", "Traoré"
     author.save()
-    proposal = moderation.propose(obj=section, author=author, summary="Date the takeover precisely",
-                                  data={**section.snapshot(), "body": "Rebels took the north in April 2012."})
+    proposal = moderation.propose(
+        obj=section,
+        author=author,
+        summary="Date the takeover precisely",
+        data={**section.snapshot(), "body": "Rebels took the north in April 2012."},
+    )
     moderation.approve(revision=proposal, moderator=moderator)
     numbers = versions_of(article)
 
@@ -302,11 +315,11 @@ def test_compare_marks_changed_words_and_added_sections(client, moderator, cited
     after = latest_number(article)
 
     html = get_page(client, compare_url(article, after, before))  # either order
-    assert f"From <a href=\"{permalink(article, before)}\">version {before}</a>" in html
-    changed = html[html.index("Changed section"):html.index("Added section")]
+    assert f'From <a href="{permalink(article, before)}">version {before}</a>' in html
+    changed = html[html.index("Changed section") : html.index("Added section")]
     assert re.search(r"<ins>\s*whole\s*</ins>", changed)
     assert "<del>" not in changed  # only a word was added
-    added = html[html.index("Added section"):]
+    added = html[html.index("Added section") :]
     assert "Aftermath" in added and "<ins>Elections followed.</ins>" in added
 
     last_step = get_page(client, compare_url(article, after, before + 1))
@@ -329,7 +342,7 @@ def test_compare_shows_removed_sections_and_source_changes(client, moderator, ci
 
     html = get_page(client, compare_url(article, before, after))
     assert "Removed section" in html and "<del>Later</del>" in html
-    bibliography = html[html.index('id="diff-bibliography"'):]
+    bibliography = html[html.index('id="diff-bibliography"') :]
     assert re.search(r"<del>[^<]*\(2013\)[^<]*</del>", bibliography)
 
 
@@ -343,8 +356,13 @@ def test_history_pages_do_no_markdown_rendering(client, moderator, cited, monkey
 
     monkeypatch.setattr(markup, "render_markdown", refuse)
     monkeypatch.setattr(publish, "render_standalone", refuse)
-    for url in (permalink(article, number), permalink(article, 1), history_url(article),
-                compare_url(article, 1, number), article.get_absolute_url()):
+    for url in (
+        permalink(article, number),
+        permalink(article, 1),
+        history_url(article),
+        compare_url(article, 1, number),
+        article.get_absolute_url(),
+    ):
         get_page(client, url)
 
 
@@ -416,9 +434,9 @@ def test_two_sources_of_one_article_approved_at_once_both_show_and_touch_no_vers
     ]
     hold_publishes_open(monkeypatch)
     started = time.monotonic()
-    errors = _run_together(*(
-        (lambda i=i: moderation.approve(revision=proposals[i], moderator=moderator)) for i in (0, 1)
-    ))
+    errors = _run_together(
+        *((lambda i=i: moderation.approve(revision=proposals[i], moderator=moderator)) for i in (0, 1))
+    )
     assert errors == []
     assert time.monotonic() - started < 0.95, "the two approvals ran side by side"
     assert latest_number(article) == before
@@ -435,14 +453,18 @@ def test_simultaneous_approvals_in_one_article_get_consecutive_versions(monkeypa
     sections = [factories.section(moderators[0], article, body=f"Old text {i}.") for i in (0, 1)]
     before = latest_number(article)
     proposals = [
-        moderation.propose(obj=sections[i], author=moderators[i], summary=f"Change {i}",
-                           data={**sections[i].snapshot(), "body": f"New text {i}."})
+        moderation.propose(
+            obj=sections[i],
+            author=moderators[i],
+            summary=f"Change {i}",
+            data={**sections[i].snapshot(), "body": f"New text {i}."},
+        )
         for i in (0, 1)
     ]
     hold_publishes_open(monkeypatch)
-    errors = _run_together(*(
-        (lambda i=i: moderation.approve(revision=proposals[i], moderator=moderators[i])) for i in (0, 1)
-    ))
+    errors = _run_together(
+        *((lambda i=i: moderation.approve(revision=proposals[i], moderator=moderators[i])) for i in (0, 1))
+    )
     assert errors == []
     assert versions_of(article)[:2] == [before + 2, before + 1]
     latest = ArticleVersion.objects.for_article(article).first()

@@ -28,8 +28,7 @@ pytestmark = pytest.mark.django_db
 
 def edit(obj, moderator, **changes):
     obj.refresh_from_db()
-    return moderation.publish_directly(obj=obj, moderator=moderator, summary="Edit",
-                                       data={**obj.snapshot(), **changes})
+    return moderation.publish_directly(obj=obj, moderator=moderator, summary="Edit", data={**obj.snapshot(), **changes})
 
 
 def site_citing(moderator, articles: int, key="unsc-res-2100", slug="peacekeeping"):
@@ -40,8 +39,14 @@ def site_citing(moderator, articles: int, key="unsc-res-2100", slug="peacekeepin
     for n in range(articles):
         article = factories.article(moderator, title=f"Deployment {n}", slug=f"deployment-{n}")
         for m in range(2):
-            factories.section(moderator, article, title=f"Part {m}", anchor=f"part-{m}", topics=[topic],
-                              body=f"Troops arrived [@{key}, para. {m}].")
+            factories.section(
+                moderator,
+                article,
+                title=f"Part {m}",
+                anchor=f"part-{m}",
+                topics=[topic],
+                body=f"Troops arrived [@{key}, para. {m}].",
+            )
         made.append(article)
     return {"topic": topic, "source": source, "articles": made}
 
@@ -77,15 +82,24 @@ def test_approving_a_topic_costs_the_same_for_2_and_40_tagged_articles(moderator
 
 
 @pytest.mark.parametrize("page_cache", [False, True])
-def test_every_page_shows_a_source_change_on_the_next_request(client, settings, moderator, page_cache,
-                                                              django_capture_on_commit_callbacks):
+def test_every_page_shows_a_source_change_on_the_next_request(
+    client, settings, moderator, page_cache, django_capture_on_commit_callbacks
+):
     settings.PUBLIC_PAGE_CACHE = page_cache
     site = site_citing(moderator, 3)
-    event = factories.timeline_event(moderator, topics=[site["topic"]], title="Mandate",
-                                     text="Created [@unsc-res-2100].")
+    event = factories.timeline_event(
+        moderator, topics=[site["topic"]], title="Mandate", text="Created [@unsc-res-2100]."
+    )
     call_command("rebuild_search_index", stdout=open("/dev/null", "w"))
-    pages = ["/articles/deployment-0/", "/articles/deployment-2/", "/fr/articles/deployment-1/",
-             "/topics/peacekeeping/", "/sources/unsc-res-2100/", "/sources/", "/timeline/"]
+    pages = [
+        "/articles/deployment-0/",
+        "/articles/deployment-2/",
+        "/fr/articles/deployment-1/",
+        "/topics/peacekeeping/",
+        "/sources/unsc-res-2100/",
+        "/sources/",
+        "/timeline/",
+    ]
     for path in pages:  # read (and, with the page cache, stored) before the publish
         assert "Resolution 2100 (2013)" in client.get(path).content.decode(), path
     with django_capture_on_commit_callbacks(execute=True):
@@ -99,8 +113,9 @@ def test_every_page_shows_a_source_change_on_the_next_request(client, settings, 
     assert 'href="/sources/unsc-res-2100/"' in found
 
 
-def test_a_hub_topic_rename_shows_on_every_article_next_request(client, settings, moderator,
-                                                                django_capture_on_commit_callbacks):
+def test_a_hub_topic_rename_shows_on_every_article_next_request(
+    client, settings, moderator, django_capture_on_commit_callbacks
+):
     settings.PUBLIC_PAGE_CACHE = True
     site = site_citing(moderator, 3)
     for article in site["articles"]:
@@ -117,8 +132,14 @@ def test_an_article_page_costs_at_most_six_queries_whatever_it_cites(client, mod
     article = site["articles"][0]
     for n in range(8):
         source = factories.source(moderator, key=f"extra-{n}", title=f"Extra {n}")
-        factories.section(moderator, article, title=f"More {n}", anchor=f"more-{n}", topics=[site["topic"]],
-                          body=f"More [@extra-{n}] and [@unsc-res-2100, p. {n}].")
+        factories.section(
+            moderator,
+            article,
+            title=f"More {n}",
+            anchor=f"more-{n}",
+            topics=[site["topic"]],
+            body=f"More [@extra-{n}] and [@unsc-res-2100, p. {n}].",
+        )
     with CaptureQueriesContext(connection) as queries:
         html = client.get(article.get_absolute_url()).content.decode()
     assert len(queries) <= 6, [q["sql"] for q in queries]
@@ -209,8 +230,12 @@ def test_a_popular_source_approval_never_blocks_or_deadlocks_section_work(modera
     require_postgres()
     site = site_citing(moderator, 6)
     source = site["source"]
-    source_revision = moderation.propose(obj=source, author=editor, summary="Retitle",
-                                         data={**source.snapshot(), "title": "Security Council resolution 2100"})
+    source_revision = moderation.propose(
+        obj=source,
+        author=editor,
+        summary="Retitle",
+        data={**source.snapshot(), "title": "Security Council resolution 2100"},
+    )
     sections = list(Section.objects.filter(article__in=site["articles"]).order_by("pk"))
     section_revisions = [
         moderation.propose(obj=s, author=editor, summary="Reword", data={**s.snapshot(), "body": s.body + " Later."})
@@ -271,15 +296,20 @@ def test_a_preview_is_built_on_a_copy_and_leaves_the_live_rows_as_they_are(moder
     site = site_citing(moderator, 1)
     article = site["articles"][0]
     section = article.sections.first()
-    revision = moderation.propose(obj=section, author=editor, summary="Reword",
-                                  data={**section.snapshot(), "body": "A proposed sentence [@unsc-res-2100]."})
+    revision = moderation.propose(
+        obj=section,
+        author=editor,
+        summary="Reword",
+        data={**section.snapshot(), "body": "A proposed sentence [@unsc-res-2100]."},
+    )
     page = publish.preview_article(article, revision)
     assert any("A proposed sentence" in s.html for s in page.sections)
     assert "A proposed sentence" not in section.body and "A proposed sentence" not in section.body_html
     section.refresh_from_db()
     assert "A proposed sentence" not in section.body + section.body_html
-    title_revision = moderation.propose(obj=article, author=editor, summary="Retitle",
-                                        data={**article.snapshot(), "title": "Proposed title"})
+    title_revision = moderation.propose(
+        obj=article, author=editor, summary="Retitle", data={**article.snapshot(), "title": "Proposed title"}
+    )
     assert publish.preview_article(article, title_revision).article.title == "Proposed title"
     assert article.title != "Proposed title"
     article.refresh_from_db()

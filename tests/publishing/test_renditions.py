@@ -1,4 +1,5 @@
 """Responsive figure images: renditions made with Pillow at publish time, shown with srcset."""
+
 import io
 import re
 from pathlib import Path
@@ -35,16 +36,24 @@ def page(response) -> str:
 
 @pytest.fixture
 def figure(moderator):
-    return factories.figure(moderator, image_upload(), alt_text="A map of Mali", caption="Mali",
-                            credit="Mali History", licence="CC BY 4.0")
+    return factories.figure(
+        moderator, image_upload(), alt_text="A map of Mali", caption="Mali", credit="Mali History", licence="CC BY 4.0"
+    )
 
 
 # --- Making them ------------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("original, widths", [
-    (400, [400]), (480, [480]), (1200, [480, 960, 1200]), (1600, [480, 960, 1600]), (3000, [480, 960, 1600]),
-])
+@pytest.mark.parametrize(
+    "original, widths",
+    [
+        (400, [400]),
+        (480, [480]),
+        (1200, [480, 960, 1200]),
+        (1600, [480, 960, 1600]),
+        (3000, [480, 960, 1600]),
+    ],
+)
 def test_widths_are_capped_at_the_original_never_upscaled(original, widths):
     assert renditions.planned_widths(original) == widths
 
@@ -52,7 +61,12 @@ def test_widths_are_capped_at_the_original_never_upscaled(original, widths):
 def test_publishing_a_figure_makes_webp_and_fallback_renditions(figure):
     entries = figure.renditions
     assert sorted((e["width"], e["format"]) for e in entries) == [
-        (480, "png"), (480, "webp"), (960, "png"), (960, "webp"), (1200, "png"), (1200, "webp"),
+        (480, "png"),
+        (480, "webp"),
+        (960, "png"),
+        (960, "webp"),
+        (1200, "png"),
+        (1200, "webp"),
     ]
     for entry in entries:
         assert entry["name"].startswith(f"renditions/{figure.pk}/{entry['width']}.")
@@ -63,12 +77,15 @@ def test_publishing_a_figure_makes_webp_and_fallback_renditions(figure):
         assert entry["height"] == round(800 * entry["width"] / 1200), "proportions are kept"
 
 
-@pytest.mark.parametrize("upload, fallback", [
-    (dict(name="photo.jpg", fmt="JPEG"), "jpeg"),
-    (dict(name="photo.webp", fmt="WEBP"), "jpeg"),
-    (dict(name="logo.png", mode="RGBA", colour=(0, 0, 0, 0)), "png"),
-    (dict(name="logo.webp", fmt="WEBP", mode="RGBA", colour=(0, 0, 0, 0)), "png"),
-])
+@pytest.mark.parametrize(
+    "upload, fallback",
+    [
+        (dict(name="photo.jpg", fmt="JPEG"), "jpeg"),
+        (dict(name="photo.webp", fmt="WEBP"), "jpeg"),
+        (dict(name="logo.png", mode="RGBA", colour=(0, 0, 0, 0)), "png"),
+        (dict(name="logo.webp", fmt="WEBP", mode="RGBA", colour=(0, 0, 0, 0)), "png"),
+    ],
+)
 def test_the_fallback_is_jpeg_for_photos_and_png_for_transparency(moderator, upload, fallback):
     figure = factories.figure(moderator, image_upload(size=(700, 300), **upload))
     assert {e["format"] for e in figure.renditions} == {"webp", fallback}
@@ -104,8 +121,9 @@ def test_a_new_image_gets_new_files_and_the_old_ones_go_after_the_commit(
     upload = image_upload(name="newer.png", size=(1000, 500), colour=(200, 30, 30))
     name = default_storage.save(f"figures/{upload.name}", upload)
     with django_capture_on_commit_callbacks(execute=True):
-        moderation.publish_directly(obj=figure, moderator=moderator, summary="Better map",
-                                    data={**figure.snapshot(), "image": name})
+        moderation.publish_directly(
+            obj=figure, moderator=moderator, summary="Better map", data={**figure.snapshot(), "image": name}
+        )
         factories.finish_follow_ups()
     figure.refresh_from_db()
     new = [e["name"] for e in figure.renditions]
@@ -117,8 +135,9 @@ def test_a_new_image_gets_new_files_and_the_old_ones_go_after_the_commit(
 
 def test_editing_the_caption_does_not_remake_the_renditions(moderator, figure, monkeypatch):
     monkeypatch.setattr(renditions, "make_renditions", lambda figure: pytest.fail("remade"))
-    moderation.publish_directly(obj=figure, moderator=moderator, summary="Caption",
-                                data={**figure.snapshot(), "caption": "Mali, 2013"})
+    moderation.publish_directly(
+        obj=figure, moderator=moderator, summary="Caption", data={**figure.snapshot(), "caption": "Mali, 2013"}
+    )
 
 
 # --- Showing them -----------------------------------------------------------------------------
@@ -127,20 +146,27 @@ def test_editing_the_caption_does_not_remake_the_renditions(moderator, figure, m
 @pytest.fixture
 def article(moderator, figure):
     article = factories.article(moderator, title="Deployments", slug="deployments", lead_figure=figure)
-    factories.section(moderator, article, title="Map", anchor="map",
-                      body=f"The country:\n\n![Mali and its regions]({figure.image.url})\n\n"
-                           "And an outside image: ![elsewhere](/media/figures/unknown.png)")
+    factories.section(
+        moderator,
+        article,
+        title="Map",
+        anchor="map",
+        body=f"The country:\n\n![Mali and its regions]({figure.image.url})\n\n"
+        "And an outside image: ![elsewhere](/media/figures/unknown.png)",
+    )
     return article
 
 
 def test_the_lead_figure_is_a_picture_with_srcset_and_size(client, article, figure):
     html = page(client.get(article.get_absolute_url()))
-    lead = html[html.index('<figure class="lead-figure">'):]
-    lead = lead[:lead.index("</figure>")]
+    lead = html[html.index('<figure class="lead-figure">') :]
+    lead = lead[: lead.index("</figure>")]
     webp = re.search(r'<source type="image/webp" srcset="([^"]+)" sizes="([^"]+)">', lead)
     assert webp, lead
-    assert webp.group(1) == (f"/media/renditions/{figure.pk}/480.webp 480w, /media/renditions/{figure.pk}/960.webp 960w, "
-                             f"/media/renditions/{figure.pk}/1200.webp 1200w")
+    assert webp.group(1) == (
+        f"/media/renditions/{figure.pk}/480.webp 480w, /media/renditions/{figure.pk}/960.webp 960w, "
+        f"/media/renditions/{figure.pk}/1200.webp 1200w"
+    )
     img = re.search(r"<img [^>]+>", lead).group(0)
     assert f'src="{figure.image.url}"' in img
     assert f'srcset="/media/renditions/{figure.pk}/480.png 480w, ' in img
@@ -153,8 +179,8 @@ def test_the_lead_figure_is_a_picture_with_srcset_and_size(client, article, figu
 
 def test_images_of_figures_in_section_text_become_lazy_pictures(client, article, figure):
     html = page(client.get(article.get_absolute_url()))
-    section = html[html.index('id="map"'):]
-    section = section[:section.index("</section>")]
+    section = html[html.index('id="map"') :]
+    section = section[: section.index("</section>")]
     pictures = re.findall(r"<picture>.*?</picture>", section, re.S)
     assert len(pictures) == 1
     img = re.search(r"<img [^>]+>", pictures[0]).group(0)

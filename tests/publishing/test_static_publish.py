@@ -1,5 +1,6 @@
 """Static publishing: publishing writes the anonymous HTML of the pages it affects, atomically,
 for nginx to serve; bake_site re-bakes everything."""
+
 import os
 import shutil
 import stat
@@ -35,16 +36,30 @@ def read(root, path):
     return (root / path.strip("/") / "index.html").read_text() if path != "/" else (root / "index.html").read_text()
 
 
-def test_publishing_rewrites_the_baked_pages_it_affects(client, baked, moderator, site, run_tasks,
-                                                        django_capture_on_commit_callbacks):
+def test_publishing_rewrites_the_baked_pages_it_affects(
+    client, baked, moderator, site, run_tasks, django_capture_on_commit_callbacks
+):
     call_command("bake_site", stdout=open(os.devnull, "w"))
     assert "April 2013" in read(baked, "/articles/minusma/")
     with django_capture_on_commit_callbacks(execute=True):
-        moderation.publish_directly(obj=site["section"], moderator=moderator, summary="Edit",
-                                    data={**site["section"].snapshot(), "title": "Mandate of 2013",
-                                          "body": "Resolution 2100 created MINUSMA [@unsc-res-2100]."})
+        moderation.publish_directly(
+            obj=site["section"],
+            moderator=moderator,
+            summary="Edit",
+            data={
+                **site["section"].snapshot(),
+                "title": "Mandate of 2013",
+                "body": "Resolution 2100 created MINUSMA [@unsc-res-2100].",
+            },
+        )
     # Once the publish commits, the stale files are gone (nginx asks Django), in every language...
-    for path in ("/articles/minusma/", "/fr/articles/minusma/", "/topics/peacekeeping/", "/sources/unsc-res-2100/", "/"):
+    for path in (
+        "/articles/minusma/",
+        "/fr/articles/minusma/",
+        "/topics/peacekeeping/",
+        "/sources/unsc-res-2100/",
+        "/",
+    ):
         assert not (baked / path.strip("/") / "index.html").exists(), path
     assert (baked / "topics" / "index.html").exists()  # ...and only those.
     # ...and the worker bakes them again.
@@ -54,11 +69,15 @@ def test_publishing_rewrites_the_baked_pages_it_affects(client, baked, moderator
     assert "Mandate of 2013" in read(baked, "/sources/unsc-res-2100/")
     # The baked file is exactly what an anonymous reader gets from Django.
     site_host = urlsplit(settings.SITE_URL).netloc
-    assert read(baked, "/articles/minusma/") == client.get("/articles/minusma/", headers={"host": site_host}).content.decode()
+    assert (
+        read(baked, "/articles/minusma/")
+        == client.get("/articles/minusma/", headers={"host": site_host}).content.decode()
+    )
 
 
-def test_a_new_page_is_baked_and_a_deleted_one_removed(baked, moderator, site, run_tasks,
-                                                       django_capture_on_commit_callbacks):
+def test_a_new_page_is_baked_and_a_deleted_one_removed(
+    baked, moderator, site, run_tasks, django_capture_on_commit_callbacks
+):
     with django_capture_on_commit_callbacks(execute=True):
         article = factories.article(moderator, title="Operation Barkhane", slug="barkhane")
     run_tasks()
@@ -72,8 +91,9 @@ def test_a_new_page_is_baked_and_a_deleted_one_removed(baked, moderator, site, r
     assert "Operation Barkhane" not in read(baked, "/")
 
 
-def test_nothing_is_baked_when_static_publishing_is_off(settings, tmp_path, moderator, site,
-                                                        django_capture_on_commit_callbacks):
+def test_nothing_is_baked_when_static_publishing_is_off(
+    settings, tmp_path, moderator, site, django_capture_on_commit_callbacks
+):
     settings.STATIC_PUBLISH_ROOT = ""
     with django_capture_on_commit_callbacks(execute=True):
         factories.article(moderator, title="Operation Barkhane", slug="barkhane")
@@ -124,8 +144,12 @@ def test_bake_site_writes_every_public_page_and_prunes_stale_ones(baked, site):
     call_command("bake_site", stdout=out)
     pages = {str(p.relative_to(baked)) for p in baked.glob("**/index.html")}
     assert pages >= {
-        "articles/minusma/index.html", "index.html", "sources/index.html", "sources/unsc-res-2100/index.html",
-        "topics/index.html", "topics/peacekeeping/index.html",
+        "articles/minusma/index.html",
+        "index.html",
+        "sources/index.html",
+        "sources/unsc-res-2100/index.html",
+        "topics/index.html",
+        "topics/peacekeeping/index.html",
     }
     assert "articles/gone/index.html" not in pages
     assert "MINUSMA" in read(baked, "/")
@@ -151,8 +175,26 @@ def test_the_nginx_example_is_a_valid_configuration(tmp_path):
     """deploy/nginx.conf.example, with its paths and certificate pointed at temporary files."""
     if not (shutil.which("nginx") and shutil.which("openssl")):
         pytest.skip("nginx or openssl is not installed")
-    subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-subj", "/CN=test", "-days", "1",
-                    "-keyout", tmp_path / "key.pem", "-out", tmp_path / "cert.pem"], check=True, capture_output=True)
+    subprocess.run(
+        [
+            "openssl",
+            "req",
+            "-x509",
+            "-newkey",
+            "rsa:2048",
+            "-nodes",
+            "-subj",
+            "/CN=test",
+            "-days",
+            "1",
+            "-keyout",
+            tmp_path / "key.pem",
+            "-out",
+            tmp_path / "cert.pem",
+        ],
+        check=True,
+        capture_output=True,
+    )
     example = (Path(__file__).resolve().parents[2] / "deploy" / "nginx.conf.example").read_text()
     site = (
         example.replace("/srv/mali-history", str(tmp_path))
@@ -164,6 +206,8 @@ def test_the_nginx_example_is_a_valid_configuration(tmp_path):
         f"pid {tmp_path}/nginx.pid;\nerror_log {tmp_path}/error.log;\nevents {{}}\n"
         f"http {{ include /etc/nginx/mime.types; include {tmp_path}/site.conf; }}\n"
     )
-    result = subprocess.run(["nginx", "-t", "-p", tmp_path, "-c", tmp_path / "nginx.conf"], capture_output=True, text=True)
+    result = subprocess.run(
+        ["nginx", "-t", "-p", tmp_path, "-c", tmp_path / "nginx.conf"], capture_output=True, text=True
+    )
     assert result.returncode == 0, result.stderr
     assert "[warn]" not in result.stderr and "[emerg]" not in result.stderr

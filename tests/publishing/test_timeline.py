@@ -1,4 +1,5 @@
 """The timeline: dated, moderated events on /timeline/, on topic pages and embedded in sections."""
+
 import re
 from importlib import import_module
 
@@ -38,12 +39,15 @@ def minusma(moderator):
 # --- Dates ------------------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("date, shown, iso", [
-    ((2013, None, None), "2013", "2013"),
-    ((2013, 4, None), "April 2013", "2013-04"),
-    ((2013, 4, 25), "25 April 2013", "2013-04-25"),
-    ((1960, 9, 22), "22 September 1960", "1960-09-22"),
-])
+@pytest.mark.parametrize(
+    "date, shown, iso",
+    [
+        ((2013, None, None), "2013", "2013"),
+        ((2013, 4, None), "April 2013", "2013-04"),
+        ((2013, 4, 25), "25 April 2013", "2013-04-25"),
+        ((1960, 9, 22), "22 September 1960", "1960-09-22"),
+    ],
+)
 def test_dates_show_only_the_precision_known(date, shown, iso):
     event = TimelineEvent(title="x", date_year=date[0], date_month=date[1], date_day=date[2])
     assert event.date_display == shown
@@ -84,8 +88,15 @@ def test_the_database_refuses_impossible_dates(fields):
 
 
 def test_timeline_page_is_an_ordered_list_with_time_elements_and_year_markers(client, moderator, minusma):
-    factories.timeline_event(moderator, topics=[minusma], title="MINUSMA created", date_year=2013, date_month=4,
-                             date_day=25, text="The Security Council creates the mission.[@unsc-res-2100]")
+    factories.timeline_event(
+        moderator,
+        topics=[minusma],
+        title="MINUSMA created",
+        date_year=2013,
+        date_month=4,
+        date_day=25,
+        text="The Security Council creates the mission.[@unsc-res-2100]",
+    )
     factories.timeline_event(moderator, title="Deployment", date_year=2013, date_month=7)
     factories.timeline_event(moderator, title="Independence", date_year=1960)
     html = page(client.get(reverse("articles:timeline")))
@@ -129,15 +140,18 @@ def test_the_public_pages_do_no_markdown_work(client, moderator, minusma, monkey
 
 
 def test_an_editors_new_event_is_not_shown_until_approved(editor_client, client, moderator, minusma, editor):
-    response = editor_client.post(reverse("admin:articles_timelineevent_add"), {
-        "title": "Mandate extended",
-        "text": "Resolution 2164 extends the mandate.",
-        "topics": [minusma.pk],
-        "date_year": "2014",
-        "date_month": "6",
-        "date_day": "25",
-        "edit_summary": "Add the 2014 extension",
-    })
+    response = editor_client.post(
+        reverse("admin:articles_timelineevent_add"),
+        {
+            "title": "Mandate extended",
+            "text": "Resolution 2164 extends the mandate.",
+            "topics": [minusma.pk],
+            "date_year": "2014",
+            "date_month": "6",
+            "date_day": "25",
+            "edit_summary": "Add the 2014 extension",
+        },
+    )
     assert response.status_code == 302, response.content.decode()[:2000]
     event = TimelineEvent.objects.get(title="Mandate extended")
     assert event.state == PublicationState.DRAFT
@@ -197,8 +211,12 @@ def test_a_source_cited_by_an_event_cannot_be_deleted(moderator, minusma):
 def test_a_renamed_source_is_shown_renamed_on_the_timeline(client, moderator, minusma):
     factories.timeline_event(moderator, title="Created", text="Created.[@unsc-res-2100]")
     source = factories.Source.objects.get(key="unsc-res-2100")
-    moderation.publish_directly(obj=source, moderator=moderator, summary="Full title",
-                                data={**source.snapshot(), "title": "Security Council resolution 2100"})
+    moderation.publish_directly(
+        obj=source,
+        moderator=moderator,
+        summary="Full title",
+        data={**source.snapshot(), "title": "Security Council resolution 2100"},
+    )
     assert "Security Council resolution 2100</a>" in page(client.get(TIMELINE))
 
 
@@ -206,11 +224,16 @@ def test_admin_changelist_search_and_add_open(moderator_client, moderator, minus
     factories.timeline_event(moderator, topics=[minusma], title="MINUSMA created", date_year=2013)
     changelist = moderator_client.get(reverse("admin:articles_timelineevent_changelist"), {"q": "MINUSMA"})
     assert changelist.status_code == 200 and changelist.context["cl"].result_count == 1
-    assert moderator_client.get(reverse("admin:articles_timelineevent_changelist"), {"topics__id__exact": minusma.pk,
-                                                                                     "state": "live"}).status_code == 200
+    assert (
+        moderator_client.get(
+            reverse("admin:articles_timelineevent_changelist"), {"topics__id__exact": minusma.pk, "state": "live"}
+        ).status_code
+        == 200
+    )
     assert moderator_client.get(reverse("admin:articles_timelineevent_add")).status_code == 200
-    queue = moderator_client.get(reverse("admin:articles_revision_changelist"), {"kind": "timelineevent",
-                                                                                 "status": "all"})
+    queue = moderator_client.get(
+        reverse("admin:articles_revision_changelist"), {"kind": "timelineevent", "status": "all"}
+    )
     assert queue.status_code == 200 and queue.context["cl"].result_count == 1
 
 
@@ -233,11 +256,17 @@ def test_topic_page_shows_its_events_only(client, moderator, minusma):
 
 @pytest.fixture
 def embedded(moderator, minusma):
-    factories.timeline_event(moderator, topics=[minusma], title="MINUSMA created", date_year=2013, date_month=4,
-                             date_day=25)
+    factories.timeline_event(
+        moderator, topics=[minusma], title="MINUSMA created", date_year=2013, date_month=4, date_day=25
+    )
     article = factories.article(moderator, title="Deployments", slug="deployments")
-    section = factories.section(moderator, article, title="The mission", anchor="mission",
-                                body="Its life in dates:\n\n{{timeline:minusma}}\n\nAnd then it closed.")
+    section = factories.section(
+        moderator,
+        article,
+        title="The mission",
+        anchor="mission",
+        body="Its life in dates:\n\n{{timeline:minusma}}\n\nAnd then it closed.",
+    )
     return article, section
 
 
@@ -248,7 +277,7 @@ def test_the_directive_embeds_the_topic_timeline_in_the_section(client, embedded
     assert '<figure class="timeline-embed">' in html
     assert 'Timeline: <a href="/topics/minusma/">MINUSMA</a>' in html
     assert '<time class="timeline-date" datetime="2013-04-25">25 April 2013</time>' in html
-    body = html[html.index('id="mission"'):]
+    body = html[html.index('id="mission"') :]
     assert body.index("Its life in dates") < body.index("timeline-embed") < body.index("And then it closed")
     assert '<p class="timeline-title">MINUSMA created</p>' in html, "no headings inside the article's outline"
 
@@ -258,8 +287,9 @@ def test_publishing_an_event_of_the_topic_updates_the_article(client, moderator,
     unrelated = factories.article(moderator, title="Elsewhere", slug="elsewhere")
     factories.section(moderator, unrelated, body="Nothing embedded.")
     before = Section.objects.get(pk=section.pk).body_html
-    event = factories.timeline_event(moderator, topics=[minusma], title="Mandate ends", date_year=2023,
-                                     date_month=6, date_day=30)
+    event = factories.timeline_event(
+        moderator, topics=[minusma], title="Mandate ends", date_year=2023, date_month=6, date_day=30
+    )
     assert "Mandate ends" in page(client.get(article.get_absolute_url()))
     # The article page puts the timeline in when it is read: publishing the event touched no section.
     assert Section.objects.get(pk=section.pk).body_html == before
@@ -268,8 +298,9 @@ def test_publishing_an_event_of_the_topic_updates_the_article(client, moderator,
     assert list(found.article_queryset()) == [article]
 
     # Taken off the topic: it leaves the embedded timeline too.
-    moderation.publish_directly(obj=event, moderator=moderator, summary="Not this topic",
-                                data={**event.snapshot(), "topics": []})
+    moderation.publish_directly(
+        obj=event, moderator=moderator, summary="Not this topic", data={**event.snapshot(), "topics": []}
+    )
     assert "Mandate ends" not in page(client.get(article.get_absolute_url()))
 
 
@@ -285,8 +316,9 @@ def test_a_pending_event_does_not_reach_the_embedded_timeline(client, editor, mo
 
 def test_a_directive_naming_no_published_topic_is_refused(moderator):
     article = factories.article(moderator)
-    section = Section(article=article, title="S", anchor="s", body="{{timeline:no-such-topic}}",
-                      state=PublicationState.DRAFT)
+    section = Section(
+        article=article, title="S", anchor="s", body="{{timeline:no-such-topic}}", state=PublicationState.DRAFT
+    )
     section.save()
     with pytest.raises(ValidationError, match="no-such-topic"):
         moderation.publish_directly(obj=section, moderator=moderator, summary="Add", action="create")
@@ -294,10 +326,17 @@ def test_a_directive_naming_no_published_topic_is_refused(moderator):
 
 def test_the_section_form_names_an_unknown_timeline(moderator_client, moderator):
     article = factories.article(moderator)
-    response = moderator_client.post(reverse("admin:articles_section_add"), {
-        "article": article.pk, "title": "S", "anchor": "s", "position": 1,
-        "body": "{{timeline:no-such-topic}}", "edit_summary": "Add",
-    })
+    response = moderator_client.post(
+        reverse("admin:articles_section_add"),
+        {
+            "article": article.pk,
+            "title": "S",
+            "anchor": "s",
+            "position": 1,
+            "body": "{{timeline:no-such-topic}}",
+            "edit_summary": "Add",
+        },
+    )
     assert response.status_code == 200
     assert "no-such-topic" in response.content.decode()
 
@@ -327,8 +366,12 @@ def test_the_demo_publishes_its_timeline_events(client, db):
 
 def test_a_moderator_reviews_a_proposed_event_with_its_text_compared(moderator_client, editor, moderator, minusma):
     event = factories.timeline_event(moderator, title="Created", text="The Council acts.")
-    revision = moderation.propose(obj=event, author=editor, summary="Say which resolution",
-                                  data={**event.snapshot(), "text": "Resolution 2100 *creates* it."})
+    revision = moderation.propose(
+        obj=event,
+        author=editor,
+        summary="Say which resolution",
+        data={**event.snapshot(), "text": "Resolution 2100 *creates* it."},
+    )
     html = page(moderator_client.get(reverse("admin:articles_revision_change", args=[revision.pk])))
     assert "Say which resolution" in html
     assert "<em>creates</em>" in html, "the Markdown is compared rendered, as for sections"

@@ -5,6 +5,7 @@ rules but the experimental ones on each public page type, in English and in Fren
 admin pages this project customised. The pages' Content-Security-Policy would block the injected
 script, so the axe runs use a context with ``bypass_csp``; the keyboard tests use a normal one.
 """
+
 from __future__ import annotations
 
 from pathlib import Path
@@ -42,12 +43,16 @@ def site(live_server, settings):
 def _session_cookie(user, live_server) -> dict:
     client = Client()
     client.force_login(user)
-    return {"name": django_settings.SESSION_COOKIE_NAME, "value": client.cookies[django_settings.SESSION_COOKIE_NAME].value,
-            "url": live_server.url}
+    return {
+        "name": django_settings.SESSION_COOKIE_NAME,
+        "value": client.cookies[django_settings.SESSION_COOKIE_NAME].value,
+        "url": live_server.url,
+    }
 
 
-def _axe_violations(browser, base_url, pages: dict[str, str], *, color_scheme: str, user=None,
-                    live_server=None, locale: str = "en-GB") -> list[str]:
+def _axe_violations(
+    browser, base_url, pages: dict[str, str], *, color_scheme: str, user=None, live_server=None, locale: str = "en-GB"
+) -> list[str]:
     """Run axe on each page; one readable line per failing element."""
     context = browser.new_context(bypass_csp=True, color_scheme=color_scheme, locale=locale)
     if user is not None:
@@ -61,9 +66,13 @@ def _axe_violations(browser, base_url, pages: dict[str, str], *, color_scheme: s
             page.add_script_tag(path=str(AXE))
             for violation in page.evaluate(RUN_AXE):
                 nodes = violation["nodes"]
-                targets = ", ".join(node["target"] for node in nodes[:5]) + (f" and {len(nodes) - 5} more" if len(nodes) > 5 else "")
-                problems.append(f"{name} ({path}, {color_scheme}): {violation['id']} [{violation['impact']}] "
-                                f"{violation['help']}: {targets}\n    {nodes[0]['summary']}".replace("\n  ", "\n      "))
+                targets = ", ".join(node["target"] for node in nodes[:5]) + (
+                    f" and {len(nodes) - 5} more" if len(nodes) > 5 else ""
+                )
+                problems.append(
+                    f"{name} ({path}, {color_scheme}): {violation['id']} [{violation['impact']}] "
+                    f"{violation['help']}: {targets}\n    {nodes[0]['summary']}".replace("\n  ", "\n      ")
+                )
     finally:
         context.close()
     return problems
@@ -82,16 +91,25 @@ def test_every_public_page_type_has_no_axe_violations(browser, live_server, site
 def test_customised_admin_pages_have_no_axe_violations(browser, live_server, site, locale):
     problems = []
     for scheme in ("light", "dark"):
-        problems += _axe_violations(browser, live_server.url, site.admin_pages(), color_scheme=scheme,
-                                    user=site.moderator, live_server=live_server, locale=locale)
+        problems += _axe_violations(
+            browser,
+            live_server.url,
+            site.admin_pages(),
+            color_scheme=scheme,
+            user=site.moderator,
+            live_server=live_server,
+            locale=locale,
+        )
     assert not problems, "axe-core found:\n" + "\n".join(problems)
 
 
 # --- Keyboard ------------------------------------------------------------------------------
 
 
-FOCUSED = "() => { const el = document.activeElement; return {tag: el.tagName, id: el.id, cls: el.className, " \
-          "href: el.getAttribute('href'), outline: getComputedStyle(el).outlineStyle} }"
+FOCUSED = (
+    "() => { const el = document.activeElement; return {tag: el.tagName, id: el.id, cls: el.className, "
+    "href: el.getAttribute('href'), outline: getComputedStyle(el).outlineStyle} }"
+)
 
 
 @pytest.mark.parametrize("prefix", ["", "/fr"], ids=["english", "french"])
@@ -159,8 +177,9 @@ def test_table_of_contents_links_are_reached_by_tab_and_move_to_their_section(pa
     top = page.evaluate("(id) => document.querySelector(id).getBoundingClientRect().top", target)
     assert -5 <= top < page.viewport_size["height"] / 2, f"{target} is scrolled into view (its top is at {top}px)"
     page.keyboard.press("Tab")
-    assert page.evaluate(f"() => document.querySelector({target!r}).contains(document.activeElement)"), \
+    assert page.evaluate(f"() => document.querySelector({target!r}).contains(document.activeElement)"), (
         "focus continues inside the section"
+    )
 
 
 # --- The French article at phone and desktop widths -----------------------------------------

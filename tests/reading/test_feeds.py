@@ -1,5 +1,6 @@
 """RSS and Atom feeds, the sitemap and robots.txt: valid XML, only published content, the right items,
 dates and links, and kept current by publishing when the page cache is on."""
+
 import datetime
 import xml.etree.ElementTree as ET
 
@@ -40,10 +41,17 @@ def atom_entries(client, url):
 def site(moderator):
     source = factories.source(moderator, key="unsc-res-2100", title="Resolution 2100 (2013)", kind="un_document")
     topic = factories.topic(moderator, name="Peacekeeping", slug="peacekeeping")
-    serval = factories.article(moderator, title="Operation Serval", slug="operation-serval",
-                               dek="France intervened in **January 2013**.")
-    factories.section(moderator, serval, topics=[topic], title="Landing", anchor="landing",
-                      body="Troops landed in Bamako [@unsc-res-2100].")
+    serval = factories.article(
+        moderator, title="Operation Serval", slug="operation-serval", dek="France intervened in **January 2013**."
+    )
+    factories.section(
+        moderator,
+        serval,
+        topics=[topic],
+        title="Landing",
+        anchor="landing",
+        body="Troops landed in Bamako [@unsc-res-2100].",
+    )
     minusma = factories.article(moderator, title="MINUSMA", slug="minusma", dek="The UN mission.")
     draft = Article.objects.create(title="Secret draft", slug="secret-draft", dek="Not yet.")
     return {"source": source, "topic": topic, "serval": serval, "minusma": minusma, "draft": draft}
@@ -63,8 +71,12 @@ def test_articles_rss_lists_published_articles_newest_update_first(client, moder
     # An update brings an article to the top, as a new item (a new version permalink as its id).
     old_guid = items[1].findtext("guid")
     serval = site["serval"]
-    moderation.publish_directly(obj=serval, moderator=moderator, summary="Better introduction",
-                                data={**serval.snapshot(), "dek": "France intervened in 2013."})
+    moderation.publish_directly(
+        obj=serval,
+        moderator=moderator,
+        summary="Better introduction",
+        data={**serval.snapshot(), "dek": "France intervened in 2013."},
+    )
     _, items = rss_items(client, "/feeds/articles.rss")
     assert [i.findtext("title") for i in items] == ["Operation Serval", "MINUSMA"]
     latest = ArticleVersion.objects.for_article(serval).first()
@@ -101,8 +113,12 @@ def test_unpublished_and_deleted_articles_leave_the_feed(client, moderator, site
 def test_changes_feed_lists_published_changes_with_summary_author_and_permalink(client, editor, moderator, site):
     serval = site["serval"]
     section = serval.sections.get()
-    revision = moderation.propose(obj=section, author=editor, summary="Name the airport",
-                                  data={**section.snapshot(), "body": "Troops landed at Bamako airport."})
+    revision = moderation.propose(
+        obj=section,
+        author=editor,
+        summary="Name the airport",
+        data={**section.snapshot(), "body": "Troops landed at Bamako airport."},
+    )
     _, items = rss_items(client, "/feeds/changes.rss")
     assert "Name the airport" not in [i.findtext("description") for i in items]  # pending: not published
 
@@ -128,10 +144,12 @@ def test_changes_feed_lists_published_changes_with_summary_author_and_permalink(
 
 def test_changes_feed_items_are_newest_first_and_link_to_topic_and_source_pages(client, moderator, site):
     topic, source = site["topic"], site["source"]
-    moderation.publish_directly(obj=source, moderator=moderator, summary="Add the date",
-                                data={**source.snapshot(), "date_month": 4})
-    moderation.publish_directly(obj=topic, moderator=moderator, summary="Add a summary",
-                                data={**topic.snapshot(), "summary": "UN missions."})
+    moderation.publish_directly(
+        obj=source, moderator=moderator, summary="Add the date", data={**source.snapshot(), "date_month": 4}
+    )
+    moderation.publish_directly(
+        obj=topic, moderator=moderator, summary="Add a summary", data={**topic.snapshot(), "summary": "UN missions."}
+    )
     _, items = rss_items(client, "/feeds/changes.rss")
     assert [i.findtext("description") for i in items[:2]] == ["Add a summary", "Add the date"]
     assert items[0].findtext("link") == "http://testserver/topics/peacekeeping/"
@@ -142,14 +160,17 @@ def test_changes_feed_items_are_newest_first_and_link_to_topic_and_source_pages(
 
 def test_changes_to_pages_readers_cannot_see_are_left_out(client, editor, moderator, site):
     draft = site["draft"]
-    section = Section.objects.create(article=draft, title="Draft section", anchor="d", body="Hidden.",
-                                     state=PublicationState.DRAFT)
+    section = Section.objects.create(
+        article=draft, title="Draft section", anchor="d", body="Hidden.", state=PublicationState.DRAFT
+    )
     moderation.publish_directly(obj=section, moderator=moderator, summary="Prepared in a draft", action="create")
-    rejected = moderation.propose(obj=site["topic"], author=editor, summary="Rejected idea",
-                                  data={**site["topic"].snapshot(), "name": "Nope"})
+    rejected = moderation.propose(
+        obj=site["topic"], author=editor, summary="Rejected idea", data={**site["topic"].snapshot(), "name": "Nope"}
+    )
     moderation.reject(revision=rejected, moderator=moderator, reason="No.")
-    moderation.publish_directly(obj=site["minusma"], moderator=moderator, summary="Unpublish MINUSMA",
-                                action=RevisionAction.UNPUBLISH)
+    moderation.publish_directly(
+        obj=site["minusma"], moderator=moderator, summary="Unpublish MINUSMA", action=RevisionAction.UNPUBLISH
+    )
     body = client.get("/feeds/changes.rss").content.decode()
     assert "Prepared in a draft" not in body
     assert "Rejected idea" not in body
@@ -170,9 +191,14 @@ def test_sitemap_lists_every_public_page_with_its_last_change(client, moderator,
     entries = sitemap_entries(client)
     origin = "http://testserver"
     assert set(entries) == {
-        f"{origin}/", f"{origin}/topics/", f"{origin}/sources/", f"{origin}/timeline/",
-        f"{origin}/articles/operation-serval/", f"{origin}/articles/minusma/",
-        f"{origin}/topics/peacekeeping/", f"{origin}/sources/unsc-res-2100/",
+        f"{origin}/",
+        f"{origin}/topics/",
+        f"{origin}/sources/",
+        f"{origin}/timeline/",
+        f"{origin}/articles/operation-serval/",
+        f"{origin}/articles/minusma/",
+        f"{origin}/topics/peacekeeping/",
+        f"{origin}/sources/unsc-res-2100/",
     }
     # Every page with content has a lastmod (the timeline has no events yet).
     assert all(lastmod for url, lastmod in entries.items() if url != f"{origin}/timeline/")
@@ -191,8 +217,12 @@ def test_sitemap_lastmod_of_a_topic_follows_its_sections(client, moderator, site
     entries = sitemap_entries(client)
     assert entries["http://testserver/topics/peacekeeping/"] == long_ago.date().isoformat()
 
-    moderation.publish_directly(obj=section, moderator=moderator, summary="Edit",
-                                data={**section.snapshot(), "body": "Troops landed [@unsc-res-2100]."})
+    moderation.publish_directly(
+        obj=section,
+        moderator=moderator,
+        summary="Edit",
+        data={**section.snapshot(), "body": "Troops landed [@unsc-res-2100]."},
+    )
     entries = sitemap_entries(client)
     today = timezone.now().date().isoformat()
     assert entries["http://testserver/topics/peacekeeping/"] == today
@@ -203,8 +233,9 @@ def test_sitemap_leaves_out_drafts_deleted_pages_and_permalinks(client, moderato
     moderation.publish_directly(obj=site["topic"], moderator=moderator, summary="Gone", action=RevisionAction.DELETE)
     locations = set(sitemap_entries(client))
     assert "http://testserver/topics/peacekeeping/" not in locations
-    assert not any("secret-draft" in url or "/revisions/" in url or "/history/" in url or "/preview/" in url
-                   for url in locations)
+    assert not any(
+        "secret-draft" in url or "/revisions/" in url or "/history/" in url or "/preview/" in url for url in locations
+    )
 
 
 def test_robots_txt_disallows_admin_and_previews_and_names_the_sitemap(client):
@@ -222,10 +253,12 @@ def test_robots_txt_disallows_admin_and_previews_and_names_the_sitemap(client):
 # --- Page cache ---------------------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("url", ["/feeds/articles.rss", "/feeds/articles.atom", "/feeds/changes.rss",
-                                 "/feeds/changes.atom", "/sitemap.xml"])
-def test_feeds_and_sitemap_are_cached_and_refreshed_by_a_publish(client, moderator, site, settings, url,
-                                                                  django_capture_on_commit_callbacks):
+@pytest.mark.parametrize(
+    "url", ["/feeds/articles.rss", "/feeds/articles.atom", "/feeds/changes.rss", "/feeds/changes.atom", "/sitemap.xml"]
+)
+def test_feeds_and_sitemap_are_cached_and_refreshed_by_a_publish(
+    client, moderator, site, settings, url, django_capture_on_commit_callbacks
+):
     settings.PUBLIC_PAGE_CACHE = True
     assert client.get(url).status_code == 200
     with CaptureQueriesContext(connection) as queries:

@@ -3,6 +3,7 @@
 Content stays in the language it was written in (English), marked ``lang="en"``; everything else
 on a French page is the interface, and none of it may be an English string from our catalogue.
 """
+
 from __future__ import annotations
 
 import ast
@@ -112,8 +113,11 @@ def catalogue_strings() -> list[str]:
     """Our templates' English strings that French changes: plain text (no placeholders or markup)."""
     text = TEMPLATES_CATALOGUE.read_text()
     pairs = re.findall(r'^msgid "(.+)"\nmsgstr "(.+)"$', text, re.M)
-    return [english for english, french in pairs
-            if english != french and len(english) > 4 and not re.search(r"[%<{]", english)]
+    return [
+        english
+        for english, french in pairs
+        if english != french and len(english) > 4 and not re.search(r"[%<{]", english)
+    ]
 
 
 def get(client, path, **headers):
@@ -145,10 +149,11 @@ def test_the_article_page_in_french_translates_its_headings_and_keeps_the_conten
     assert re.search(r'<article class="article" aria-labelledby="article-title" lang="en">', html)
     # The headings inside the content are marked as interface again.
     assert '<h2 id="bibliography-title" lang="fr">Bibliographie</h2>' in html
-    assert f"<h1 id=\"article-title\">{escape(site.article.title)}</h1>" in html  # content, in English
+    assert f'<h1 id="article-title">{escape(site.article.title)}</h1>' in html  # content, in English
     english = get(client, site.public_pages()["article"])
-    assert '<html lang="en">' in english and ' lang="fr"' not in english.replace('hreflang="fr" lang="fr"', "") \
-        .replace('lang="fr" hreflang="fr"', "")
+    assert '<html lang="en">' in english and ' lang="fr"' not in english.replace('hreflang="fr" lang="fr"', "").replace(
+        'lang="fr" hreflang="fr"', ""
+    )
 
 
 def test_the_switcher_links_each_page_to_itself_in_the_other_language(client, site):
@@ -177,8 +182,10 @@ def test_dates_are_in_french_on_french_pages(client, site):
     assert "25 April 2013" in get(client, "/timeline/")
     month = {1: "janvier", 11: "novembre", 12: "décembre"}.get(site.article.published_at.month)
     if month:
-        assert re.search(rf"Dernière mise à jour le <time[^>]*>\d+ {month} \d{{4}}</time>",
-                         get(client, site.public_pages("/fr")["article"]))
+        assert re.search(
+            rf"Dernière mise à jour le <time[^>]*>\d+ {month} \d{{4}}</time>",
+            get(client, site.public_pages("/fr")["article"]),
+        )
 
 
 def test_english_pages_keep_their_addresses_and_answer_without_vary(client, site):
@@ -200,8 +207,13 @@ def test_the_admin_review_page_follows_the_browser_language(client, site):
     path = site.admin_pages()["revision review"]
     french = get(client, path, HTTP_ACCEPT_LANGUAGE="fr-FR,fr;q=0.9")
     assert '<html lang="fr"' in french
-    for label in ("File de relecture", "Résumé de la modification", "Approuver et publier",
-                  "Motif du refus (l’auteur le verra)", "Historique de cet objet"):
+    for label in (
+        "File de relecture",
+        "Résumé de la modification",
+        "Approuver et publier",
+        "Motif du refus (l’auteur le verra)",
+        "Historique de cet objet",
+    ):
         assert label in french, label
     for label in ("Review queue", "Edit summary", "Approve and publish", "History of this object"):
         assert label not in french, label
@@ -241,8 +253,12 @@ def test_the_cache_keeps_each_language_apart(site, settings, django_capture_on_c
     assert '<html lang="en">' in client.get(path).content.decode()
     assert '<html lang="fr">' in client.get("/fr" + path).content.decode()
     with django_capture_on_commit_callbacks(execute=True):
-        moderation.publish_directly(obj=site.section, moderator=site.moderator, summary="Reword",
-                                    data={**site.section.snapshot(), "body": "A new French-proof sentence."})
+        moderation.publish_directly(
+            obj=site.section,
+            moderator=site.moderator,
+            summary="Reword",
+            data={**site.section.snapshot(), "body": "A new French-proof sentence."},
+        )
     assert "A new French-proof sentence." in client.get(path).content.decode()
     assert "A new French-proof sentence." in client.get("/fr" + path).content.decode()
 

@@ -5,6 +5,7 @@ the Markdown contexts in turn, and the pages are loaded with listeners for dialo
 Content-Security-Policy violations. The DOM the browser built, after its own parsing, must hold no
 script-capable element, no on* attribute and no javascript:/vbscript:/data: URL.
 """
+
 from __future__ import annotations
 
 import re
@@ -113,7 +114,8 @@ class Watched:
         # Relative image URLs from the payloads (x.png, /, ...) are 404s; images from other hosts are
         # refused by the policy (counted below as img-src violations). Anything else is a failure.
         if text.startswith("Failed to load resource: the server responded with a status of 404") or re.match(
-                r"(Refused to load|Loading) the image .* Content Security Policy directive: \"img-src ", text):
+            r"(Refused to load|Loading) the image .* Content Security Policy directive: \"img-src ", text
+        ):
             return
         self.errors.append(text)
 
@@ -141,12 +143,21 @@ class Watched:
 def hostile_site(db):
     moderator = factories.make_user("moderator", group="Moderator")
     editor = factories.make_user("editor", group="Editor")
-    factories.source(moderator, key="x", title="<script>alert('source')</script>",
-                     publisher='<img src=x onerror="alert(1)">')
-    topic = factories.topic(moderator, name="<svg onload=alert(1)>", slug="hostile-topic",
-                            body="\n\n".join(map(hostile.storable, hostile.owasp_vectors())))
-    article = factories.article(moderator, title="Hostile <script>alert(1)</script>", slug="hostile",
-                                dek="\n\n".join(map(hostile.storable, hostile.owasp_vectors()[:40])))
+    factories.source(
+        moderator, key="x", title="<script>alert('source')</script>", publisher='<img src=x onerror="alert(1)">'
+    )
+    topic = factories.topic(
+        moderator,
+        name="<svg onload=alert(1)>",
+        slug="hostile-topic",
+        body="\n\n".join(map(hostile.storable, hostile.owasp_vectors())),
+    )
+    article = factories.article(
+        moderator,
+        title="Hostile <script>alert(1)</script>",
+        slug="hostile",
+        dek="\n\n".join(map(hostile.storable, hostile.owasp_vectors()[:40])),
+    )
     # Each payload in one of the Markdown contexts in turn (as text, link, image, autolink, table cell,
     # footnote, citation…): what reaches the browser is what the sanitiser let through of each.
     # (A citation's place is at most 200 characters: a longer payload stays plain text there.)
@@ -159,15 +170,31 @@ def hostile_site(db):
         payloads.append(context.replace("{p}", hostile.storable(payload)))
     sections = []
     for i in range(0, len(payloads), PAYLOADS_PER_SECTION):
-        sections.append(factories.section(
-            moderator, article, topics=[topic], title=f"Batch {i} <img src=x onerror=alert({i})>",
-            anchor=f"batch-{i}", position=i, body="\n\n".join(payloads[i : i + PAYLOADS_PER_SECTION]),
-        ))
-    pending = moderation.propose(obj=sections[0], author=editor, summary="<script>alert('summary')</script>",
-                                 data={**sections[0].snapshot(),
-                                       "body": "\n\n".join(map(hostile.storable, hostile.naughty_strings()))})
-    return {"moderator": moderator, "editor": editor, "article": article, "topic": topic, "pending": pending,
-            "sections": sections}
+        sections.append(
+            factories.section(
+                moderator,
+                article,
+                topics=[topic],
+                title=f"Batch {i} <img src=x onerror=alert({i})>",
+                anchor=f"batch-{i}",
+                position=i,
+                body="\n\n".join(payloads[i : i + PAYLOADS_PER_SECTION]),
+            )
+        )
+    pending = moderation.propose(
+        obj=sections[0],
+        author=editor,
+        summary="<script>alert('summary')</script>",
+        data={**sections[0].snapshot(), "body": "\n\n".join(map(hostile.storable, hostile.naughty_strings()))},
+    )
+    return {
+        "moderator": moderator,
+        "editor": editor,
+        "article": article,
+        "topic": topic,
+        "pending": pending,
+        "sections": sections,
+    }
 
 
 def signed_in(browser, live_server, user):
@@ -197,8 +224,10 @@ def check_published_pages(browser, live_server, hostile_site):
         watched.load(live_server.url + path)
         blocked += watched.assert_inert()
     context.close()
-    print(f"hostile pages: {len(hostile.payloads())} payloads, {watched.images} images settled "
-          f"({watched.missing_images} answered 404, {blocked} from other hosts blocked by the CSP)")
+    print(
+        f"hostile pages: {len(hostile.payloads())} payloads, {watched.images} images settled "
+        f"({watched.missing_images} answered 404, {blocked} from other hosts blocked by the CSP)"
+    )
 
 
 def check_staff_preview_and_review(browser, live_server, hostile_site):

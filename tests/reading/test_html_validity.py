@@ -5,6 +5,7 @@ and the admin pages this project customised. html5lib follows the HTML standard'
 parse fails on unclosed or misnested elements, stray end tags and bad attributes; duplicate ids are
 checked on the tree it builds.
 """
+
 from __future__ import annotations
 
 from collections import Counter
@@ -56,6 +57,7 @@ def test_customised_admin_pages_are_valid_html(client, site, parser):
         for language in ("en", "fr"):
             response = client.get(path, HTTP_ACCEPT_LANGUAGE=language)
             assert response.status_code == 200, path
-            problems += [f"{name} ({path}, {language}): {problem}"
-                         for problem in problems_in(response.content.decode(), parser)]
+            problems += [
+                f"{name} ({path}, {language}): {problem}" for problem in problems_in(response.content.decode(), parser)
+            ]
     assert not problems, "\n".join(problems)

@@ -1,5 +1,6 @@
 """Page metadata: titles and descriptions, absolute canonical links, Open Graph and Twitter cards, feed
 links, and schema.org JSON-LD (Article with its citations, BreadcrumbList), escaped and CSP-safe."""
+
 import io
 import json
 import re
@@ -83,21 +84,54 @@ def png_upload():
 
 @pytest.fixture
 def site(moderator):
-    un = factories.source(moderator, key="unsc-res-2100", kind="un_document", title="Resolution 2100 (2013)",
-                          publisher="United Nations Security Council", identifier="S/RES/2100 (2013)",
-                          url="https://undocs.org/S/RES/2100(2013)", date_year=2013, date_month=4, date_day=25)
-    mann = factories.source(moderator, key="mann-2015", kind="book", title="From Empires to NGOs",
-                            authors=["Gregory Mann"], publisher="Cambridge University Press", date_year=2015,
-                            identifier="ISBN 978-1-107-05435-0")
-    crisis = factories.source(moderator, key="icg-2012", kind="report", title="Mali: Avoiding Escalation",
-                              publisher="International Crisis Group", date_year=2012)
+    un = factories.source(
+        moderator,
+        key="unsc-res-2100",
+        kind="un_document",
+        title="Resolution 2100 (2013)",
+        publisher="United Nations Security Council",
+        identifier="S/RES/2100 (2013)",
+        url="https://undocs.org/S/RES/2100(2013)",
+        date_year=2013,
+        date_month=4,
+        date_day=25,
+    )
+    mann = factories.source(
+        moderator,
+        key="mann-2015",
+        kind="book",
+        title="From Empires to NGOs",
+        authors=["Gregory Mann"],
+        publisher="Cambridge University Press",
+        date_year=2015,
+        identifier="ISBN 978-1-107-05435-0",
+    )
+    crisis = factories.source(
+        moderator,
+        key="icg-2012",
+        kind="report",
+        title="Mali: Avoiding Escalation",
+        publisher="International Crisis Group",
+        date_year=2012,
+    )
     factories.source(moderator, key="uncited", title="Never cited")
     topic = factories.topic(moderator, name="France", slug="france", summary="France's part in Mali's wars.")
     figure = factories.figure(moderator, png_upload(), alt_text="Map of northern Mali", caption="The north")
-    article = factories.article(moderator, title="Operation Serval", slug="operation-serval",
-                                dek="France intervened in **January 2013** & won <fast>.", lead_figure=figure)
-    factories.section(moderator, article, topics=[topic], title="Background", anchor="background",
-                      body="Rebels took the north [@unsc-res-2100, para. 3]. See [@mann-2015, p. 45].")
+    article = factories.article(
+        moderator,
+        title="Operation Serval",
+        slug="operation-serval",
+        dek="France intervened in **January 2013** & won <fast>.",
+        lead_figure=figure,
+    )
+    factories.section(
+        moderator,
+        article,
+        topics=[topic],
+        title="Background",
+        anchor="background",
+        body="Rebels took the north [@unsc-res-2100, para. 3]. See [@mann-2015, p. 45].",
+    )
     factories.section(moderator, article, title="Crisis", anchor="crisis", body="As reported [@icg-2012].")
     article.refresh_from_db()
     return {"article": article, "topic": topic, "figure": figure, "un": un, "mann": mann, "crisis": crisis}
@@ -149,10 +183,13 @@ def test_article_page_has_breadcrumbs_json_ld(client, site):
     ]
 
 
-@pytest.mark.parametrize("url,trail", [
-    ("/topics/france/", [("Topics", "/topics/"), ("France", "/topics/france/")]),
-    ("/sources/mann-2015/", [("Sources", "/sources/"), ("From Empires to NGOs", "/sources/mann-2015/")]),
-])
+@pytest.mark.parametrize(
+    "url,trail",
+    [
+        ("/topics/france/", [("Topics", "/topics/"), ("France", "/topics/france/")]),
+        ("/sources/mann-2015/", [("Sources", "/sources/"), ("From Empires to NGOs", "/sources/mann-2015/")]),
+    ],
+)
 def test_topic_and_source_pages_have_breadcrumbs_json_ld(client, site, url, trail):
     items = page(client, url).json_ld()
     crumbs = of_type(items, "BreadcrumbList")
@@ -164,8 +201,9 @@ def test_topic_and_source_pages_have_breadcrumbs_json_ld(client, site, url, trai
 def test_json_ld_cannot_break_out_of_its_script_element(client, moderator, site):
     article = site["article"]
     hostile = 'Gao </script><script>alert("x")</script> <!-- & more'
-    moderation.publish_directly(obj=article, moderator=moderator, summary="Hostile title",
-                                data={**article.snapshot(), "title": hostile})
+    moderation.publish_directly(
+        obj=article, moderator=moderator, summary="Hostile title", data={**article.snapshot(), "title": hostile}
+    )
     parsed = page(client, "/articles/operation-serval/")
     blocks = re.findall(r'<script type="application/ld\+json">(.*?)</script>', parsed.html, re.S)
     assert len(blocks) == 2
@@ -198,15 +236,18 @@ def test_article_page_with_json_ld_is_still_served_from_the_page_cache(client, s
 # --- Canonical links, titles, descriptions, social cards ---------------------------------------------
 
 
-@pytest.mark.parametrize("url,title", [
-    ("/", "Articles · Mali History"),
-    ("/topics/", "Topics · Mali History"),
-    ("/sources/", "Sources · Mali History"),
-    ("/topics/france/", "France · Mali History"),
-    ("/sources/mann-2015/", "From Empires to NGOs · Mali History"),
-    ("/articles/operation-serval/", "Operation Serval · Mali History"),
-    ("/search/", "Search · Mali History"),
-])
+@pytest.mark.parametrize(
+    "url,title",
+    [
+        ("/", "Articles · Mali History"),
+        ("/topics/", "Topics · Mali History"),
+        ("/sources/", "Sources · Mali History"),
+        ("/topics/france/", "France · Mali History"),
+        ("/sources/mann-2015/", "From Empires to NGOs · Mali History"),
+        ("/articles/operation-serval/", "Operation Serval · Mali History"),
+        ("/search/", "Search · Mali History"),
+    ],
+)
 def test_each_page_has_a_title_description_and_absolute_canonical_link(client, site, url, title):
     parsed = page(client, url)
     assert parsed.title == title
@@ -247,8 +288,9 @@ def test_versions_and_previews_name_the_live_article_as_canonical(client, editor
     assert version.meta["robots"] == "noindex, follow"
     assert version.json_ld() == []
 
-    revision = moderation.propose(obj=article, author=editor, summary="Idea",
-                                  data={**article.snapshot(), "title": "New title"})
+    revision = moderation.propose(
+        obj=article, author=editor, summary="Idea", data={**article.snapshot(), "title": "New title"}
+    )
     client.force_login(editor)
     preview = page(client, f"/articles/operation-serval/preview/{revision.pk}/")
     assert preview.canonical() == f"{ORIGIN}/articles/operation-serval/"
@@ -262,8 +304,11 @@ def test_missing_pages_have_no_canonical_link(client, site):
 
 
 def test_every_page_links_the_feeds(client, site):
-    links = {(link.get("type"), link["href"]) for link in page(client, "/topics/").links
-             if link.get("rel") == "alternate" and not link.get("hreflang")}  # not the page in other languages
+    links = {
+        (link.get("type"), link["href"])
+        for link in page(client, "/topics/").links
+        if link.get("rel") == "alternate" and not link.get("hreflang")
+    }  # not the page in other languages
     assert links == {
         ("application/rss+xml", "/feeds/articles.rss"),
         ("application/atom+xml", "/feeds/articles.atom"),

@@ -1,4 +1,5 @@
 """Tests for the public pages: content, drafts and deleted objects, 404s, no Markdown on read, query counts, and escaping."""
+
 import re
 import time
 from html.parser import HTMLParser
@@ -47,34 +48,66 @@ def history(moderator):
     """A published article with two main sections, a subsection, a topic and two cited sources."""
     france = factories.topic(moderator, name="France", slug="france", summary="France's part in Mali's wars.")
     un = factories.source(
-        moderator, key="unsc-res-2100", kind="un_document", title="Resolution 2100 (2013)",
-        publisher="United Nations Security Council", identifier="S/RES/2100 (2013)",
-        date_year=2013, date_month=4, date_day=25,
+        moderator,
+        key="unsc-res-2100",
+        kind="un_document",
+        title="Resolution 2100 (2013)",
+        publisher="United Nations Security Council",
+        identifier="S/RES/2100 (2013)",
+        date_year=2013,
+        date_month=4,
+        date_day=25,
     )
     mann = factories.source(
-        moderator, key="mann-2015", kind="book", title="From Empires to NGOs in the West African Sahel",
-        authors=["Gregory Mann"], publisher="Cambridge University Press", date_year=2015,
+        moderator,
+        key="mann-2015",
+        kind="book",
+        title="From Empires to NGOs in the West African Sahel",
+        authors=["Gregory Mann"],
+        publisher="Cambridge University Press",
+        date_year=2015,
     )
     article = factories.article(
-        moderator, title="Operation Serval", slug="operation-serval",
+        moderator,
+        title="Operation Serval",
+        slug="operation-serval",
         dek="France intervened in **January 2013**.",
     )
     background = factories.section(
-        moderator, article, topics=[france], title="Background", anchor="background", position=1,
+        moderator,
+        article,
+        topics=[france],
+        title="Background",
+        anchor="background",
+        position=1,
         body="Rebels took the north in 2012 [@unsc-res-2100, para. 3]. See [@mann-2015, p. 45].",
     )
     coup = factories.section(
-        moderator, article, title="The coup", anchor="coup", position=2, parent=background,
+        moderator,
+        article,
+        title="The coup",
+        anchor="coup",
+        position=2,
+        parent=background,
         body="Soldiers removed the president in March 2012 [@mann-2015, p. 45].",
     )
     intervention = factories.section(
-        moderator, article, title="The intervention", anchor="intervention", position=3,
+        moderator,
+        article,
+        title="The intervention",
+        anchor="intervention",
+        position=3,
         body="French troops landed in January 2013 [@unsc-res-2100, para. 7].",
     )
     article.refresh_from_db()
     return {
-        "article": article, "france": france, "un": un, "mann": mann,
-        "background": background, "coup": coup, "intervention": intervention,
+        "article": article,
+        "france": france,
+        "un": un,
+        "mann": mann,
+        "background": background,
+        "coup": coup,
+        "intervention": intervention,
     }
 
 
@@ -102,11 +135,14 @@ def test_article_page_title_dek_and_last_updated(client, history):
 
 def test_article_page_table_of_contents_links_every_section(client, history):
     html = get_page(client, "/articles/operation-serval/")
-    toc = html[html.index('<nav class="toc"'):html.index("</nav>", html.index('<nav class="toc"'))]
+    toc = html[html.index('<nav class="toc"') : html.index("</nav>", html.index('<nav class="toc"'))]
     links = re.findall(r'<a href="#([\w-]+)">([^<]+)</a>', toc)
     assert links == [
-        ("background", "Background"), ("coup", "The coup"), ("intervention", "The intervention"),
-        ("notes", "Notes"), ("bibliography", "Bibliography"),
+        ("background", "Background"),
+        ("coup", "The coup"),
+        ("intervention", "The intervention"),
+        ("notes", "Notes"),
+        ("bibliography", "Bibliography"),
     ]
     for anchor in ("background", "coup", "intervention", "notes", "bibliography"):
         assert f'id="{anchor}"' in html
@@ -147,12 +183,14 @@ def test_article_page_citation_markers_and_notes(client, history):
 
 def test_article_page_bibliography(client, history):
     html = get_page(client, "/articles/operation-serval/")
-    bibliography = html[html.index('id="bibliography"'):]
+    bibliography = html[html.index('id="bibliography"') :]
     assert (
         "Mann, Gregory. <cite>From Empires to NGOs in the West African Sahel</cite>. Cambridge University Press, 2015."
         in bibliography
     )
-    assert "“Resolution 2100 (2013).” United Nations Security Council, S/RES/2100 (2013), April 25, 2013." in bibliography
+    assert (
+        "“Resolution 2100 (2013).” United Nations Security Council, S/RES/2100 (2013), April 25, 2013." in bibliography
+    )
     assert bibliography.index("From Empires") < bibliography.index("Resolution 2100")  # by title
     assert 'href="/sources/mann-2015/"' in bibliography
 
@@ -171,7 +209,7 @@ def test_topic_page_lists_tagged_sections_and_their_sources(client, history):
     assert '<a href="/articles/operation-serval/#background">Background</a>' in html
     assert '<p class="excerpt">Rebels took the north in 2012' in html
     assert "The intervention" not in html  # not tagged
-    sources = html[html.index('id="sources-title"'):]
+    sources = html[html.index('id="sources-title"') :]
     assert "Resolution 2100 (2013)" in sources
     assert "From Empires to NGOs" in sources
 
@@ -189,7 +227,7 @@ def test_source_page_shows_where_it_is_cited(client, history):
     html = get_page(client, "/sources/mann-2015/")
     assert "<h1>From Empires to NGOs in the West African Sahel</h1>" in html
     assert "Mann, Gregory." in html
-    cited = html[html.index('id="cited-title"'):]
+    cited = html[html.index('id="cited-title"') :]
     assert '<a href="/articles/operation-serval/">Operation Serval</a>' in cited
     assert '<a href="/articles/operation-serval/#background">Background</a>' in cited
     assert '<a href="/articles/operation-serval/#coup">The coup</a>' in cited
@@ -217,14 +255,16 @@ def test_draft_and_deleted_articles_are_not_found(client, moderator, history):
 
 
 def test_unpublished_article_is_not_found(client, moderator, history):
-    moderation.publish_directly(obj=history["article"], moderator=moderator, summary="Hide",
-                                action=RevisionAction.UNPUBLISH)
+    moderation.publish_directly(
+        obj=history["article"], moderator=moderator, summary="Hide", action=RevisionAction.UNPUBLISH
+    )
     get_page(client, "/articles/operation-serval/", status=404)
 
 
 def test_draft_and_deleted_sections_are_not_shown(client, moderator, history):
-    Section.objects.create(article=history["article"], title="Draft section", anchor="draft-section",
-                           body="Not yet.", position=9)
+    Section.objects.create(
+        article=history["article"], title="Draft section", anchor="draft-section", body="Not yet.", position=9
+    )
     delete(history["intervention"], moderator)
     html = get_page(client, "/articles/operation-serval/")
     assert "Draft section" not in html
@@ -292,8 +332,9 @@ def test_article_page_query_count_does_not_grow_with_sections(client, moderator)
         assert html.count('class="article-section') == sections
         assert html.count('<li id="note-') == sections
         assert html.count("<h3 ") == sections - sections // 5
-    print(f"article page queries: 5 sections -> {counts[5]}, 200 sections -> {counts[200]} "
-          f"(setup {setup_seconds:.1f} s)")
+    print(
+        f"article page queries: 5 sections -> {counts[5]}, 200 sections -> {counts[200]} (setup {setup_seconds:.1f} s)"
+    )
     assert counts[5] == counts[200]
 
 
@@ -306,7 +347,7 @@ def test_same_source_with_different_locators_gives_two_notes(client, moderator, 
     assert "2015, p. 12." in notes[0][1]
     assert "2015, p. 80." in notes[1][1]
     # The bibliography lists the book once.
-    assert html[html.index('id="bibliography"'):].count('<li class="source-entry">') == 1
+    assert html[html.index('id="bibliography"') :].count('<li class="source-entry">') == 1
 
 
 HOSTILE = """<script>alert(1)</script>
@@ -321,8 +362,9 @@ HOSTILE = """<script>alert(1)</script>
 
 def test_hostile_section_body_renders_harmless(client, moderator, history):
     article = history["article"]
-    factories.section(moderator, article, topics=[history["france"]], title="Hostile", anchor="hostile",
-                      position=4, body=HOSTILE)
+    factories.section(
+        moderator, article, topics=[history["france"]], title="Hostile", anchor="hostile", position=4, body=HOSTILE
+    )
     for url in ("/articles/operation-serval/", "/topics/france/", "/"):
         html = get_page(client, url)
         for tag, attrs in tags_of(html):

@@ -1,6 +1,7 @@
 """Site search: ranking, accents, phrases, French and English, only published content, odd queries,
 pagination, safe snippets, the search box, and the index kept current by publishing. Runs on both
 SQLite (FTS5) and PostgreSQL (tsvector); the results must be the same."""
+
 import re
 from html.parser import HTMLParser
 
@@ -33,19 +34,29 @@ def urls(client, q):
 
 @pytest.fixture
 def article(moderator):
-    return factories.article(moderator, title="Operation Serval", slug="operation-serval",
-                             dek="France intervened in January 2013.")
+    return factories.article(
+        moderator, title="Operation Serval", slug="operation-serval", dek="France intervened in January 2013."
+    )
 
 
 # --- Ranking and matching -----------------------------------------------------------------------
 
 
 def test_a_title_match_ranks_above_a_single_mention_in_the_body(client, moderator, article):
-    factories.section(moderator, article, title="Early years", position=1,
-                      body="Long before the crisis, " + "the army trained in the north. " * 20
-                      + "Later came Barkhane, briefly.")
-    factories.section(moderator, article, title="Barkhane takes over", position=2,
-                      body="In August 2014 a new operation replaced the old one across the Sahel.")
+    factories.section(
+        moderator,
+        article,
+        title="Early years",
+        position=1,
+        body="Long before the crisis, " + "the army trained in the north. " * 20 + "Later came Barkhane, briefly.",
+    )
+    factories.section(
+        moderator,
+        article,
+        title="Barkhane takes over",
+        position=2,
+        body="In August 2014 a new operation replaced the old one across the Sahel.",
+    )
     assert titles(client, "barkhane") == ["Barkhane takes over", "Early years"]
 
 
@@ -59,7 +70,9 @@ def test_accents_and_capitals_do_not_matter_either_way(client, moderator, articl
 
 def test_a_quoted_phrase_matches_those_words_in_that_order(client, moderator, article):
     factories.section(moderator, article, title="Together", body="The French army entered Gao in January.")
-    factories.section(moderator, article, title="Apart", body="The army of France entered Timbuktu; French units followed.")
+    factories.section(
+        moderator, article, title="Apart", body="The army of France entered Timbuktu; French units followed."
+    )
     assert sorted(titles(client, "french army")) == ["Apart", "Together"]
     assert titles(client, '"french army"') == ["Together"]
     assert titles(client, "«\u00a0French army\u00a0»") == ["Together"]  # French quotation marks too
@@ -67,10 +80,15 @@ def test_a_quoted_phrase_matches_those_words_in_that_order(client, moderator, ar
 
 
 def test_french_and_english_words_and_their_plurals(client, moderator, article):
-    factories.section(moderator, article, title="Accord d’Alger",
-                      body="Les soldats maliens et les groupes armés signent l’accord pour la paix et la réconciliation.")
-    factories.section(moderator, article, title="Peacekeeping",
-                      body="MINUSMA peacekeepers were deployed to Kidal and Timbuktu.")
+    factories.section(
+        moderator,
+        article,
+        title="Accord d’Alger",
+        body="Les soldats maliens et les groupes armés signent l’accord pour la paix et la réconciliation.",
+    )
+    factories.section(
+        moderator, article, title="Peacekeeping", body="MINUSMA peacekeepers were deployed to Kidal and Timbuktu."
+    )
     assert titles(client, "soldats") == ["Accord d’Alger"]
     assert titles(client, "soldat") == ["Accord d’Alger"]  # a word finds the words it starts
     assert titles(client, "réconciliation paix") == ["Accord d’Alger"]
@@ -81,8 +99,14 @@ def test_french_and_english_words_and_their_plurals(client, moderator, article):
 
 def test_topics_sources_and_articles_are_found_and_link_to_their_pages(client, moderator, article):
     topic = factories.topic(moderator, name="MINUSMA", slug="minusma", summary="The United Nations mission in Mali.")
-    source = factories.source(moderator, key="unsc-res-2100", kind="un_document", title="Resolution 2100 (2013)",
-                              identifier="S/RES/2100 (2013)", notes="Editors only: check the French version.")
+    source = factories.source(
+        moderator,
+        key="unsc-res-2100",
+        kind="un_document",
+        title="Resolution 2100 (2013)",
+        identifier="S/RES/2100 (2013)",
+        notes="Editors only: check the French version.",
+    )
     assert urls(client, "minusma") == [topic.get_absolute_url()]
     assert urls(client, "resolution 2100") == [source.get_absolute_url()]
     assert urls(client, "S/RES/2100") == [source.get_absolute_url()]
@@ -96,8 +120,12 @@ def test_topics_sources_and_articles_are_found_and_link_to_their_pages(client, m
 
 def test_proposals_are_found_only_once_approved_and_deleted_sections_never(client, editor, moderator, article):
     section = factories.section(moderator, article, title="Gao", body="The town was retaken.")
-    revision = moderation.propose(obj=section, author=editor, summary="Add a detail",
-                                  data={**section.snapshot(), "body": "The town was retaken by zanzibarqux."})
+    revision = moderation.propose(
+        obj=section,
+        author=editor,
+        summary="Add a detail",
+        data={**section.snapshot(), "body": "The town was retaken by zanzibarqux."},
+    )
     assert titles(client, "zanzibarqux") == []
 
     moderation.approve(revision=revision, moderator=moderator)
@@ -112,8 +140,9 @@ def test_proposals_are_found_only_once_approved_and_deleted_sections_never(clien
 
 def test_a_rejected_proposal_is_never_found(client, editor, moderator, article):
     section = factories.section(moderator, article, title="Kidal", body="Original.")
-    revision = moderation.propose(obj=section, author=editor, summary="Try",
-                                  data={**section.snapshot(), "body": "Quxwobble."})
+    revision = moderation.propose(
+        obj=section, author=editor, summary="Try", data={**section.snapshot(), "body": "Quxwobble."}
+    )
     moderation.reject(revision=revision, moderator=moderator, reason="Unsourced.")
     assert titles(client, "quxwobble") == []
 
@@ -121,13 +150,16 @@ def test_a_rejected_proposal_is_never_found(client, editor, moderator, article):
 def test_sections_of_unpublished_and_draft_articles_are_not_found(client, moderator, article):
     factories.section(moderator, article, title="Visible", body="Plumbago in the visible article.")
     draft = Article.objects.create(title="Draft article", slug="draft-article", dek="Plumbago draft.")
-    hidden = Section(article=draft, title="Hidden", anchor="hidden", body="Plumbago in a draft.",
-                     state=PublicationState.DRAFT)
+    hidden = Section(
+        article=draft, title="Hidden", anchor="hidden", body="Plumbago in a draft.", state=PublicationState.DRAFT
+    )
     hidden.save()
     moderation.publish_directly(obj=hidden, moderator=moderator, summary="Wait in the draft", action="create")
     assert titles(client, "plumbago") == ["Visible"]
 
-    moderation.publish_directly(obj=article, moderator=moderator, summary="Withdraw it", action=RevisionAction.UNPUBLISH)
+    moderation.publish_directly(
+        obj=article, moderator=moderator, summary="Withdraw it", action=RevisionAction.UNPUBLISH
+    )
     assert titles(client, "plumbago") == []
     assert titles(client, "serval") == []
 
@@ -138,8 +170,12 @@ def test_sections_of_unpublished_and_draft_articles_are_not_found(client, modera
 def test_renamed_and_moved_content_is_found_under_its_new_title_and_address(client, moderator, article):
     other = factories.article(moderator, title="Operation Barkhane", slug="operation-barkhane")
     section = factories.section(moderator, article, title="Logistics", anchor="logistics", body="Convoys and fuel.")
-    moderation.publish_directly(obj=section, moderator=moderator, summary="Move",
-                                data={**section.snapshot(), "article": other.pk, "title": "Supply lines"})
+    moderation.publish_directly(
+        obj=section,
+        moderator=moderator,
+        summary="Move",
+        data={**section.snapshot(), "article": other.pk, "title": "Supply lines"},
+    )
     hits = results(client, "convoys").context["hits"]
     assert [(h.entry.title, h.url, h.entry.context) for h in hits] == [
         ("Supply lines", "/articles/operation-barkhane/#logistics", "Operation Barkhane")
@@ -159,9 +195,32 @@ def test_a_deleted_topic_or_source_leaves_the_search(client, moderator):
 # --- Odd queries ------------------------------------------------------------------------------------
 
 ODD_QUERIES = [
-    "", "   ", "!!!", "*", '"', '""', "((", "-", "a" * 5000, "x " * 400, "AND OR NEAR(", "NEAR(a b, 2)",
-    '"unbalanced phrase', "title:serval", "serval*", "'; DROP TABLE articles_article; --", "\\", "%", "_",
-    "NOT", "^serval", "serval AND", "\u202e\u0000", "🙂", "a:*", "x & | ! <->",
+    "",
+    "   ",
+    "!!!",
+    "*",
+    '"',
+    '""',
+    "((",
+    "-",
+    "a" * 5000,
+    "x " * 400,
+    "AND OR NEAR(",
+    "NEAR(a b, 2)",
+    '"unbalanced phrase',
+    "title:serval",
+    "serval*",
+    "'; DROP TABLE articles_article; --",
+    "\\",
+    "%",
+    "_",
+    "NOT",
+    "^serval",
+    "serval AND",
+    "\u202e\u0000",
+    "🙂",
+    "a:*",
+    "x & | ! <->",
 ]
 
 
@@ -231,8 +290,12 @@ def test_query_count_does_not_grow_with_the_page_size(client, moderator, article
 
 
 def test_snippets_highlight_the_match_and_escape_everything_else(client, moderator, article):
-    factories.section(moderator, article, title="Markup <b>title</b>",
-                      body='Editors once typed <b>bold</b> & <script>alert("x")</script> near the keyword quokka here.')
+    factories.section(
+        moderator,
+        article,
+        title="Markup <b>title</b>",
+        body='Editors once typed <b>bold</b> & <script>alert("x")</script> near the keyword quokka here.',
+    )
     html = results(client, "quokka").content.decode()
     snippet = re.search(r'<p class="search-snippet">(.*?)</p>', html, re.S).group(1)
     assert "<mark>quokka</mark>" in snippet
@@ -244,7 +307,11 @@ def test_snippets_highlight_the_match_and_escape_everything_else(client, moderat
 
 
 def test_a_long_text_gives_a_short_snippet_around_the_first_match(client, moderator, article):
-    body = " ".join(f"filler{n}" for n in range(300)) + " the wombat appears here " + " ".join(f"tail{n}" for n in range(300))
+    body = (
+        " ".join(f"filler{n}" for n in range(300))
+        + " the wombat appears here "
+        + " ".join(f"tail{n}" for n in range(300))
+    )
     factories.section(moderator, article, title="Long", body=body)
     snippet = str(results(client, "wombat").context["hits"][0].snippet_html)
     assert snippet.startswith("…") and snippet.endswith("…")
@@ -295,8 +362,9 @@ class Forms(HTMLParser):
             self._label = None
 
 
-@pytest.mark.parametrize("url", ["/", "/topics/", "/sources/", "/articles/operation-serval/", "/search/?q=gao",
-                                 "/no-such-page/"])
+@pytest.mark.parametrize(
+    "url", ["/", "/topics/", "/sources/", "/articles/operation-serval/", "/search/?q=gao", "/no-such-page/"]
+)
 def test_every_page_has_a_labelled_search_box_that_works_without_javascript(client, article, url):
     response = client.get(url)
     parser = Forms()
@@ -346,8 +414,10 @@ def test_rows_left_in_the_fts_table_by_a_flush_neither_collide_nor_show(client, 
     factories.section(moderator, article, title="Before", body="Nothing here.")
     next_id = SearchEntry.objects.order_by("-pk").values_list("pk", flat=True).first() + 1
     with connection.cursor() as cursor:  # as `manage.py flush` leaves them: the entries gone, their words not
-        cursor.executemany(f"INSERT INTO {search.FTS_TABLE} (rowid, title, body) VALUES (%s, %s, %s)",
-                           [(pk, "ghost", "ghostword") for pk in range(next_id, next_id + 20)])
+        cursor.executemany(
+            f"INSERT INTO {search.FTS_TABLE} (rowid, title, body) VALUES (%s, %s, %s)",
+            [(pk, "ghost", "ghostword") for pk in range(next_id, next_id + 20)],
+        )
     factories.section(moderator, article, title="Real", body="A real ghostword.")
     hits = results(client, "ghostword").context
     assert [h.entry.title for h in hits["hits"]] == ["Real"] and hits["count"] == 1

@@ -1,4 +1,5 @@
 """Whole-article review: everything pending for an article, approved or rejected in one go."""
+
 import pytest
 from django.core.exceptions import ValidationError
 
@@ -14,19 +15,26 @@ def article_with_proposals(editor, moderator):
     article = factories.article(moderator, title="Review all", slug="review-all")
     intro = factories.section(moderator, article, title="Intro", body="Intro text.")
     topic = factories.topic(moderator, name="ECOWAS", slug="ecowas")
-    moderation.publish_directly(obj=intro, moderator=moderator, summary="Tag",
-                                data={**intro.snapshot(), "topics": [topic.pk]})
+    moderation.publish_directly(
+        obj=intro, moderator=moderator, summary="Tag", data={**intro.snapshot(), "topics": [topic.pk]}
+    )
     intro.refresh_from_db()
     source = Source(key="ecowas-66th-summit", title="Communiqué", state=PublicationState.DRAFT)
     source.save()
     new_source = moderation.propose(obj=source, author=editor, summary="New source", action="create")
-    changed = moderation.propose(obj=intro, author=editor, summary="Cite it",
-                                 data={**intro.snapshot(), "body": "Intro text [@ecowas-66th-summit]."})
-    topic_change = moderation.propose(obj=topic, author=editor, summary="Topic",
-                                      data={**topic.snapshot(), "summary": "West African bloc."})
+    changed = moderation.propose(
+        obj=intro,
+        author=editor,
+        summary="Cite it",
+        data={**intro.snapshot(), "body": "Intro text [@ecowas-66th-summit]."},
+    )
+    topic_change = moderation.propose(
+        obj=topic, author=editor, summary="Topic", data={**topic.snapshot(), "summary": "West African bloc."}
+    )
     unrelated = factories.article(moderator, title="Other", slug="other")
-    other = moderation.propose(obj=unrelated, author=editor, summary="Elsewhere",
-                               data={**unrelated.snapshot(), "title": "Other title"})
+    other = moderation.propose(
+        obj=unrelated, author=editor, summary="Elsewhere", data={**unrelated.snapshot(), "title": "Other title"}
+    )
     return {"article": article, "intro": intro, "proposals": [new_source, changed, topic_change], "other": other}
 
 
@@ -42,8 +50,9 @@ def test_the_review_lists_everything_that_changes_how_the_article_reads(client, 
 def test_approving_the_set_publishes_all_of_it_in_dependency_order(client, moderator, article_with_proposals):
     client.force_login(moderator)
     ids = [r.pk for r in article_with_proposals["proposals"]]
-    client.post(f"/admin/articles/article/{article_with_proposals['article'].pk}/review/",
-                {"approve": "1", "revision": ids})
+    client.post(
+        f"/admin/articles/article/{article_with_proposals['article'].pk}/review/", {"approve": "1", "revision": ids}
+    )
     assert set(Revision.objects.filter(pk__in=ids).values_list("status", flat=True)) == {RevisionStatus.PUBLISHED}
     page = client.get("/articles/review-all/").content.decode()
     assert "Communiqué" in page  # the note for the newly published source
@@ -75,8 +84,10 @@ def test_a_failure_in_the_middle_publishes_nothing(moderator, article_with_propo
 def test_rejecting_part_of_the_set_with_one_reason(client, moderator, article_with_proposals):
     client.force_login(moderator)
     topic_change = article_with_proposals["proposals"][2]
-    client.post(f"/admin/articles/article/{article_with_proposals['article'].pk}/review/",
-                {"reject": "1", "revision": [topic_change.pk], "reason": "Keep the old summary."})
+    client.post(
+        f"/admin/articles/article/{article_with_proposals['article'].pk}/review/",
+        {"reject": "1", "revision": [topic_change.pk], "reason": "Keep the old summary."},
+    )
     topic_change.refresh_from_db()
     assert topic_change.status == RevisionStatus.REJECTED and topic_change.decision_note == "Keep the old summary."
     assert Revision.objects.filter(pk=article_with_proposals["proposals"][0].pk, status="pending").exists()
@@ -116,8 +127,9 @@ def test_a_cited_source_cannot_be_unpublished_and_the_error_says_where(client, m
     article = factories.article(moderator, title="Cites", slug="cites")
     factories.section(moderator, article, title="Renewal", body="Extended [@sc-13400].")
     client.force_login(moderator)
-    response = client.post("/admin/articles/source/", {"action": "unpublish_selected",
-                                                       "_selected_action": [source.pk]}, follow=True)
+    response = client.post(
+        "/admin/articles/source/", {"action": "unpublish_selected", "_selected_action": [source.pk]}, follow=True
+    )
     assert "still cited" in response.content.decode() and "Renewal" in response.content.decode()
     source.refresh_from_db()
     assert source.state == PublicationState.LIVE

@@ -1,4 +1,5 @@
 """Two moderators approving proposals for the same object at the same instant (PostgreSQL row locks)."""
+
 import threading
 import time
 
@@ -21,8 +22,12 @@ def test_simultaneous_approvals_cannot_overwrite_each_other(monkeypatch):
     article = factories.article(moderators[0], title="Race", slug="race")
     section = factories.section(moderators[0], article, body="Base text.")
     proposals = [
-        moderation.propose(obj=section, author=editor, summary=f"Change {i}",
-                           data={**section.snapshot(), "body": f"Text from proposal {i}."})
+        moderation.propose(
+            obj=section,
+            author=editor,
+            summary=f"Change {i}",
+            data={**section.snapshot(), "body": f"Text from proposal {i}."},
+        )
         for i in (1, 2)
     ]
 

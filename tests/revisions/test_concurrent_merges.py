@@ -7,6 +7,7 @@ the first publishes as it is, every later non-overlapping one is merged three wa
 published meanwhile, and of each overlapping pair the later one is refused with MergeConflictError.
 Nothing approved is lost.
 """
+
 import threading
 import time
 from collections import Counter
@@ -46,14 +47,32 @@ def test_twenty_concurrent_approvals_publish_every_non_overlapping_change(monkey
     proposals = []  # (paragraph, wording, revision)
     for i in range(PARAGRAPHS):
         wording = f"what editor {i} wrote"
-        proposals.append((i, wording, moderation.propose(
-            obj=section, author=editors[i % 4], summary=f"Reword paragraph {i}",
-            data={**section.snapshot(), "body": body({i: wording})})))
+        proposals.append(
+            (
+                i,
+                wording,
+                moderation.propose(
+                    obj=section,
+                    author=editors[i % 4],
+                    summary=f"Reword paragraph {i}",
+                    data={**section.snapshot(), "body": body({i: wording})},
+                ),
+            )
+        )
     for i in OVERLAPPING:
         wording = f"a rival wording of paragraph {i}"
-        proposals.append((i, wording, moderation.propose(
-            obj=section, author=editors[(i + 1) % 4], summary=f"Rival for paragraph {i}",
-            data={**section.snapshot(), "body": body({i: wording})})))
+        proposals.append(
+            (
+                i,
+                wording,
+                moderation.propose(
+                    obj=section,
+                    author=editors[(i + 1) % 4],
+                    summary=f"Rival for paragraph {i}",
+                    data={**section.snapshot(), "body": body({i: wording})},
+                ),
+            )
+        )
     base = section.live_revision_id
     assert all(revision.base_id == base for _, _, revision in proposals)
 
@@ -98,7 +117,9 @@ def test_twenty_concurrent_approvals_publish_every_non_overlapping_change(monkey
     elapsed = time.monotonic() - started
 
     assert len(outcomes) == len(proposals), "an approval hung"
-    assert Counter(outcomes.values()) == {"published": 1, "merged": PARAGRAPHS - 1, "conflict": len(OVERLAPPING)}, outcomes
+    assert Counter(outcomes.values()) == {"published": 1, "merged": PARAGRAPHS - 1, "conflict": len(OVERLAPPING)}, (
+        outcomes
+    )
 
     # Of each overlapping pair exactly one was published: the one that took the lock first.
     winners = {}

@@ -1,4 +1,5 @@
 """Reader corrections: the public form, its protections, and the moderators' decisions."""
+
 import pytest
 from django.core import mail
 from django.test import Client
@@ -29,8 +30,15 @@ def test_every_section_links_to_its_form(client, section):
 
 
 def test_a_reader_suggests_a_correction_and_it_reaches_the_queue(client, moderator, section):
-    response = client.post(URL, {"problem": "It was deployed in 2013.", "suggested_text": "MINUSMA deployed in 2013.",
-                                 "source_reference": "S/RES/2100 (2013)", "email": "reader@example.org"})
+    response = client.post(
+        URL,
+        {
+            "problem": "It was deployed in 2013.",
+            "suggested_text": "MINUSMA deployed in 2013.",
+            "source_reference": "S/RES/2100 (2013)",
+            "email": "reader@example.org",
+        },
+    )
     assert "Thank you" in response.content.decode()
     suggestion = CorrectionSuggestion.objects.get()
     assert suggestion.section == section and suggestion.status == CorrectionStatus.OPEN
@@ -75,10 +83,10 @@ def test_unpublished_sections_take_no_suggestions(client, moderator, section):
     assert client.get(URL).status_code == 404
 
 
-def test_turned_into_a_proposal_the_reader_hears_when_it_is_published(client, django_capture_on_commit_callbacks,
-                                                                     editor, moderator, section):
-    suggestion = CorrectionSuggestion.objects.create(section=section, problem="Wrong year.",
-                                                     email="reader@example.org")
+def test_turned_into_a_proposal_the_reader_hears_when_it_is_published(
+    client, django_capture_on_commit_callbacks, editor, moderator, section
+):
+    suggestion = CorrectionSuggestion.objects.create(section=section, problem="Wrong year.", email="reader@example.org")
     client.force_login(editor)
     url = f"/admin/articles/section/{section.pk}/change/?correction={suggestion.pk}"
     form = client.get(url)
@@ -101,8 +109,10 @@ def test_dismissed_with_a_note_the_reader_is_told(client, django_capture_on_comm
     client.force_login(moderator)
     mail.outbox.clear()
     with django_capture_on_commit_callbacks(execute=True):
-        client.post(f"/admin/articles/correctionsuggestion/{suggestion.pk}/change/",
-                    {"dismiss": "1", "note": "The resolution says 2013."})
+        client.post(
+            f"/admin/articles/correctionsuggestion/{suggestion.pk}/change/",
+            {"dismiss": "1", "note": "The resolution says 2013."},
+        )
     suggestion.refresh_from_db()
     assert suggestion.status == CorrectionStatus.DISMISSED
     assert mail.outbox and "The resolution says 2013." in mail.outbox[0].body

@@ -1,4 +1,5 @@
 """Three-way merging of stale proposals, conflict resolution, and scheduled publishing."""
+
 import datetime
 
 import pytest
@@ -28,15 +29,18 @@ def propose(section, author, body, summary="Edit"):
 def test_text_merge_of_different_lines_and_of_different_words_in_one_line():
     merged, conflicts = merging._merge_text("a\nb\nc\n", "A\nb\nc\n", "a\nb\nC\n")
     assert merged == "A\nb\nC\n" and conflicts == []
-    merged, conflicts = merging._merge_text("The force was set up in 2014 by five states.\n",
-                                            "The joint force was set up in 2014 by five states.\n",
-                                            "The force was set up in 2014 by five Sahel states.\n")
+    merged, conflicts = merging._merge_text(
+        "The force was set up in 2014 by five states.\n",
+        "The joint force was set up in 2014 by five states.\n",
+        "The force was set up in 2014 by five Sahel states.\n",
+    )
     assert merged == "The joint force was set up in 2014 by five Sahel states.\n" and conflicts == []
 
 
 def test_text_merge_of_the_same_words_is_a_conflict():
-    merged, conflicts = merging._merge_text("Deployed in 2013.\n", "Deployed in July 2013.\n",
-                                            "Deployed in June 2013.\n")
+    merged, conflicts = merging._merge_text(
+        "Deployed in 2013.\n", "Deployed in July 2013.\n", "Deployed in June 2013.\n"
+    )
     assert conflicts and conflicts[0].live.strip() == "July" and conflicts[0].proposed.strip() == "June"
 
 
@@ -158,8 +162,12 @@ def test_scheduled_publishing_waits_until_due_and_runs_once(client, editor, mode
 def test_a_scheduled_proposal_that_conflicts_returns_to_the_queue(editor, moderator, section):
     scheduled = propose(section, editor, THREE_PARAGRAPHS.replace("about 2014", "about June 2014"))
     moderation.approve(revision=scheduled, moderator=moderator, publish_at=timezone.now() + datetime.timedelta(hours=1))
-    moderation.publish_directly(obj=section, moderator=moderator, summary="Meanwhile",
-                                data={**section.snapshot(), "body": THREE_PARAGRAPHS.replace("about 2014", "about July 2014")})
+    moderation.publish_directly(
+        obj=section,
+        moderator=moderator,
+        summary="Meanwhile",
+        data={**section.snapshot(), "body": THREE_PARAGRAPHS.replace("about 2014", "about July 2014")},
+    )
     results = moderation.publish_due(now=timezone.now() + datetime.timedelta(hours=2))
     assert results and results[0][1] != "published"
     scheduled.refresh_from_db()

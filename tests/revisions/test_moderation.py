@@ -1,4 +1,5 @@
 """Moderation services: propose, amend, withdraw, approve, reject, revert, stale proposals, e-mail."""
+
 import pytest
 from django.core import mail
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -69,8 +70,9 @@ def test_unknown_citation_key_is_refused_with_the_key_named(editor, live_section
     assert "no-such-source" in str(error.value)
 
 
-def test_rejection_needs_a_reason_and_tells_the_author(client, django_capture_on_commit_callbacks, run_tasks, editor,
-                                                       moderator, live_section):
+def test_rejection_needs_a_reason_and_tells_the_author(
+    client, django_capture_on_commit_callbacks, run_tasks, editor, moderator, live_section
+):
     revision = propose_body(live_section, editor, "Dubious text.")
     with pytest.raises(ValidationError):
         moderation.reject(revision=revision, moderator=moderator, reason="")
@@ -89,8 +91,9 @@ def test_rejection_needs_a_reason_and_tells_the_author(client, django_capture_on
     assert "Needs a source." in mail.outbox[0].body
 
 
-def test_moderators_are_emailed_when_a_proposal_arrives(django_capture_on_commit_callbacks, run_tasks, editor, moderator,
-                                                         live_section):
+def test_moderators_are_emailed_when_a_proposal_arrives(
+    django_capture_on_commit_callbacks, run_tasks, editor, moderator, live_section
+):
     mail.outbox.clear()
     with django_capture_on_commit_callbacks(execute=True):
         propose_body(live_section, editor, "New text.")
@@ -139,8 +142,12 @@ def test_withdraw_by_author_only(editor, moderator, live_section):
 def test_amend_replaces_content_and_keeps_base(editor, moderator, live_section):
     revision = propose_body(live_section, editor, "First try.")
     base = revision.base_id
-    moderation.amend(revision=revision, user=editor, data={**live_section.snapshot(), "body": "Second try."},
-                     summary="Better wording")
+    moderation.amend(
+        revision=revision,
+        user=editor,
+        data={**live_section.snapshot(), "body": "Second try."},
+        summary="Better wording",
+    )
     revision.refresh_from_db()
     assert revision.data["body"] == "Second try." and revision.base_id == base
     assert revision.summary == "Better wording"
@@ -176,8 +183,12 @@ def test_stale_override_is_explicit(editor, moderator, live_section):
 
 def test_moderator_direct_publish_records_a_revision(moderator, live_section):
     before = Revision.objects.count()
-    moderation.publish_directly(obj=live_section, moderator=moderator, summary="Direct",
-                                data={**live_section.snapshot(), "body": "Direct text."})
+    moderation.publish_directly(
+        obj=live_section,
+        moderator=moderator,
+        summary="Direct",
+        data={**live_section.snapshot(), "body": "Direct text."},
+    )
     live_section.refresh_from_db()
     assert live_section.body == "Direct text."
     assert Revision.objects.count() == before + 1
@@ -244,8 +255,9 @@ def test_publishing_a_source_change_updates_the_notes_of_articles_citing_it(clie
     factories.section(moderator, article, body="Fact [@sc-11453].")
     assert "Old title" in client.get(article.get_absolute_url()).content.decode()
 
-    revision = moderation.propose(obj=source, author=editor, summary="Title",
-                                  data={**source.snapshot(), "title": "New title"})
+    revision = moderation.propose(
+        obj=source, author=editor, summary="Title", data={**source.snapshot(), "title": "New title"}
+    )
     assert "New title" not in client.get(article.get_absolute_url()).content.decode()
     moderation.approve(revision=revision, moderator=moderator)
     page = client.get(article.get_absolute_url()).content.decode()

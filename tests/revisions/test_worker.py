@@ -1,4 +1,5 @@
 """Background tasks on the database backend, run by `manage.py db_worker` in batch mode."""
+
 from datetime import timedelta
 
 import pytest

@@ -4,6 +4,7 @@
 
 See articles/backup.py for what the archive holds; `manage.py restore` brings it back.
 """
+
 from django.core.management.base import BaseCommand, CommandError
 
 from articles.ops import backup
@@ -20,7 +21,9 @@ class Command(BaseCommand):
             summary = backup.write_backup(path)
         except OSError as error:
             raise CommandError(f"The backup could not be written: {error}") from error
-        self.stdout.write(self.style.SUCCESS(
-            f"Backup written to {summary.path}: {summary.total_rows} rows in {len(summary.rows)} tables, "
-            f"{summary.media_files} media files ({summary.media_bytes} bytes)."
-        ))
+        self.stdout.write(
+            self.style.SUCCESS(
+                f"Backup written to {summary.path}: {summary.total_rows} rows in {len(summary.rows)} tables, "
+                f"{summary.media_files} media files ({summary.media_bytes} bytes)."
+            )
+        )

@@ -8,6 +8,7 @@ article pages' "Cite this page" box shows the day the page was read. It also emp
 pages rendered with the old templates. Files of pages that no longer exist are removed unless
 ``--no-prune`` is given.
 """
+
 from django.core.management.base import BaseCommand, CommandError
 
 from articles.publishing import baking, caching
@@ -18,7 +19,9 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser):
         parser.add_argument(
-            "--no-prune", action="store_false", dest="prune",
+            "--no-prune",
+            action="store_false",
+            dest="prune",
             help="Keep baked files of pages that no longer exist.",
         )
 

@@ -13,6 +13,7 @@ What is exported:
 
 A deleted article is not exported.
 """
+
 from __future__ import annotations
 
 from pathlib import Path
@@ -72,8 +73,7 @@ class Command(BaseCommand):
             raise CommandError(f"The article “{article.title}” ({slug}) is deleted; there is nothing to export.")
         if not article.is_live:
             self.stderr.write(
-                f"Note: “{article.title}” is not published; exporting its stored draft values and "
-                "unpublished sections."
+                f"Note: “{article.title}” is not published; exporting its stored draft values and unpublished sections."
             )
         parsed = article_as_parsed(article)
         try:

@@ -15,6 +15,7 @@ not see them, and export_article does not write them) and are only listed. Plain
 name topics, so a text re-import keeps each matched section's topics; in Markdown the
 ``<!-- topics: ... -->`` line is authoritative.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass, field
@@ -63,9 +64,15 @@ class ImportResult:
     article: Article
     new_article: bool
     revisions: int = 0
-    sections: dict = field(default_factory=lambda: {
-        "new": 0, "changed": 0, "restored": 0, "unchanged": 0, "removed": 0,
-    })
+    sections: dict = field(
+        default_factory=lambda: {
+            "new": 0,
+            "changed": 0,
+            "restored": 0,
+            "unchanged": 0,
+            "removed": 0,
+        }
+    )
     warnings: list[str] = field(default_factory=list)
     left_alone: list[Section] = field(default_factory=list)  # unpublished sections not in the file
 
@@ -95,7 +102,11 @@ class ArticleImport:
             else:
                 # One e-mail to the moderators per import, not one per section.
                 moderation.propose(
-                    obj=obj, author=self.user, summary=self.summary, data=data, action=action,
+                    obj=obj,
+                    author=self.user,
+                    summary=self.summary,
+                    data=data,
+                    action=action,
                     notify=self.result.revisions == 0,
                 )
         except (ValidationError, PermissionDenied) as error:
@@ -113,9 +124,7 @@ class ArticleImport:
 
     def run(self, parsed: importing.ParsedArticle, existing: Article | None) -> ImportResult:
         slugs = {slug for section in parsed.sections for slug in section.topics}
-        self.topics = {
-            t.slug: t for t in Topic.objects.exclude(state=PublicationState.DELETED).filter(slug__in=slugs)
-        }
+        self.topics = {t.slug: t for t in Topic.objects.exclude(state=PublicationState.DELETED).filter(slug__in=slugs)}
         if existing is None:
             self.create_article(parsed)
         else:
@@ -144,7 +153,10 @@ class ArticleImport:
             zip(parsed.sections, section_anchors(parsed.sections)), start=1
         ):
             section = self.create_section(
-                article, parsed_section, anchor=anchor, position=position * 10,
+                article,
+                parsed_section,
+                anchor=anchor,
+                position=position * 10,
                 parent=parent if parsed_section.level == 3 else None,
             )
             if parsed_section.level == 2:
@@ -233,8 +245,7 @@ class ArticleImport:
         candidate.apply_snapshot(data)
         self.validate(candidate, label)
         restoring = obj.state in NOT_SHOWN
-        self.record(obj, action=RevisionAction.RESTORE if restoring else RevisionAction.CHANGE,
-                    data=data, label=label)
+        self.record(obj, action=RevisionAction.RESTORE if restoring else RevisionAction.CHANGE, data=data, label=label)
         if counts:
             self.result.sections["restored" if restoring else "changed"] += 1
 
@@ -270,20 +281,25 @@ class Command(BaseCommand):
     def add_arguments(self, parser):
         parser.add_argument("path", help="The file to import (UTF-8).")
         parser.add_argument(
-            "--publish", action="store_true",
+            "--publish",
+            action="store_true",
             help="Publish everything at once (the user must be a moderator). "
-                 "Without it the import waits in the moderation queue.",
+            "Without it the import waits in the moderation queue.",
         )
         parser.add_argument(
-            "--replace", action="store_true",
+            "--replace",
+            action="store_true",
             help="Update the existing article with the same title instead of refusing.",
         )
         parser.add_argument(
-            "--format", choices=sorted(PARSERS), dest="text_format",
+            "--format",
+            choices=sorted(PARSERS),
+            dest="text_format",
             help="How to read the file. Default: markdown for .md/.markdown files, text otherwise.",
         )
         parser.add_argument(
-            "--user", dest="username",
+            "--user",
+            dest="username",
             help="Who the revisions are recorded for. Default: the first active superuser.",
         )
 
@@ -294,7 +310,10 @@ class Command(BaseCommand):
         user = self.acting_user(username, publish)
 
         importer = ArticleImport(
-            user=user, publish=publish, summary=f"Imported from {path.name}", keep_topics=text_format == "text",
+            user=user,
+            publish=publish,
+            summary=f"Imported from {path.name}",
+            keep_topics=text_format == "text",
         )
         with transaction.atomic():
             existing = self.existing_article(parsed.title, replace)

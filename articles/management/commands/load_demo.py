@@ -10,6 +10,7 @@ Running it again changes nothing. The demo counts as loaded when its article's s
 existing ``editor`` and ``moderator`` accounts are used as they are, and their passwords are
 never reset or shown again.
 """
+
 from __future__ import annotations
 
 import secrets
@@ -54,17 +55,17 @@ class Command(BaseCommand):
                 passwords = self.create_accounts()
                 moderator = get_user_model().objects.get(username="moderator")
                 if not moderation.can_moderate(moderator):
-                    raise CommandError(
-                        "The existing user “moderator” cannot publish: add it to the Moderator group."
-                    )
+                    raise CommandError("The existing user “moderator” cannot publish: add it to the Moderator group.")
                 article = load_demo_content(moderator=moderator)
         except (ValidationError, PermissionDenied) as error:
             raise CommandError(f"The demo could not be loaded; nothing was saved. {error}") from error
 
-        self.stdout.write(self.style.SUCCESS(
-            f"Demo loaded: “{article.title}” with {article.sections.count()} sections, "
-            f"{len(demo.TOPICS)} topics, {len(demo.SOURCES)} sources and 1 figure."
-        ))
+        self.stdout.write(
+            self.style.SUCCESS(
+                f"Demo loaded: “{article.title}” with {article.sections.count()} sections, "
+                f"{len(demo.TOPICS)} topics, {len(demo.SOURCES)} sources and 1 figure."
+            )
+        )
         if passwords:
             self.stdout.write("New accounts (the passwords are shown only this once):")
             for username, password in passwords.items():
@@ -102,14 +103,19 @@ def _publish(obj, *, moderator, m2m: dict | None = None):
 
 def _refuse_clashes() -> None:
     """Stop before writing anything if demo keys are taken by other content."""
-    clashes = [f"source “{key}”" for key in Source.objects.filter(
-        key__in=[s["key"] for s in demo.SOURCES]).values_list("key", flat=True)]
-    clashes += [f"topic “{slug}”" for slug in Topic.objects.filter(
-        slug__in=[t["slug"] for t in demo.TOPICS]).values_list("slug", flat=True)]
+    clashes = [
+        f"source “{key}”"
+        for key in Source.objects.filter(key__in=[s["key"] for s in demo.SOURCES]).values_list("key", flat=True)
+    ]
+    clashes += [
+        f"topic “{slug}”"
+        for slug in Topic.objects.filter(slug__in=[t["slug"] for t in demo.TOPICS]).values_list("slug", flat=True)
+    ]
     if clashes:
         raise CommandError(
             "The demo needs these citation keys and slugs, but they are already used: "
-            + ", ".join(clashes) + ". Load the demo into an empty database."
+            + ", ".join(clashes)
+            + ". Load the demo into an empty database."
         )
 
 

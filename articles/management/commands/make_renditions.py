@@ -8,6 +8,7 @@ them all, e.g. after the widths or formats changed. What shows a figure is then 
 publish would refresh it: its cached pages dropped, and the sections showing it rendered again
 by the background follow-up.
 """
+
 from django.core.management.base import BaseCommand
 from django.db import transaction
 
@@ -20,8 +21,14 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser):
         parser.add_argument("--force", action="store_true", help="Remake renditions that look current, too.")
-        parser.add_argument("--figure", type=int, action="append", dest="figure_ids", metavar="ID",
-                            help="Only this figure (may be given more than once).")
+        parser.add_argument(
+            "--figure",
+            type=int,
+            action="append",
+            dest="figure_ids",
+            metavar="ID",
+            help="Only this figure (may be given more than once).",
+        )
 
     def handle(self, *args, force, figure_ids, **options):
         figures = Figure.objects.published().order_by("pk")

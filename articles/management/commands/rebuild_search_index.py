@@ -3,6 +3,7 @@
 Publishing keeps the search current on its own; this is for backfilling. It reads the HTML stored
 at publish time and renders no Markdown. Safe to run at any time: it works in one transaction.
 """
+
 from django.core.management.base import BaseCommand
 
 from articles.publishing import search_index

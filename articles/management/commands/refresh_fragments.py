@@ -32,7 +32,11 @@ class Command(BaseCommand):
     def handle(self, *args, **options):
         counts = {}
         steps = [
-            (Source, lambda s: fragments.render_source(s), ["note_html", "note_with_locator_html", "bibliography_html"]),
+            (
+                Source,
+                lambda s: fragments.render_source(s),
+                ["note_html", "note_with_locator_html", "bibliography_html"],
+            ),
             (Topic, lambda t: fragments.render_topic(t), ["body_html"]),
             (Article, lambda a: fragments.render_dek(a), ["dek_html", "dek_notes"]),
             (Section, lambda s: fragments.render_section(s), ["body_html", "notes"]),

@@ -5,6 +5,7 @@
 
 It refuses a database that already holds content or accounts: a restore never merges.
 """
+
 from django.core.management.base import BaseCommand, CommandError
 
 from articles.ops import backup
@@ -21,7 +22,9 @@ class Command(BaseCommand):
             summary = backup.restore_backup(path)
         except backup.BackupError as error:
             raise CommandError(f"Nothing was restored. {error}") from error
-        self.stdout.write(self.style.SUCCESS(
-            f"Restored {summary.total_rows} rows in {len(summary.rows)} tables and {summary.media_files} media files "
-            f"from {summary.path}. Run `manage.py bake_site` if pages are published statically."
-        ))
+        self.stdout.write(
+            self.style.SUCCESS(
+                f"Restored {summary.total_rows} rows in {len(summary.rows)} tables and {summary.media_files} media files "
+                f"from {summary.path}. Run `manage.py bake_site` if pages are published statically."
+            )
+        )

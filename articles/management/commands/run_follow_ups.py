@@ -19,8 +19,13 @@ class Command(BaseCommand):
     help = "Finish the follow-up work (baked pages, renditions) of publishes left unfinished."
 
     def add_arguments(self, parser):
-        parser.add_argument("--older-than", type=int, default=0, metavar="SECONDS",
-                            help="Only follow-ups queued at least this long ago.")
+        parser.add_argument(
+            "--older-than",
+            type=int,
+            default=0,
+            metavar="SECONDS",
+            help="Only follow-ups queued at least this long ago.",
+        )
 
     def handle(self, *args, older_than, **options):
         done = followups.run_unfinished(older_than=datetime.timedelta(seconds=older_than))
