@@ -13,10 +13,10 @@ from dataclasses import dataclass
 from django.contrib.auth import get_user_model
 from django.core.management import call_command
 
-from tests import factories
 from articles.models import Article, Revision, Section, Source, Topic
 from articles.ops import demo
 from articles.revisions import moderation
+from tests import factories
 
 
 @dataclass

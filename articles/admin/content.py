@@ -31,7 +31,7 @@ from articles.models import (
     TimelineEvent,
     Topic,
 )
-from articles.revisions import diffing, moderation
+from articles.revisions import diffing, merging, moderation
 
 # --- Content admins ----------------------------------------------------------------------
 
@@ -170,7 +170,7 @@ class ArticleAdmin(ModeratedAdmin):
             items.append(
                 {
                     "revision": revision,
-                    "stale": moderation.is_stale(revision, obj),
+                    "stale": merging.is_stale(revision, obj),
                     "changes": diffing.compare(revision.model_class, live, proposed),
                 }
             )

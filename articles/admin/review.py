@@ -174,15 +174,13 @@ class RevisionAdmin(EditorialRecordAdmin):
         model = revision.model_class
         obj = revision.get_object()
         live = obj.snapshot() if obj is not None and obj.live_revision_id else {}
-        stale = moderation.is_stale(revision, obj)
+        stale = merging.is_stale(revision, obj)
         if revision.is_pending:
             changes = diffing.compare(model, live, revision.data if revision.action != RevisionAction.DELETE else {})
         else:
             changes = diffing.compare(model, revision.base.data if revision.base else {}, revision.data)
         since_base = diffing.compare(model, revision.base.data if revision.base else {}, live) if stale else []
-        merged = (
-            moderation.merge_with_live(revision, obj) if stale and revision.action == RevisionAction.CHANGE else None
-        )
+        merged = merging.merge_with_live(revision, obj) if stale and revision.action == RevisionAction.CHANGE else None
         merged_changes = diffing.compare(model, live, merged.data) if merged and merged.is_clean else []
         conflicts = [
             {
@@ -271,7 +269,7 @@ class RevisionAdmin(EditorialRecordAdmin):
         if request.method != "POST" or not moderation.can_propose(request.user):
             raise PermissionDenied
         revision = get_object_or_404(Revision.objects.select_related("content_type", "base"), pk=revision_id)
-        merged = moderation.merge_with_live(revision)
+        merged = merging.merge_with_live(revision)
         resolutions = {}
         for conflict in merged.conflicts:
             key = f"resolve_{conflict.name}"
@@ -281,7 +279,7 @@ class RevisionAdmin(EditorialRecordAdmin):
             elif request.POST.get(key) in ("live", "proposed"):
                 resolutions[conflict.name] = getattr(conflict, request.POST[key])
         try:
-            moderation.resolve_conflicts(revision=revision, user=request.user, resolutions=resolutions)
+            merging.resolve_conflicts(revision=revision, user=request.user, resolutions=resolutions)
         except ValidationError as error:
             self.message_user(request, " ".join(error.messages), messages.ERROR)
         else:

@@ -18,8 +18,8 @@ from django.utils.html import escape
 
 from articles.content import markup
 from articles.models import PublicationState, Source, TimelineEvent, Topic
-from articles.publishing.fragments import LOCATOR_MARK
 from articles.publishing import timeline
+from articles.publishing.fragments import LOCATOR_MARK
 
 # A citation marker as fragments.render_fragment stores it (markup's output, sanitised).
 _MARKER = re.compile(

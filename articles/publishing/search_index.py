@@ -17,8 +17,8 @@ from django.contrib.postgres.search import SearchVector
 from django.db import connection, transaction
 from django.db.models import Q, Value
 
-from articles.models import Article, SearchEntry, SearchEntryKind, Section, Source, Topic
 from articles.content.search_text import FTS_TABLE, index_text
+from articles.models import Article, SearchEntry, SearchEntryKind, Section, Source, Topic
 
 # --- Plain text from rendered HTML ---------------------------------------------------------------
 

@@ -9,11 +9,11 @@ from django.http import Http404
 from django.shortcuts import get_object_or_404, render
 from django.views.decorators.cache import never_cache
 
-from articles.reading.forms import CorrectionForm
 from articles.models import Article, ArticleVersion, Revision, Section, Source, TimelineEvent, Topic
-from articles.publishing.caching import depends_on, public_page
 from articles.publishing import article_page, dependencies, publish
+from articles.publishing.caching import depends_on, public_page
 from articles.reading import metadata
+from articles.reading.forms import CorrectionForm
 from articles.revisions import corrections, diffing
 
 

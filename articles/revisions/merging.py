@@ -12,6 +12,13 @@ import re
 from dataclasses import dataclass, field
 
 import merge3
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import transaction
+from django.utils.translation import gettext as _
+
+from articles.models import ModeratedContent, ModerationEvent, Revision, RevisionAction, RevisionStatus
+from articles.revisions import audit, validation
+from articles.revisions.permissions import can_moderate
 
 TEXT_FIELDS = {
     "body",
@@ -152,3 +159,79 @@ def has_conflict_markers(data: dict) -> list[str]:
         ):
             found.append(name)
     return found
+
+
+# --- Stale proposals -------------------------------------------------------------------------
+
+
+class StaleRevisionError(ValidationError):
+    """The object changed since the proposal was written; publishing it would lose that change."""
+
+
+class MergeConflictError(StaleRevisionError):
+    """The proposal and the newer published content changed the same words."""
+
+
+def is_stale(revision: Revision, obj: ModeratedContent | None = None) -> bool:
+    """True when live content moved on since the proposal's base revision."""
+    if revision.status not in (RevisionStatus.PENDING, RevisionStatus.SCHEDULED):
+        return False
+    if revision.action == RevisionAction.CREATE:
+        return False
+    obj = obj if obj is not None else revision.get_object()
+    if obj is None:
+        return False
+    return obj.live_revision_id != revision.base_id
+
+
+def merge_with_live(revision: Revision, obj: ModeratedContent | None = None) -> MergeResult:
+    """The proposal merged three ways with what was published since its base."""
+    obj = obj if obj is not None else revision.get_object()
+    base = revision.base.data if revision.base_id else {}
+    live = obj.live_revision.data if obj.live_revision_id else obj.snapshot()
+    return merge_snapshots(revision.model_class, base, live, revision.data)
+
+
+def rebase(revision: Revision, obj, data: dict, actor, kind, note: str):
+    """Make ``data`` the proposal's content, now based on the live revision; keep the author's version."""
+    if revision.original_data is None:
+        revision.original_data = revision.data
+        revision.original_base_id = revision.base_id
+    revision.data = data
+    revision.base_id = obj.live_revision_id
+    revision.save(update_fields=["data", "base", "original_data", "original_base", "updated_at"])
+    audit.record(revision, kind, actor, note)
+
+
+@transaction.atomic
+def resolve_conflicts(*, revision: Revision, user, resolutions: dict) -> Revision:
+    """Settle a stale proposal's conflicts; it becomes a proposal based on the live version."""
+    revision = Revision.objects.select_for_update(of=("self",)).select_related("content_type").get(pk=revision.pk)
+    if revision.status != RevisionStatus.PENDING:
+        raise ValidationError(_("Only a pending proposal can be resolved."))
+    if revision.author_id != getattr(user, "pk", None) and not can_moderate(user):
+        raise PermissionDenied(_("Only the author or a moderator can resolve this proposal."))
+    obj = revision.model_class._default_manager.select_for_update().get(pk=revision.object_id)
+    if not is_stale(revision, obj):
+        raise ValidationError(_("This proposal already applies to the published version: nothing to resolve."))
+    merged = merge_with_live(revision, obj)
+    data = dict(merged.data)
+    missing = [f.name for f in merged.conflicts if f.name not in resolutions]
+    if missing:
+        raise ValidationError(_("Choose a version for: %(fields)s.") % {"fields": ", ".join(missing)})
+    data.update({name: value for name, value in resolutions.items() if name in revision.model_class.REVISION_FIELDS})
+    marked = has_conflict_markers(data)
+    if marked:
+        raise ValidationError(
+            _("Remove the conflict markers (<<<<<<< … >>>>>>>) from: %(fields)s.") % {"fields": ", ".join(marked)}
+        )
+    validation.validate_data(obj, data, revision.action)
+    rebase(
+        revision,
+        obj,
+        data,
+        user,
+        ModerationEvent.Kind.AMENDED,
+        _("Conflicts resolved against revision #%(live)s") % {"live": obj.live_revision_id},
+    )
+    return revision

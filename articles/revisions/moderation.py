@@ -24,68 +24,8 @@ from articles.models import (
     Section,
 )
 from articles.publishing import publish
-from articles.revisions import corrections, merging, notifications
+from articles.revisions import audit, corrections, merging, notifications, validation
 from articles.revisions.permissions import can_moderate, can_propose, display_name
-
-
-class StaleRevisionError(ValidationError):
-    """The object changed since the proposal was written; publishing it would lose that change."""
-
-
-class MergeConflictError(StaleRevisionError):
-    """The proposal and the newer published content changed the same words."""
-
-
-def is_stale(revision: Revision, obj: ModeratedContent | None = None) -> bool:
-    """True when live content moved on since the proposal's base revision."""
-    if revision.status not in (RevisionStatus.PENDING, RevisionStatus.SCHEDULED):
-        return False
-    if revision.action == RevisionAction.CREATE:
-        return False
-    obj = obj if obj is not None else revision.get_object()
-    if obj is None:
-        return False
-    return obj.live_revision_id != revision.base_id
-
-
-def _record(revision, kind, actor, note=""):
-    return ModerationEvent.objects.create(
-        revision=revision, kind=kind, actor=actor, actor_name=display_name(actor), note=note
-    )
-
-
-def _clean_summary(summary: str) -> str:
-    summary = (summary or "").replace("\x00", "").strip()
-    if not summary:
-        raise ValidationError({"summary": _("Write a short edit summary: what did you change, and why?")})
-    return summary[:300]
-
-
-def _has_null_character(value) -> bool:
-    if isinstance(value, str):
-        return "\x00" in value
-    if isinstance(value, dict):
-        return any(_has_null_character(k) or _has_null_character(v) for k, v in value.items())
-    if isinstance(value, (list, tuple)):
-        return any(_has_null_character(v) for v in value)
-    return False
-
-
-def _validate_data(obj, data, action):
-    # PostgreSQL stores no NUL character in text or JSON: refuse it with a message, not a database
-    # error. Admin forms refuse it already; importers and scripts come through here too.
-    with_null = [name for name, value in data.items() if _has_null_character(value)]
-    if with_null:
-        raise ValidationError({with_null[0]: _("Remove the null character from this text: it cannot be stored.")})
-    if action in (RevisionAction.DELETE, RevisionAction.UNPUBLISH):
-        publish.check_publishable(obj, action)
-        return
-    errors = []
-    names = [name for name in ("body", "dek", "text") if name in data]  # "text": timeline events
-    for name in names:
-        errors.extend(publish.citation_errors(data[name] or ""))
-    if errors:
-        raise ValidationError({names[0]: errors})
 
 
 @transaction.atomic
@@ -109,9 +49,9 @@ def propose(
         raise PermissionDenied(_("You may not propose changes."))
     if obj.pk is None:
         raise ValueError("Save new objects as drafts before proposing them.")
-    summary = _clean_summary(summary)
+    summary = validation.clean_summary(summary)
     data = obj.snapshot() if data is None else data
-    _validate_data(obj, data, action)
+    validation.validate_data(obj, data, action)
     article = obj.owning_article()
     revision = Revision.objects.create(
         content_type=_content_type(obj),
@@ -125,7 +65,7 @@ def propose(
         author=author,
         author_name=display_name(author),
     )
-    _record(revision, ModerationEvent.Kind.PROPOSED, author, summary)
+    audit.record(revision, ModerationEvent.Kind.PROPOSED, author, summary)
     if notify:
         transaction.on_commit(lambda: notifications.send_proposal_submitted.enqueue(revision.pk))
     return revision
@@ -143,12 +83,12 @@ def amend(*, revision: Revision, user, data: dict, summary: str) -> Revision:
     if revision.author_id != getattr(user, "pk", None) and not can_moderate(user):
         raise PermissionDenied(_("Only the author or a moderator can amend this proposal."))
     obj = revision.get_object()
-    _validate_data(obj, data, revision.action)
+    validation.validate_data(obj, data, revision.action)
     revision.data = data
-    revision.summary = _clean_summary(summary)
+    revision.summary = validation.clean_summary(summary)
     revision.object_repr = str(obj)[:300]
     revision.save(update_fields=["data", "summary", "object_repr", "updated_at"])
-    _record(revision, ModerationEvent.Kind.AMENDED, user, revision.summary)
+    audit.record(revision, ModerationEvent.Kind.AMENDED, user, revision.summary)
     return revision
 
 
@@ -163,27 +103,8 @@ def withdraw(*, revision: Revision, user) -> Revision:
     revision.decided_by = user
     revision.decided_at = timezone.now()
     revision.save(update_fields=["status", "decided_by", "decided_at", "updated_at"])
-    _record(revision, ModerationEvent.Kind.WITHDRAWN, user)
+    audit.record(revision, ModerationEvent.Kind.WITHDRAWN, user)
     return revision
-
-
-def merge_with_live(revision: Revision, obj: ModeratedContent | None = None) -> merging.MergeResult:
-    """The proposal merged three ways with what was published since its base."""
-    obj = obj if obj is not None else revision.get_object()
-    base = revision.base.data if revision.base_id else {}
-    live = obj.live_revision.data if obj.live_revision_id else obj.snapshot()
-    return merging.merge_snapshots(revision.model_class, base, live, revision.data)
-
-
-def _rebase(revision: Revision, obj, data: dict, actor, kind, note: str):
-    """Make ``data`` the proposal's content, now based on the live revision; keep the author's version."""
-    if revision.original_data is None:
-        revision.original_data = revision.data
-        revision.original_base_id = revision.base_id
-    revision.data = data
-    revision.base_id = obj.live_revision_id
-    revision.save(update_fields=["data", "base", "original_data", "original_base", "updated_at"])
-    _record(revision, kind, actor, note)
 
 
 # --- Publishing a revision --------------------------------------------------------------------------
@@ -254,11 +175,11 @@ class PublishRevision:
             raise ValidationError(
                 _("This proposal is already %(status)s.") % {"status": revision.get_status_display().lower()}
             )
-        if is_stale(revision, self.obj):
+        if merging.is_stale(revision, self.obj):
             if self.publish_over:
                 self.over = True
             elif not self.merge or revision.action != RevisionAction.CHANGE:
-                raise StaleRevisionError(
+                raise merging.StaleRevisionError(
                     _(
                         "“%(object)s” changed since this proposal was written. Review the newer changes; "
                         "publishing it as it is would undo them."
@@ -267,9 +188,9 @@ class PublishRevision:
                     code="stale",
                 )
             else:
-                self.merged = merge_with_live(revision, self.obj)
+                self.merged = merging.merge_with_live(revision, self.obj)
                 if not self.merged.is_clean:
-                    raise MergeConflictError(
+                    raise merging.MergeConflictError(
                         _(
                             "This proposal and the newer published version change the same text (%(fields)s). "
                             "Resolve the conflict before publish."
@@ -283,7 +204,7 @@ class PublishRevision:
             self.check()
         revision, obj, moderator = self.revision, self.obj, self.moderator
         if self.merged is not None:
-            _rebase(
+            merging.rebase(
                 revision,
                 obj,
                 self.merged.data,
@@ -298,13 +219,13 @@ class PublishRevision:
         revision.decided_at = timezone.now()
         revision.save(update_fields=["status", "decided_by", "decided_at", "updated_at"])
         if self.over:
-            _record(
+            audit.record(
                 revision,
                 ModerationEvent.Kind.PUBLISHED_OVER,
                 moderator,
                 _("Published over revision #%(live)s, which was newer than this proposal's base") % {"live": replaced},
             )
-        _record(revision, self.event_kind, moderator)
+        audit.record(revision, self.event_kind, moderator)
         corrections.proposal_decided(revision)
         if self.notify and revision.author_id and revision.author_id != moderator.pk:
             transaction.on_commit(lambda: notifications.send_proposal_decided.enqueue(revision.pk))
@@ -342,7 +263,7 @@ def approve(
         revision.decided_by = moderator
         revision.decided_at = timezone.now()
         revision.save(update_fields=["status", "scheduled_for", "decided_by", "decided_at", "updated_at"])
-        _record(
+        audit.record(
             revision,
             ModerationEvent.Kind.SCHEDULED,
             moderator,
@@ -391,40 +312,6 @@ def approve_many(*, revisions, moderator, merge: bool = True) -> list[Revision]:
     return published
 
 
-@transaction.atomic
-def resolve_conflicts(*, revision: Revision, user, resolutions: dict) -> Revision:
-    """Settle a stale proposal's conflicts; it becomes a proposal based on the live version."""
-    revision = Revision.objects.select_for_update(of=("self",)).select_related("content_type").get(pk=revision.pk)
-    if revision.status != RevisionStatus.PENDING:
-        raise ValidationError(_("Only a pending proposal can be resolved."))
-    if revision.author_id != getattr(user, "pk", None) and not can_moderate(user):
-        raise PermissionDenied(_("Only the author or a moderator can resolve this proposal."))
-    obj = revision.model_class._default_manager.select_for_update().get(pk=revision.object_id)
-    if not is_stale(revision, obj):
-        raise ValidationError(_("This proposal already applies to the published version: nothing to resolve."))
-    merged = merge_with_live(revision, obj)
-    data = dict(merged.data)
-    missing = [f.name for f in merged.conflicts if f.name not in resolutions]
-    if missing:
-        raise ValidationError(_("Choose a version for: %(fields)s.") % {"fields": ", ".join(missing)})
-    data.update({name: value for name, value in resolutions.items() if name in revision.model_class.REVISION_FIELDS})
-    marked = merging.has_conflict_markers(data)
-    if marked:
-        raise ValidationError(
-            _("Remove the conflict markers (<<<<<<< … >>>>>>>) from: %(fields)s.") % {"fields": ", ".join(marked)}
-        )
-    _validate_data(obj, data, revision.action)
-    _rebase(
-        revision,
-        obj,
-        data,
-        user,
-        ModerationEvent.Kind.AMENDED,
-        _("Conflicts resolved against revision #%(live)s") % {"live": obj.live_revision_id},
-    )
-    return revision
-
-
 def publish_scheduled(revision_id: int, *, now=None) -> str:
     """Publish one scheduled revision if its time has come. Safe to run twice, or in two workers at once:
     the revision is taken once. Returns "published", "not due", "taken" or the reason it failed."""
@@ -453,7 +340,7 @@ def publish_scheduled(revision_id: int, *, now=None) -> str:
             revision.decided_by = None
             revision.decided_at = None
             revision.save(update_fields=["status", "scheduled_for", "decided_by", "decided_at", "updated_at"])
-            _record(revision, ModerationEvent.Kind.SCHEDULE_FAILED, moderator, message)
+            audit.record(revision, ModerationEvent.Kind.SCHEDULE_FAILED, moderator, message)
             return message
 
 
@@ -490,7 +377,7 @@ def reject(*, revision: Revision, moderator, reason: str) -> Revision:
     revision.decided_at = timezone.now()
     revision.decision_note = reason
     revision.save(update_fields=["status", "decided_by", "decided_at", "decision_note", "updated_at"])
-    _record(revision, ModerationEvent.Kind.REJECTED, moderator, reason)
+    audit.record(revision, ModerationEvent.Kind.REJECTED, moderator, reason)
     corrections.proposal_decided(revision)
     transaction.on_commit(lambda: notifications.send_proposal_decided.enqueue(revision.pk))
     return revision

@@ -18,8 +18,8 @@ from django.core.exceptions import ValidationError
 from django.test import Client, RequestFactory
 from django.urls import reverse
 
-from tests import factories
 from articles.admin import login_throttle
+from tests import factories
 
 pytestmark = pytest.mark.django_db
 

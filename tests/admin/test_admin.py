@@ -9,7 +9,6 @@ from django.test import Client
 from django.urls import reverse
 from PIL import Image
 
-from tests import factories
 from articles.models import (
     Article,
     Figure,
@@ -23,6 +22,7 @@ from articles.models import (
     Topic,
 )
 from articles.revisions import moderation
+from tests import factories
 
 pytestmark = pytest.mark.django_db
 

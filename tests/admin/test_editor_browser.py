@@ -13,8 +13,8 @@ from pathlib import Path
 import pytest
 from PIL import Image
 
-from tests import factories
 from articles.models import Figure, PublicationState
+from tests import factories
 
 pytestmark = [
     pytest.mark.browser,

@@ -21,9 +21,9 @@ from django.test import Client
 from django.urls import reverse
 from PIL import ExifTags, Image
 
-from tests import factories
 from articles.content.markup import markdownify
 from articles.models import Figure, PublicationState, Revision, RevisionAction, RevisionStatus
+from tests import factories
 
 pytestmark = pytest.mark.django_db
 

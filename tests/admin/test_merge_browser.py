@@ -2,8 +2,8 @@
 
 import pytest
 
-from tests import factories
 from articles.models import Revision
+from tests import factories
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 

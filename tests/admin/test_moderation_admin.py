@@ -2,10 +2,9 @@
 
 import pytest
 
-from tests import factories
 from articles.models import Revision, RevisionStatus
 from articles.revisions import moderation
-
+from tests import factories
 from tests.adminforms import admin_form_data
 
 pytestmark = pytest.mark.django_db

@@ -7,9 +7,9 @@ from django.contrib import admin
 from django.urls import URLPattern, URLResolver, get_resolver
 from PIL import Image
 
-from tests import factories
 from articles.models import CorrectionSuggestion, PublicationState, Revision
 from articles.revisions import moderation
+from tests import factories
 
 pytestmark = pytest.mark.django_db
 

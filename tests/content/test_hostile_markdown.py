@@ -17,10 +17,10 @@ from django.urls import reverse
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from tests import factories, hostile
 from articles.content import markup
 from articles.models import Article, PublicationState, Revision, RevisionStatus, Section
 from articles.revisions import moderation
+from tests import factories, hostile
 
 # The renderer's whole vocabulary: anything else in its output is a sanitiser regression.
 RENDERED_ELEMENTS = {

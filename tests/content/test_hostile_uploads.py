@@ -21,7 +21,6 @@ from django.views.static import serve
 from PIL import ExifTags, Image, PngImagePlugin
 
 from articles.models import Figure, PublicationState
-
 from tests.admin.test_markdownx_endpoints import bomb_png, exif_with_gps
 
 pytestmark = pytest.mark.django_db

@@ -6,10 +6,9 @@ from django.contrib.auth.models import User
 from django.core.exceptions import PermissionDenied
 from django.db import IntegrityError, connection, transaction
 
-from tests import factories
 from articles.models import Revision, RevisionStatus
 from articles.revisions import moderation
-
+from tests import factories
 from tests.conftest import require_postgres
 
 pytestmark = pytest.mark.django_db

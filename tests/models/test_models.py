@@ -11,7 +11,6 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 from PIL import Image
 
-from tests import factories
 from articles.models import (
     Article,
     Citation,
@@ -27,6 +26,7 @@ from articles.models import (
     Topic,
 )
 from articles.revisions import moderation
+from tests import factories
 
 pytestmark = pytest.mark.django_db
 

@@ -19,10 +19,10 @@ from django.core.management import CommandError, call_command
 from django.utils import timezone
 from PIL import Image
 
-from tests import factories
 from articles.models import Article, Figure, Revision, RevisionStatus
 from articles.ops import backup
 from articles.revisions import moderation
+from tests import factories
 
 pytestmark = pytest.mark.django_db(transaction=True)
 

@@ -13,7 +13,6 @@ from django.core.management import call_command
 from django.core.management.base import CommandError
 from PIL import Image
 
-from tests import factories
 from articles.models import (
     Article,
     Citation,
@@ -26,6 +25,7 @@ from articles.models import (
     Topic,
 )
 from articles.ops import demo, demo_figure
+from tests import factories
 
 SEED = Path(__file__).resolve().parents[3] / "shared" / "seeds" / "mali_military_deployments.txt"
 PASSWORD_LINE = re.compile(r"^\s*(editor|moderator) \((\w+)\) password: (\S+)$", re.MULTILINE)

@@ -11,7 +11,6 @@ import pytest
 from django.core.management import call_command
 from django.core.management.base import CommandError
 
-from tests import factories
 from articles.models import (
     Article,
     ModerationEvent,
@@ -22,6 +21,7 @@ from articles.models import (
     Section,
 )
 from articles.revisions import moderation
+from tests import factories
 
 SEED = Path(__file__).resolve().parents[3] / "shared" / "seeds" / "mali_military_deployments.txt"
 

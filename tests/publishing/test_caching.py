@@ -18,10 +18,10 @@ from django.middleware.csrf import get_token
 from django.test.utils import CaptureQueriesContext
 from django.utils.csp import LazyNonce
 
-from tests import factories
 from articles.models import RevisionAction
 from articles.publishing import caching, dependencies
 from articles.revisions import moderation
+from tests import factories
 
 pytestmark = pytest.mark.django_db
 

@@ -13,12 +13,11 @@ from django.urls import reverse
 from django.utils import timezone
 from PIL import Image
 
-from tests import factories
 from articles.content import markup
 from articles.models import Article, ArticleVersion, PublicationState, RevisionAction, Section
 from articles.publishing import publish
 from articles.revisions import moderation
-
+from tests import factories
 from tests.conftest import require_postgres
 
 pytestmark = pytest.mark.django_db

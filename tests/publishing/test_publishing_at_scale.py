@@ -16,11 +16,10 @@ from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 from django_tasks_db.models import DBTaskResult
 
-from tests import factories
 from articles.models import Article, FollowUp, Revision, Section
 from articles.publishing import followups, tasks
 from articles.revisions import moderation
-
+from tests import factories
 from tests.conftest import require_postgres
 
 pytestmark = pytest.mark.django_db

@@ -10,10 +10,10 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.core.management import call_command
 from PIL import Image
 
-from tests import factories
 from articles.models import Figure, PublicationState, Section
 from articles.publishing import renditions
 from articles.revisions import moderation
+from tests import factories
 
 pytestmark = pytest.mark.django_db
 

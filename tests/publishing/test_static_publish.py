@@ -12,10 +12,10 @@ import pytest
 from django.conf import settings
 from django.core.management import CommandError, call_command
 
-from tests import factories
 from articles.models import RevisionAction
 from articles.publishing import baking
 from articles.revisions import moderation
+from tests import factories
 
 pytestmark = pytest.mark.django_db
 

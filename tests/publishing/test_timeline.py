@@ -10,11 +10,11 @@ from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.urls import reverse
 
-from tests import factories
 from articles.content import markup
 from articles.models import PublicationState, Revision, RevisionAction, Section, TimelineEvent
 from articles.publishing import dependencies
 from articles.revisions import moderation
+from tests import factories
 
 pytestmark = pytest.mark.django_db
 

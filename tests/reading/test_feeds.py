@@ -9,9 +9,9 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
-from tests import factories
 from articles.models import Article, ArticleVersion, PublicationState, RevisionAction, Section
 from articles.revisions import moderation
+from tests import factories
 
 pytestmark = pytest.mark.django_db
 

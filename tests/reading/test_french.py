@@ -18,12 +18,11 @@ from django.test import Client
 from django.utils import translation
 from django.utils.html import escape
 
-from tests import factories
 from articles.content import languages
 from articles.models import Section
 from articles.publishing import article_page, dependencies
 from articles.revisions import moderation
-
+from tests import factories
 from tests.page_types import demo_site
 
 pytestmark = pytest.mark.django_db

@@ -13,8 +13,8 @@ import re
 import pytest
 from django.test import Client
 
-from tests import factories, hostile
 from articles.revisions import moderation
+from tests import factories, hostile
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 

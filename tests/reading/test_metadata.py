@@ -12,9 +12,9 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from PIL import Image
 
-from tests import factories
 from articles.models import Source
 from articles.revisions import moderation
+from tests import factories
 
 pytestmark = pytest.mark.django_db
 ORIGIN = "http://testserver"

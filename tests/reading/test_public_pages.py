@@ -9,11 +9,11 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from articles import models
-from tests import factories
 from articles.content import markup
 from articles.models import Article, RevisionAction, Section, Source, Topic
 from articles.publishing import fragments
 from articles.revisions import moderation
+from tests import factories
 
 pytestmark = pytest.mark.django_db
 

@@ -10,10 +10,10 @@ from django.core.management import call_command
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
-from tests import factories
 from articles.models import Article, PublicationState, RevisionAction, SearchEntry, Section
 from articles.reading import search
 from articles.revisions import moderation
+from tests import factories
 
 pytestmark = pytest.mark.django_db
 

@@ -3,9 +3,9 @@
 import pytest
 from django.core.exceptions import ValidationError
 
-from tests import factories
 from articles.models import PublicationState, Revision, RevisionStatus, Section, Source
 from articles.revisions import moderation
+from tests import factories
 
 pytestmark = pytest.mark.django_db
 

@@ -6,11 +6,10 @@ import time
 import pytest
 from django.db import connection, connections
 
-from tests import factories
 from articles.models import RevisionStatus, Section
 from articles.publishing import publish
-from articles.revisions import moderation
-
+from articles.revisions import merging, moderation
+from tests import factories
 from tests.conftest import require_postgres
 
 
@@ -49,7 +48,7 @@ def test_simultaneous_approvals_cannot_overwrite_each_other(monkeypatch):
             started = time.monotonic()
             moderation.approve(revision=proposals[index], moderator=moderators[index])
             outcomes[index] = ("published", time.monotonic() - started)
-        except moderation.StaleRevisionError:
+        except merging.StaleRevisionError:
             outcomes[index] = ("stale", time.monotonic() - started)
         finally:
             connections.close_all()

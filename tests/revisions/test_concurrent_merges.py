@@ -15,11 +15,10 @@ from collections import Counter
 import pytest
 from django.db import connections
 
-from tests import factories
 from articles.models import ArticleVersion, ModerationEvent, Revision, RevisionStatus, Section
 from articles.publishing import publish
-from articles.revisions import moderation
-
+from articles.revisions import merging, moderation
+from tests import factories
 from tests.conftest import require_postgres
 
 PARAGRAPHS = 20
@@ -98,9 +97,9 @@ def test_twenty_concurrent_approvals_publish_every_non_overlapping_change(monkey
             outcome = "merged" if merged else "published"
             with lock:
                 order.append(index)
-        except moderation.MergeConflictError:
+        except merging.MergeConflictError:
             outcome = "conflict"
-        except moderation.StaleRevisionError:
+        except merging.StaleRevisionError:
             outcome = "stale"
         except Exception as error:  # noqa: BLE001 - reported below, with its type
             outcome = f"error: {type(error).__name__}: {error}"

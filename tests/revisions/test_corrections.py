@@ -4,10 +4,9 @@ import pytest
 from django.core import mail
 from django.test import Client
 
-from tests import factories
 from articles.models import CorrectionStatus, CorrectionSuggestion, Revision
 from articles.revisions import moderation
-
+from tests import factories
 from tests.adminforms import admin_form_data
 
 pytestmark = pytest.mark.django_db

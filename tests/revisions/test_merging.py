@@ -7,9 +7,9 @@ from django.core.exceptions import ValidationError
 from django.core.management import call_command
 from django.utils import timezone
 
-from tests import factories
 from articles.models import ModerationEvent, Revision, RevisionStatus, Section
 from articles.revisions import merging, moderation
+from tests import factories
 
 pytestmark = pytest.mark.django_db
 
@@ -50,9 +50,9 @@ def test_stale_proposals_on_different_paragraphs_merge_on_approval(client, edito
     second = propose(section, other, THREE_PARAGRAPHS.replace("Third paragraph", "Closing paragraph"))
     moderation.approve(revision=first, moderator=moderator)
 
-    with pytest.raises(moderation.StaleRevisionError):
+    with pytest.raises(merging.StaleRevisionError):
         moderation.approve(revision=second, moderator=moderator)  # never silently
-    preview = moderation.merge_with_live(second)
+    preview = merging.merge_with_live(second)
     assert preview.is_clean and "Opening paragraph" in preview.data["body"]
 
     moderation.approve(revision=second, moderator=moderator, merge=True)
@@ -69,7 +69,7 @@ def test_overlapping_edits_are_a_conflict_and_nothing_is_published(editor, moder
     first = propose(section, editor, THREE_PARAGRAPHS.replace("about 2014", "about July 2014"))
     second = propose(section, editor, THREE_PARAGRAPHS.replace("about 2014", "about June 2014"))
     moderation.approve(revision=first, moderator=moderator)
-    with pytest.raises(moderation.MergeConflictError):
+    with pytest.raises(merging.MergeConflictError):
         moderation.approve(revision=second, moderator=moderator, merge=True)
     section.refresh_from_db()
     assert "July 2014" in section.body and "<<<<<<<" not in section.body
@@ -80,15 +80,15 @@ def test_resolution_with_markers_left_in_is_refused(editor, moderator, section):
     first = propose(section, editor, THREE_PARAGRAPHS.replace("about 2014", "about July 2014"))
     second = propose(section, editor, THREE_PARAGRAPHS.replace("about 2014", "about June 2014"))
     moderation.approve(revision=first, moderator=moderator)
-    marked = moderation.merge_with_live(second).conflicts[0].marked_text()
+    marked = merging.merge_with_live(second).conflicts[0].marked_text()
     assert "<<<<<<< published" in marked and ">>>>>>> proposal" in marked
     with pytest.raises(ValidationError, match="conflict markers"):
-        moderation.resolve_conflicts(revision=second, user=editor, resolutions={"body": marked})
+        merging.resolve_conflicts(revision=second, user=editor, resolutions={"body": marked})
 
     resolved = THREE_PARAGRAPHS.replace("about 2014", "about mid-2014")
-    moderation.resolve_conflicts(revision=second, user=editor, resolutions={"body": resolved})
+    merging.resolve_conflicts(revision=second, user=editor, resolutions={"body": resolved})
     second.refresh_from_db()
-    assert not moderation.is_stale(second)
+    assert not merging.is_stale(second)
     moderation.approve(revision=second, moderator=moderator)
     section.refresh_from_db()
     assert section.body == resolved

@@ -4,9 +4,9 @@ import pytest
 from django.core import mail
 from django.core.exceptions import PermissionDenied, ValidationError
 
-from tests import factories
 from articles.models import ModerationEvent, PublicationState, Revision, RevisionStatus, Section
-from articles.revisions import moderation
+from articles.revisions import merging, moderation
+from tests import factories
 
 pytestmark = pytest.mark.django_db
 
@@ -163,8 +163,8 @@ def test_several_pending_proposals_and_a_stale_one_is_refused(editor, moderator,
     second = propose_body(live_section, editor, "Second change.")
     moderation.approve(revision=first, moderator=moderator)
 
-    assert moderation.is_stale(second)
-    with pytest.raises(moderation.StaleRevisionError):
+    assert merging.is_stale(second)
+    with pytest.raises(merging.StaleRevisionError):
         moderation.approve(revision=second, moderator=moderator)
     live_section.refresh_from_db()
     assert live_section.body == "First change."
