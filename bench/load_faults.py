@@ -607,7 +607,7 @@ def main():
         ).stdout.strip()
         article_path, history_path = f"/articles/{slug}/", f"/articles/{slug}/history/"
 
-        log = open(tmp / "gunicorn.log", "w")
+        log = open(tmp / "gunicorn.log", "w")  # noqa: SIM115 - the server writes to it until stopped
         gunicorn = subprocess.Popen(
             [str(VENV_BIN / "gunicorn"), "-c", "mali_history/gunicorn.conf.py"],
             env=env,
@@ -635,7 +635,7 @@ def main():
                 gunicorn.wait(timeout=30)
             except subprocess.TimeoutExpired:
                 gunicorn.kill()
-        for attempt in range(10):  # PostgreSQL may still be coming back from phase 3
+        for _attempt in range(10):  # PostgreSQL may still be coming back from phase 3
             try:
                 psql(f'DROP DATABASE IF EXISTS "{DATABASE}" WITH (FORCE)')
                 break

@@ -224,7 +224,7 @@ def show(result: Result) -> None:
 
 
 def start_gunicorn(port, env, tmp, label):
-    log = open(tmp / f"gunicorn-{label}.log", "w")
+    log = open(tmp / f"gunicorn-{label}.log", "w")  # noqa: SIM115 - the server writes to it until stopped
     process = subprocess.Popen(
         [
             VENV_BIN / "gunicorn",

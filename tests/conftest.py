@@ -106,7 +106,7 @@ def run_worker():
         finally:
             for s, handler in handlers.items():
                 signal.signal(s, handler)
-            for logger, level in zip(loggers, levels):
+            for logger, level in zip(loggers, levels, strict=False):
                 logger.setLevel(level)
         claimed = DBTaskResult.objects.filter(started_at__isnull=False).values_list("worker_ids", flat=True)
         return sum(worker_id in ids for ids in claimed)

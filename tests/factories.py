@@ -13,7 +13,7 @@ PASSWORD = "correct-horse-battery-staple"
 
 def ensure_groups():
     """Transactional tests flush the tables the data migration filled; put the groups back."""
-    if not Group.objects.filter(name__in=["Editor", "Moderator"]).count() == 2:
+    if Group.objects.filter(name__in=["Editor", "Moderator"]).count() != 2:
         from importlib import import_module
 
         from django.apps import apps

@@ -388,7 +388,7 @@ class ModeratedAdmin(admin.ModelAdmin):
             older = revisions.get(pk=request.GET.get("a"))
             newer = revisions.get(pk=request.GET.get("b"))
         except (Revision.DoesNotExist, ValueError):
-            raise Http404(_("Choose two revisions of this object to compare."))
+            raise Http404(_("Choose two revisions of this object to compare.")) from None
         if older.created_at > newer.created_at:
             older, newer = newer, older
         context = {

@@ -111,7 +111,7 @@ class SourceForm(ModeratedModelForm):
 
     class Meta:
         model = Source
-        fields = "__all__"
+        fields = "__all__"  # noqa: DJ007 - the ModelAdmin chooses the fields
 
 
 class NormalisedImageField(forms.ImageField):
@@ -133,7 +133,7 @@ class NormalisedImageField(forms.ImageField):
 class FigureForm(ModeratedModelForm):
     class Meta:
         model = Figure
-        fields = "__all__"
+        fields = "__all__"  # noqa: DJ007 - the ModelAdmin chooses the fields
         field_classes = {"image": NormalisedImageField}
 
 

@@ -26,6 +26,7 @@ The module is pure: it imports nothing from the project's models.
 
 from __future__ import annotations
 
+import contextlib
 import re
 import warnings
 from dataclasses import dataclass
@@ -163,10 +164,8 @@ def _declared_size(uploaded: Any) -> int | None:
 
 
 def _rewind(uploaded: Any) -> None:
-    try:
+    with contextlib.suppress(AttributeError, OSError, ValueError):
         uploaded.seek(0)
-    except (AttributeError, OSError, ValueError):
-        pass
 
 
 def _read_capped(uploaded: Any, max_bytes: int) -> bytes:
@@ -305,10 +304,8 @@ def normalise_image(
         image = _decode(data, fmt, max_pixels)
 
     try:
-        try:
+        with contextlib.suppress(Exception):  # broken EXIF: keep the stored orientation
             ImageOps.exif_transpose(image, in_place=True)
-        except Exception:  # noqa: BLE001 - broken EXIF: keep the stored orientation
-            pass
         image = _convert_colours(image, fmt)
         return _encode(image, fmt, lossless=fmt == "WEBP" and _webp_is_lossless(data))
     finally:

@@ -52,7 +52,7 @@ def _fence_flags(lines: list[str]) -> list[bool]:
 def _heading_lines(lines: list[str]) -> list[tuple[int, int, str, str | None]]:
     """(index, level, title, anchor-or-None) of every ##/### line outside fences."""
     found = []
-    for i, (line, fenced) in enumerate(zip(lines, _fence_flags(lines))):
+    for i, (line, fenced) in enumerate(zip(lines, _fence_flags(lines), strict=False)):
         if fenced:
             continue
         m = _SECTION_RE.match(line)

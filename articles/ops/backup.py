@@ -224,7 +224,7 @@ def restore_backup(path: str | Path) -> BackupSummary:
     """Bring a backup back into this (empty, migrated) database and the media storage."""
     path = Path(path)
     try:
-        archive = tarfile.open(path, "r:gz")
+        archive = tarfile.open(path, "r:gz")  # noqa: SIM115 - closed by the with block below
     except (OSError, tarfile.TarError) as error:
         raise BackupError(f"{path} is not a readable backup archive: {error}.") from None
     with archive:

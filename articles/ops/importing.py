@@ -67,9 +67,7 @@ __all__ = [
     "ArticleFormatError",
     "ParsedArticle",
     "ParsedSection",
-    "article_to_markdown",
     "escape_markdown_text",
-    "parse_markdown",
     "parse_plain_text",
 ]
 

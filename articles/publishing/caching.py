@@ -144,9 +144,8 @@ def same_for_every_reader(request, response) -> bool:
     if getattr(request, "_csp_nonce", None):
         return False  # A nonce must never be served twice.
     messages = getattr(request, "_messages", None)
-    if messages is not None and (messages.used or len(messages)):
-        return False  # "Saved" notices are for one visitor, once.
-    return True
+    # "Saved" notices are for one visitor, once.
+    return not (messages is not None and (messages.used or len(messages)))
 
 
 def file_prefixes() -> tuple[str, ...]:

@@ -134,16 +134,16 @@ def merge_snapshots(model, base: dict, live: dict, proposed: dict) -> MergeResul
     """Merge ``proposed`` (written against ``base``) with ``live`` (published since), field by field."""
     fields, data = [], {}
     for name in model.REVISION_FIELDS:
-        b, l, p = base.get(name), live.get(name), proposed.get(name)
-        result = FieldMerge(name, b, l, p)
-        if l == p or p == b:
-            result.merged = l
-        elif l == b:
+        b, lv, p = base.get(name), live.get(name), proposed.get(name)
+        result = FieldMerge(name, b, lv, p)
+        if lv == p or p == b:
+            result.merged = lv
+        elif lv == b:
             result.merged = p
-        elif name in TEXT_FIELDS and all(isinstance(v, (str, type(None))) for v in (b, l, p)):
-            result.merged, result.conflicts = _merge_text(b or "", l or "", p or "")
+        elif name in TEXT_FIELDS and all(isinstance(v, (str, type(None))) for v in (b, lv, p)):
+            result.merged, result.conflicts = _merge_text(b or "", lv or "", p or "")
         else:
-            result.conflicts = [ConflictRegion(repr(b), repr(l), repr(p))]
+            result.conflicts = [ConflictRegion(repr(b), repr(lv), repr(p))]
         fields.append(result)
         if not result.is_conflict:
             data[name] = result.merged

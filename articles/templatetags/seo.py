@@ -52,5 +52,5 @@ def breadcrumb_json_ld(context, *trail):
     request = context.get("request")
     if request is None:
         return ""
-    pairs = list(zip(trail[0::2], trail[1::2]))
+    pairs = list(zip(trail[0::2], trail[1::2], strict=False))
     return json_ld(metadata.breadcrumb_list(request, pairs))

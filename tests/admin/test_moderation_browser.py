@@ -40,7 +40,7 @@ class Counted:
 def test_typo_fix_from_public_page_to_readers_in_few_steps(browser, live_server, settings):
     settings.SITE_URL = live_server.url
     moderator = factories.make_user("moderator", group="Moderator")
-    editor = factories.make_user("editor", group="Editor")
+    factories.make_user("editor", group="Editor")
     article = factories.article(moderator, title="Deployments", slug="deployments")
     factories.section(moderator, article, title="Arrival", anchor="arrival", body=TYPO)
     article_url = f"{live_server.url}/articles/deployments/"

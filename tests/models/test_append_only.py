@@ -60,9 +60,8 @@ def test_the_database_refuses_a_queryset_delete(revisions):
         data={},
         summary="No events refer to it",
     )
-    with pytest.raises(IntegrityError, match="append-only"):
-        with transaction.atomic():
-            Revision.objects.filter(pk=bare.pk).delete()
+    with pytest.raises(IntegrityError, match="append-only"), transaction.atomic():
+        Revision.objects.filter(pk=bare.pk).delete()
     assert Revision.objects.filter(pk=bare.pk).exists()
 
 

@@ -88,14 +88,14 @@ def test_source_day_without_month_is_refused_by_the_database():
 
 def test_rejected_revision_without_reason_is_refused_by_the_database():
     article = draft_article("mali")
-    fields = dict(
-        content_type=ContentType.objects.get_for_model(Article),
-        object_id=article.pk,
-        object_repr=str(article),
-        status=RevisionStatus.REJECTED,
-        decided_at=timezone.now(),
-        summary="Tidy the introduction",
-    )
+    fields = {
+        "content_type": ContentType.objects.get_for_model(Article),
+        "object_id": article.pk,
+        "object_repr": str(article),
+        "status": RevisionStatus.REJECTED,
+        "decided_at": timezone.now(),
+        "summary": "Tidy the introduction",
+    }
     with pytest.raises(IntegrityError), transaction.atomic():
         Revision.objects.create(**fields)
     rejected = Revision.objects.create(**fields, decision_note="Unsourced claim.")

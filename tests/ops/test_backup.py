@@ -115,7 +115,7 @@ def database_contents() -> dict:
             f.remote_field.through for f in model._meta.many_to_many if f.remote_field.through._meta.auto_created
         ]
     for model in models:
-        fields = [f for f in model._meta.concrete_fields]
+        fields = list(model._meta.concrete_fields)
         rows = []
         for row in model._default_manager.order_by("pk").values(*[f.attname for f in fields]):
             item = {}

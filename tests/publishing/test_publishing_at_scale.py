@@ -5,6 +5,7 @@ show a publish on their next request, cached or not; baked pages are removed onc
 commits and rebuilt by the worker, which picks up where a dead worker stopped.
 """
 
+import io
 import threading
 import time
 from pathlib import Path
@@ -89,7 +90,7 @@ def test_every_page_shows_a_source_change_on_the_next_request(
     event = factories.timeline_event(
         moderator, topics=[site["topic"]], title="Mandate", text="Created [@unsc-res-2100]."
     )
-    call_command("rebuild_search_index", stdout=open("/dev/null", "w"))
+    call_command("rebuild_search_index", stdout=io.StringIO())
     pages = [
         "/articles/deployment-0/",
         "/articles/deployment-2/",
@@ -130,7 +131,7 @@ def test_an_article_page_costs_at_most_six_queries_whatever_it_cites(client, mod
     site = site_citing(moderator, 2)
     article = site["articles"][0]
     for n in range(8):
-        source = factories.source(moderator, key=f"extra-{n}", title=f"Extra {n}")
+        factories.source(moderator, key=f"extra-{n}", title=f"Extra {n}")
         factories.section(
             moderator,
             article,
@@ -162,7 +163,7 @@ def baking(settings, tmp_path):
 def test_baked_pages_go_at_commit_and_come_back_from_the_worker(baking, moderator, run_worker, monkeypatch):
     monkeypatch.setattr(followups, "FEW_ARTICLES", 2)  # more articles than this: removed by the urgent task
     site = site_citing(moderator, 5)
-    call_command("bake_site", stdout=open("/dev/null", "w"))
+    call_command("bake_site", stdout=io.StringIO())
     paths = [a.get_absolute_url() for a in site["articles"]] + ["/fr" + site["articles"][0].get_absolute_url()]
     assert all("Resolution 2100 (2013)" in baked_file(baking, p).read_text() for p in paths)
 
@@ -181,7 +182,7 @@ def test_baked_pages_go_at_commit_and_come_back_from_the_worker(baking, moderato
 @pytest.mark.django_db(transaction=True)
 def test_a_worker_that_dies_between_batches_loses_nothing(baking, moderator, run_worker, monkeypatch):
     site = site_citing(moderator, 5)
-    call_command("bake_site", stdout=open("/dev/null", "w"))
+    call_command("bake_site", stdout=io.StringIO())
     monkeypatch.setattr(tasks, "start_follow_up", lambda pk, tags: None)  # the tasks are lost
     edit(site["source"], moderator, title="Security Council resolution 2100")
     follow_up = FollowUp.objects.latest("pk")
@@ -190,7 +191,7 @@ def test_a_worker_that_dies_between_batches_loses_nothing(baking, moderator, run
     follow_up.refresh_from_db()
     assert follow_up.finished_at is None and follow_up.cursor == site["articles"][1].pk
     # Restarted, it carries on from the last batch and finishes.
-    call_command("run_follow_ups", stdout=open("/dev/null", "w"))
+    call_command("run_follow_ups", stdout=io.StringIO())
     follow_up.refresh_from_db()
     assert follow_up.finished_at is not None
     for article in site["articles"]:

@@ -80,10 +80,10 @@ def test_publishing_a_figure_makes_webp_and_fallback_renditions(figure):
 @pytest.mark.parametrize(
     "upload, fallback",
     [
-        (dict(name="photo.jpg", fmt="JPEG"), "jpeg"),
-        (dict(name="photo.webp", fmt="WEBP"), "jpeg"),
-        (dict(name="logo.png", mode="RGBA", colour=(0, 0, 0, 0)), "png"),
-        (dict(name="logo.webp", fmt="WEBP", mode="RGBA", colour=(0, 0, 0, 0)), "png"),
+        ({"name": "photo.jpg", "fmt": "JPEG"}, "jpeg"),
+        ({"name": "photo.webp", "fmt": "WEBP"}, "jpeg"),
+        ({"name": "logo.png", "mode": "RGBA", "colour": (0, 0, 0, 0)}, "png"),
+        ({"name": "logo.webp", "fmt": "WEBP", "mode": "RGBA", "colour": (0, 0, 0, 0)}, "png"),
     ],
 )
 def test_the_fallback_is_jpeg_for_photos_and_png_for_transparency(moderator, upload, fallback):

@@ -1,6 +1,7 @@
 """Static publishing: publishing writes the anonymous HTML of the pages it affects, atomically,
 for nginx to serve; bake_site re-bakes everything."""
 
+import io
 import os
 import shutil
 import stat
@@ -39,7 +40,7 @@ def read(root, path):
 def test_publishing_rewrites_the_baked_pages_it_affects(
     client, baked, moderator, site, run_tasks, django_capture_on_commit_callbacks
 ):
-    call_command("bake_site", stdout=open(os.devnull, "w"))
+    call_command("bake_site", stdout=io.StringIO())
     assert "April 2013" in read(baked, "/articles/minusma/")
     with django_capture_on_commit_callbacks(execute=True):
         moderation.publish_directly(
@@ -140,7 +141,7 @@ def test_bake_site_writes_every_public_page_and_prunes_stale_ones(baked, site):
     stale = baked / "articles" / "gone" / "index.html"
     stale.parent.mkdir(parents=True)
     stale.write_text("an article that no longer exists")
-    out = open(os.devnull, "w")
+    out = io.StringIO()
     call_command("bake_site", stdout=out)
     pages = {str(p.relative_to(baked)) for p in baked.glob("**/index.html")}
     assert pages >= {

@@ -215,7 +215,7 @@ def test_json_ld_cannot_break_out_of_its_script_element(client, moderator, site)
 def test_public_pages_carry_no_executable_inline_script(client, site):
     for url in ("/", "/articles/operation-serval/", "/topics/france/", "/sources/mann-2015/", "/search/?q=gao"):
         parsed = page(client, url)
-        for attrs, text in parsed.scripts:
+        for attrs, _text in parsed.scripts:
             assert attrs.get("type") == "application/ld+json", (url, attrs)
             assert "nonce" not in attrs
     # The Content-Security-Policy stays strict: the JSON-LD is data, so it needs neither a nonce

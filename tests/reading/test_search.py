@@ -2,6 +2,7 @@
 pagination, safe snippets, the search box, and the index kept current by publishing. Runs on both
 SQLite (FTS5) and PostgreSQL (tsvector); the results must be the same."""
 
+import io
 import re
 from html.parser import HTMLParser
 
@@ -386,9 +387,9 @@ def test_rebuild_search_index_backfills_from_stored_html(client, moderator, arti
             cursor.execute(f"DELETE FROM {search.FTS_TABLE}")
     assert titles(client, "gao") == []
 
-    call_command("rebuild_search_index", stdout=open("/dev/null", "w"))
+    call_command("rebuild_search_index", stdout=io.StringIO())
     assert sorted(titles(client, "gao")) == expected == ["Gao", "Gao region"]
-    call_command("rebuild_search_index", stdout=open("/dev/null", "w"))  # again: no duplicates
+    call_command("rebuild_search_index", stdout=io.StringIO())  # again: no duplicates
     assert sorted(titles(client, "gao")) == expected
     assert SearchEntry.objects.filter(kind="topic", object_id=topic.pk).count() == 1
 

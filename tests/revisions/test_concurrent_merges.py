@@ -140,7 +140,7 @@ def test_twenty_concurrent_approvals_publish_every_non_overlapping_change(monkey
     assert section.body == body(winners)
     published = Revision.objects.filter(pk__in=[proposals[index][2].pk for index in order])
     assert section.live_revision_id == published.latest("decided_at").pk
-    for i, wording in winners.items():
+    for wording in winners.values():
         assert wording in section.body_html
     assert ArticleVersion.objects.filter(article=article).count() == versions_before + PARAGRAPHS
     print(f"{len(proposals)} concurrent approvals: {Counter(outcomes.values())} in {elapsed:.2f}s")

@@ -79,12 +79,12 @@ class Command(BaseCommand):
         try:
             markdown = article_markdown.article_to_markdown(parsed)
         except importing.ArticleFormatError as error:
-            raise CommandError(f"Cannot export “{article.title}”: {error}")
+            raise CommandError(f"Cannot export “{article.title}”: {error}") from error
         if not output:
             self.stdout.write(markdown, ending="")
             return
         try:
             Path(output).write_text(markdown, encoding="utf-8")
         except OSError as error:
-            raise CommandError(f"Cannot write {output}: {error.strerror or error}")
+            raise CommandError(f"Cannot write {output}: {error.strerror or error}") from error
         self.stdout.write(f"Wrote “{article.title}” ({len(parsed.sections)} sections) to {output}")

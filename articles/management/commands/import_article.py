@@ -150,7 +150,7 @@ class ArticleImport:
         self.record(article, action=RevisionAction.CREATE, label=label)
         parent = None
         for position, (parsed_section, anchor) in enumerate(
-            zip(parsed.sections, section_anchors(parsed.sections)), start=1
+            zip(parsed.sections, section_anchors(parsed.sections), strict=False), start=1
         ):
             section = self.create_section(
                 article,
@@ -194,7 +194,7 @@ class ArticleImport:
         # parent's pk). A section keeps its position while the file's order agrees with it, so that
         # re-importing an unchanged file proposes nothing.
         last_position = {}
-        for parsed_section, anchor in zip(parsed.sections, section_anchors(parsed.sections)):
+        for parsed_section, anchor in zip(parsed.sections, section_anchors(parsed.sections), strict=False):
             parent_for_this = parent if parsed_section.level == 3 else None
             group = parent_for_this.pk if parent_for_this else None
             previous = last_position.get(group, 0)
@@ -329,22 +329,22 @@ class Command(BaseCommand):
         try:
             raw = path.read_bytes()
         except FileNotFoundError:
-            raise CommandError(f"No such file: {path}")
+            raise CommandError(f"No such file: {path}") from None
         except IsADirectoryError:
-            raise CommandError(f"{path} is a directory, not a file.")
+            raise CommandError(f"{path} is a directory, not a file.") from None
         except OSError as error:
-            raise CommandError(f"Cannot read {path}: {error.strerror or error}")
+            raise CommandError(f"Cannot read {path}: {error.strerror or error}") from error
         try:
             text = raw.decode("utf-8")
         except UnicodeDecodeError as error:
             raise CommandError(
                 f"{path} is not UTF-8 text (undecodable byte at position {error.start}). "
                 "Save it as UTF-8 and try again."
-            )
+            ) from error
         try:
             return PARSERS[text_format](text)
         except importing.ArticleFormatError as error:
-            raise CommandError(f"Cannot import {path.name} as {text_format}: {error}")
+            raise CommandError(f"Cannot import {path.name} as {text_format}: {error}") from error
 
     def acting_user(self, username, publish):
         User = get_user_model()
