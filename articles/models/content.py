@@ -163,6 +163,11 @@ class Section(ModeratedContent):
     # "key", "locator", "count"}. The article page renumbers them in reading order (articles.publishing.article_page).
     notes = models.JSONField(editable=False, default=list, blank=True)
     topics = models.ManyToManyField(Topic, verbose_name=_("topics"), blank=True, related_name="sections")
+    # Derived when published: the topics whose timeline the text embeds ({{timeline:slug}}), so
+    # that publishing an event finds the articles showing it through an index.
+    timelines = models.ManyToManyField(
+        Topic, verbose_name=_("timelines shown"), blank=True, editable=False, related_name="embedding_sections"
+    )
     sources = models.ManyToManyField(
         Source, through="Citation", verbose_name=_("sources cited"), related_name="cited_in_sections", blank=True
     )

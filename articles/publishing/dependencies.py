@@ -18,8 +18,9 @@ Wagtail's ``get_cached_paths``.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from functools import singledispatch
+from functools import cached_property, singledispatch
 
 from django.conf import settings
 from django.db.models import Q
@@ -27,8 +28,7 @@ from django.urls import NoReverseMatch, reverse
 from django.utils import translation
 
 from articles.content import markup
-from articles.models import Article, Figure, Section, Source, TimelineEvent, Topic
-from articles.publishing import timeline
+from articles.models import Article, Figure, PublicationState, Section, Source, TimelineEvent, Topic
 
 # List tags: pages that show many objects of a kind depend on these rather than on each object.
 ARTICLES = "articles"
@@ -62,8 +62,10 @@ def discovery_paths() -> set[str]:
 
 @dataclass
 class Appearances:
+    """Where an object shows. ``tags`` are known without a query; the rest is looked up when asked for."""
+
     tags: set[str] = field(default_factory=set)
-    paths: set[str] = field(default_factory=set)
+    find_paths: Callable[[], set[str]] = set
     articles: object = None  # a queryset of Article, or None
     # Sections whose stored HTML shows the object and must be rendered again (figures in text).
     sections: object = None
@@ -71,8 +73,9 @@ class Appearances:
     topics: object = None
     events: object = None
 
-    def __post_init__(self):
-        self.paths |= discovery_paths()
+    @cached_property
+    def paths(self) -> set[str]:
+        return {path for path in self.find_paths() | discovery_paths() if path}
 
     def article_queryset(self):
         return self.articles if self.articles is not None else Article.objects.none()
@@ -86,32 +89,36 @@ def appearances(obj, before: dict | None = None) -> Appearances:
 @appearances.register
 def _(obj: Article, before=None) -> Appearances:
     before = before or {}
-    paths = {url("article_detail", slug=obj.slug), url("article_detail", slug=before.get("slug") or obj.slug)}
-    # Topic and source pages list the article's sections under its title.
-    paths |= {
-        url("topic_detail", slug=s)
-        for s in Topic.objects.filter(sections__article=obj).values_list("slug", flat=True).distinct()
-    }
-    paths |= {
-        url("source_detail", key=k)
-        for k in Source.objects.filter(citations__section__article=obj).values_list("key", flat=True).distinct()
-    }
-    return Appearances(tags={tag(obj), ARTICLES}, paths=paths, articles=Article.objects.filter(pk=obj.pk))
+
+    def paths():
+        # Topic and source pages list the article's sections under its title.
+        topics = Topic.objects.filter(sections__article=obj).values_list("slug", flat=True).distinct()
+        sources = Source.objects.filter(citations__section__article=obj).values_list("key", flat=True).distinct()
+        return (
+            {url("article_detail", slug=obj.slug), url("article_detail", slug=before.get("slug") or obj.slug)}
+            | {url("topic_detail", slug=slug) for slug in topics}
+            | {url("source_detail", key=key) for key in sources}
+        )
+
+    return Appearances(tags={tag(obj), ARTICLES}, find_paths=paths, articles=Article.objects.filter(pk=obj.pk))
 
 
 @appearances.register
 def _(obj: Section, before=None) -> Appearances:
     before = before or {}
     article_ids = {pk for pk in (obj.article_id, before.get("article")) if pk}
-    topic_ids = set(obj.topics.values_list("pk", flat=True)) | set(before.get("topics") or [])
-    source_keys = markup.citation_keys(obj.body or "") + markup.citation_keys(before.get("body") or "")
-    paths = {url("topic_detail", slug=s) for s in Topic.objects.filter(pk__in=topic_ids).values_list("slug", flat=True)}
-    paths |= {
-        url("source_detail", key=k) for k in Source.objects.filter(key__in=source_keys).values_list("key", flat=True)
-    }
+
+    def paths():
+        keys = markup.citation_keys(obj.body or "") + markup.citation_keys(before.get("body") or "")
+        topics = Topic.objects.filter(Q(sections=obj) | Q(pk__in=before.get("topics") or [])).values_list(
+            "slug", flat=True
+        )
+        sources = Source.objects.filter(key__in=keys).values_list("key", flat=True)
+        return {url("topic_detail", slug=slug) for slug in topics} | {url("source_detail", key=key) for key in sources}
+
     return Appearances(
         tags={tag(Article, pk) for pk in article_ids} | {ARTICLES},
-        paths=paths,
+        find_paths=paths,
         articles=Article.objects.filter(pk__in=article_ids),
     )
 
@@ -123,14 +130,16 @@ def _(obj: Source, before=None) -> Appearances:
     events = (
         TimelineEvent.objects.exclude(text="").filter(Q(cited_sources=obj) | Q(text__contains=f"@{obj.key}")).distinct()
     )
-    event_topics = Topic.objects.filter(timeline_events__in=events).values_list("slug", flat=True)
-    citing = Article.objects.filter(sections__citations__source=obj).values("pk")
-    embedding = timeline.articles_embedding(set(event_topics)).values("pk")
     topics = Topic.objects.filter(body__contains=f"@{obj.key}")
+    citing = Article.objects.filter(sections__citations__source=obj).values("pk")
+    embedding = Article.objects.filter(
+        sections__timelines__timeline_events__in=events, sections__state=PublicationState.LIVE
+    ).values("pk")
     return Appearances(
-        # Topic descriptions and timeline events citing it are rendered again in the transaction.
-        tags={tag(obj), SOURCES, TIMELINE} | {tag(Topic, pk) for pk in topics.values_list("pk", flat=True)},
-        paths={url("source_list"), url("timeline")} | {url("source_detail", key=key) for key in keys},
+        # Topic descriptions and timeline events citing it are rendered again in the transaction:
+        # topic pages and the timeline are covered by the list tags.
+        tags={tag(obj), SOURCES, TIMELINE, TOPICS},
+        find_paths=lambda: {url("source_list"), url("timeline")} | {url("source_detail", key=key) for key in keys},
         articles=Article.objects.filter(Q(pk__in=citing) | Q(pk__in=embedding)),
         topics=topics,
         events=events,
@@ -141,11 +150,11 @@ def _(obj: Source, before=None) -> Appearances:
 def _(obj: Topic, before=None) -> Appearances:
     before = before or {}
     slugs = {obj.slug, before.get("slug") or obj.slug}
-    tagged = Article.objects.filter(sections__topics=obj).values("pk")
-    embedding = timeline.articles_embedding(slugs).values("pk")
+    tagged = Section.objects.filter(topics=obj).values("article_id")
+    embedding = Section.objects.filter(timelines=obj, state=PublicationState.LIVE).values("article_id")
     return Appearances(
         tags={tag(obj), TOPICS},
-        paths={url("topic_list"), url("timeline")} | {url("topic_detail", slug=slug) for slug in slugs},
+        find_paths=lambda: {url("topic_list"), url("timeline")} | {url("topic_detail", slug=slug) for slug in slugs},
         articles=Article.objects.filter(Q(pk__in=tagged) | Q(pk__in=embedding)),
     )
 
@@ -165,12 +174,20 @@ def _(obj: Figure, before=None) -> Appearances:
 @appearances.register
 def _(obj: TimelineEvent, before=None) -> Appearances:
     before = before or {}
-    topic_ids = set(obj.topics.values_list("pk", flat=True)) | set(before.get("topics") or [])
-    slugs = set(Topic.objects.filter(pk__in=topic_ids).values_list("slug", flat=True))
+    topic_ids = lambda: set(obj.topics.values_list("pk", flat=True)) | set(before.get("topics") or [])  # noqa: E731
+
+    def paths():
+        slugs = Topic.objects.filter(pk__in=topic_ids()).values_list("slug", flat=True)
+        return {url("timeline")} | {url("topic_detail", slug=slug) for slug in slugs}
+
     return Appearances(
         tags={TIMELINE},
-        paths={url("timeline")} | {url("topic_detail", slug=slug) for slug in slugs},
-        articles=timeline.articles_embedding(slugs),
+        find_paths=paths,
+        articles=Article.objects.filter(
+            pk__in=Section.objects.filter(timelines__timeline_events=obj, state=PublicationState.LIVE).values(
+                "article_id"
+            )
+        ),
     )
 
 

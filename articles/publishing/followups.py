@@ -39,8 +39,8 @@ FEW_ARTICLES = 20
 MAX_ATTEMPTS = 6
 
 
-def record(obj, *, before: dict, revision=None) -> tuple[FollowUp, set[str]]:
-    """Record the follow-up of publishing ``obj``, in the publish transaction; and the tags to bump.
+def record(obj, *, before: dict, revision=None) -> tuple[FollowUp, dependencies.Appearances]:
+    """Record the follow-up of publishing ``obj``, in the publish transaction; and where it appears.
 
     ``articles.publishing.publish.schedule_follow_up`` acts on it once the transaction commits
     (``articles.publishing.tasks.start_follow_up``).
@@ -48,32 +48,36 @@ def record(obj, *, before: dict, revision=None) -> tuple[FollowUp, set[str]]:
     follow_up = FollowUp.objects.create(
         content_type=ContentType.objects.get_for_model(obj), object_id=obj.pk, before=before or {}, revision=revision
     )
-    return follow_up, dependencies.appearances(obj, before).tags
+    return follow_up, dependencies.appearances(obj, before)
 
 
-def remove_stale_pages(follow_up: FollowUp, *, limit: int | None = None) -> bool:
-    """Remove the baked files of every page showing the object; False (nothing done) past ``limit`` articles."""
+def remove_pages_showing(found: dependencies.Appearances, *, limit: int | None = None) -> bool:
+    """Remove the baked files of every page ``found`` names; False, removing nothing, past ``limit`` articles."""
+    articles = found.article_queryset().order_by("pk").values_list("pk", "slug")
+    size = 1000 if limit is None else limit + 1
+    batch = list(articles[:size])
+    if limit is not None and len(batch) > limit:
+        return False
+    baking.remove_pages(languages.in_every_language(found.paths))
+    while batch:
+        baking.remove_pages(
+            languages.in_every_language(dependencies.url("article_detail", slug=slug) for _pk, slug in batch)
+        )
+        if len(batch) < size:
+            break
+        batch = list(articles.filter(pk__gt=batch[-1][0])[:size])
+    return True
+
+
+def remove_stale_pages(follow_up: FollowUp) -> None:
+    """The urgent task's work: the baked files of every page showing the object, however many."""
     if follow_up.stale_pages_removed or not baking.enabled():
-        return True
+        return
     obj = follow_up.get_object()
     if obj is not None:
-        found = dependencies.appearances(obj, follow_up.before)
-        articles = found.article_queryset().order_by("pk")
-        if limit is not None and articles[limit : limit + 1].exists():
-            return False
-        baking.remove_pages(languages.in_every_language(p for p in found.paths if p))
-        last = 0
-        while True:
-            batch = list(articles.filter(pk__gt=last).values_list("pk", "slug")[:1000])
-            if not batch:
-                break
-            baking.remove_pages(
-                languages.in_every_language(dependencies.url("article_detail", slug=slug) for _pk, slug in batch)
-            )
-            last = batch[-1][0]
+        remove_pages_showing(dependencies.appearances(obj, follow_up.before))
     FollowUp.objects.filter(pk=follow_up.pk).update(stale_pages_removed=True)
     follow_up.stale_pages_removed = True
-    return True
 
 
 def _refresh_formatting_fragments(obj, found) -> None:

@@ -42,7 +42,7 @@ def render_fragment(text: str, *, id_prefix: str, heading_offset: int) -> tuple[
     with translation.override(settings.LANGUAGE_CODE):
         html = markup.render_markdown(text or "", notes=notes, id_prefix=id_prefix, heading_offset=heading_offset)
         html = renditions.rewrite_images(html)
-    sources = _sources_by_key(note.key for note in notes.notes)
+    sources = _sources_by_key(markup.citation_keys(text or ""))
     cited = [
         {
             "source": sources[note.key].pk if note.key in sources else None,
@@ -62,20 +62,27 @@ def render_section(section: Section) -> None:
     )
 
 
+def citations_of(section: Section) -> list[Citation]:
+    """The section's citation rows, one per citation, from the notes ``render_section`` set (no query)."""
+    ids = {(note["key"]): note["source"] for note in section.notes if note.get("source")}
+    return [
+        Citation(section=section, source_id=ids[ref.key], locator=ref.locator, position=position)
+        for position, ref in enumerate(markup.extract_citations(section.body or ""))
+        if ref.key in ids
+    ]
+
+
 def render_dek(article) -> None:
     article.dek_html, article.dek_notes = render_fragment(article.dek, id_prefix="dek-", heading_offset=2)
 
 
 def store_citations(section: Section) -> None:
-    """Which sources the section cites, one row per citation: source pages and "cited in" read them."""
+    """Which sources the section cites, one row per citation: source pages and "cited in" read them.
+
+    Call after ``render_section``: the rows come from the notes it found.
+    """
     Citation.objects.filter(section=section).delete()
-    refs = markup.extract_citations(section.body or "")
-    sources = _sources_by_key(ref.key for ref in refs)
-    Citation.objects.bulk_create(
-        Citation(section=section, source=sources[ref.key], locator=ref.locator, position=position)
-        for position, ref in enumerate(refs)
-        if ref.key in sources
-    )
+    Citation.objects.bulk_create(citations_of(section))
 
 
 def render_source(source: Source) -> None:

@@ -48,21 +48,24 @@ reading_order = article_page.reading_order
 render_standalone = fragments.render_standalone
 
 
-def missing_citation_keys(text: str) -> list[str]:
-    """Keys cited in ``text`` that match no source (deleted sources count as missing)."""
-    keys = markup.citation_keys(text)
+def cited_source_states(text: str) -> dict[str, str]:
+    """The state of each source ``text`` cites, by key (deleted sources are left out): one query."""
+    keys = markup.citation_keys(text or "")
     if not keys:
-        return []
-    known = set(
-        Source.objects.filter(key__in=keys).exclude(state=PublicationState.DELETED).values_list("key", flat=True)
-    )
-    return [key for key in keys if key not in known]
+        return {}
+    return dict(Source.objects.filter(key__in=keys).exclude(state=PublicationState.DELETED).values_list("key", "state"))
 
 
-def citation_errors(text: str) -> list[str]:
+def missing_citation_keys(text: str, states: dict[str, str] | None = None) -> list[str]:
+    """Keys cited in ``text`` that match no source (deleted sources count as missing)."""
+    states = cited_source_states(text) if states is None else states
+    return [key for key in markup.citation_keys(text or "") if key not in states]
+
+
+def citation_errors(text: str, states: dict[str, str] | None = None) -> list[str]:
     errors = [
         _("No source has the citation key “%(key)s”. Add the source first, or correct the key.") % {"key": key}
-        for key in missing_citation_keys(text)
+        for key in missing_citation_keys(text, states)
     ]
     # A longer locator could not be stored as a Citation (PostgreSQL refuses it at publish time).
     limit = Citation._meta.get_field("locator").max_length
@@ -78,41 +81,42 @@ def citation_errors(text: str) -> list[str]:
     return errors
 
 
+def _unpublished_sources(states: dict[str, str], what: str) -> list[str]:
+    message = {
+        "section": _("The source “%(key)s” is not published yet: approve it before this section."),
+        "event": _("The source “%(key)s” is not published yet: approve it before this event."),
+    }[what]
+    return [message % {"key": key} for key, state in states.items() if state != PublicationState.LIVE]
+
+
+# Where a source is still cited, at most this many places are named in the refusal.
+PLACES_NAMED = 5
+
+
 def check_publishable(obj: ModeratedContent, action: str) -> None:
     """Refuse to publish content that would give readers a broken page."""
     errors = []
     if action in (RevisionAction.CREATE, RevisionAction.CHANGE, RevisionAction.RESTORE):
         for name in ("body", "dek", "text"):
             if hasattr(obj, name):
-                errors.extend(citation_errors(getattr(obj, name)))
-        # --- Timeline events (articles.publishing.timeline) ---
-        if isinstance(obj, TimelineEvent):
-            for source in Source.objects.filter(key__in=markup.citation_keys(obj.text)).exclude(
-                state=PublicationState.LIVE
-            ):
-                errors.append(
-                    _("The source “%(key)s” is not published yet: approve it before this event.") % {"key": source.key}
-                )
+                states = cited_source_states(getattr(obj, name))
+                errors.extend(citation_errors(getattr(obj, name), states))
+                if isinstance(obj, (Section, TimelineEvent)):
+                    errors.extend(_unpublished_sources(states, "section" if isinstance(obj, Section) else "event"))
         if isinstance(obj, Section):
             errors.extend(timeline.directive_errors(obj.body))
-            keys = markup.citation_keys(obj.body)
-            unpublished = Source.objects.filter(key__in=keys).exclude(state=PublicationState.LIVE)
-            for source in unpublished:
-                errors.append(
-                    _("The source “%(key)s” is not published yet: approve it before this section.")
-                    % {"key": source.key}
-                )
-            if obj.article.state != PublicationState.LIVE and obj.article.live_revision_id is None:
-                pass  # A section may wait in a draft article; it shows once the article is published.
     if action in (RevisionAction.DELETE, RevisionAction.UNPUBLISH) and isinstance(obj, Source):
-        places = list(Section.objects.published().filter(citations__source=obj).select_related("article").distinct())
+        citing = Section.objects.published().filter(citations__source=obj).distinct()
+        places = list(citing.select_related("article").order_by("article__title", "position")[: PLACES_NAMED + 1])
         if places:
-            where = "; ".join(f"“{s.article.title}” › “{s.title}”" for s in places)
+            where = "; ".join(f"“{s.article.title}” › “{s.title}”" for s in places[:PLACES_NAMED])
+            if len(places) > PLACES_NAMED:
+                where += " " + _("and %(count)d more sections") % {"count": citing.count() - PLACES_NAMED}
             errors.append(
                 _("This source is still cited in %(where)s. Remove those citations first.") % {"where": where}
             )
         # --- Timeline events (articles.publishing.timeline) ---
-        events = list(TimelineEvent.objects.published().filter(cited_sources=obj))
+        events = list(TimelineEvent.objects.published().filter(cited_sources=obj)[:PLACES_NAMED])
         if events:
             where = "; ".join(f"“{event}”" for event in events)
             errors.append(
@@ -148,8 +152,8 @@ def apply_revision(revision: Revision, obj: ModeratedContent) -> ModeratedConten
 
 def schedule_follow_up(obj, *, before: dict, revision: Revision | None = None) -> None:
     """Leave the rest for after the commit: page-cache tags, stale baked pages, the background follow-up."""
-    follow_up, tags = followups.record(obj, before=before, revision=revision)
-    transaction.on_commit(lambda: tasks.start_follow_up(follow_up.pk, tags))
+    follow_up, found = followups.record(obj, before=before, revision=revision)
+    transaction.on_commit(lambda: tasks.start_follow_up(follow_up.pk, found))
 
 
 def render_own_fragments(obj) -> None:
@@ -180,6 +184,8 @@ def refresh_own_records(obj, before: dict, revision: Revision) -> None:
     """Rows derived from the object alone: citations, search entries, the article's new version."""
     if isinstance(obj, Section):
         fragments.store_citations(obj)
+        if timeline.directive_slugs(obj.body) or timeline.directive_slugs(before.get("body") or ""):
+            obj.timelines.set(Topic.objects.filter(slug__in=timeline.directive_slugs(obj.body)))
         article_ids = {pk for pk in (obj.article_id, before.get("article")) if pk}
         # Lists show each article's "last updated", which a published section moves.
         Article.objects.filter(pk__in=article_ids).update(published_at=timezone.now())

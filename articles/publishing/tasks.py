@@ -13,16 +13,16 @@ from articles.publishing import followups
 URGENT = 50
 
 
-def start_follow_up(follow_up_id: int, tags) -> None:
-    """Right after a publish commits: bump its page-cache tags, remove few stale baked pages, enqueue the rest."""
-    from articles.models import FollowUp
+def start_follow_up(follow_up_id: int, found) -> None:
+    """Right after a publish commits: bump its page-cache tags, remove few stale baked pages, enqueue the rest.
+
+    ``found`` is where the object appears (articles.publishing.dependencies), computed in the
+    publish transaction.
+    """
     from articles.publishing import baking, caching
 
-    caching.bump(tags)
-    follow_up = FollowUp.objects.filter(pk=follow_up_id).first()
-    if follow_up is None:
-        return
-    if baking.enabled() and not followups.remove_stale_pages(follow_up, limit=followups.FEW_ARTICLES):
+    caching.bump(found.tags)
+    if baking.enabled() and not followups.remove_pages_showing(found, limit=followups.FEW_ARTICLES):
         remove_stale_pages.enqueue(follow_up_id)
     run_follow_up.enqueue(follow_up_id)
 

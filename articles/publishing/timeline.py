@@ -136,19 +136,3 @@ def replace_embeds(html: str, rendered: dict[str, str]) -> str:
     A directive naming no published topic is dropped: readers never see the raw directive.
     """
     return _DIRECTIVE_HTML.sub(lambda m: rendered.get(m.group(1), ""), html)
-
-
-def articles_embedding(slugs):
-    """Articles with a published section that embeds the timeline of one of these topics."""
-    from articles.models import Article, PublicationState
-
-    slugs = {slug for slug in slugs if slug}
-    if not slugs:
-        return Article.objects.none()
-    query = Q()
-    for slug in slugs:
-        query |= Q(body__contains=directive_text(slug))
-    from articles.models import Section
-
-    article_ids = Section.objects.filter(query, state=PublicationState.LIVE).values_list("article_id", flat=True)
-    return Article.objects.filter(pk__in=article_ids)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
+from django.db.models import Q
 from django.tasks import task
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -154,15 +155,19 @@ class PublishRevision:
         )
         model = revision.model_class
         if model is Section:
-            current = Section.objects.filter(pk=revision.object_id).values_list("article_id", flat=True).first()
-            article_ids = sorted({pk for pk in (current, revision.data.get("article")) if pk})
+            # The article it is in and the one it moves to, in one query.
+            articles = Q(sections__pk=revision.object_id) | Q(pk=revision.data.get("article") or 0)
             list(
-                Article.objects.select_for_update(no_key=True)
-                .filter(pk__in=article_ids)
+                Article.objects.select_for_update(no_key=True, of=("self",))
+                .filter(articles)
                 .order_by("pk")
-                .values_list("pk")
+                .values("pk")
             )
-        obj = model._default_manager.select_for_update(no_key=True).get(pk=revision.object_id)
+        obj = (
+            model._default_manager.select_for_update(no_key=True, of=("self",))
+            .select_related("live_revision")
+            .get(pk=revision.object_id)
+        )
         return revision, obj
 
     def check(self) -> None:

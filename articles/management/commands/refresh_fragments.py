@@ -49,6 +49,7 @@ class Command(BaseCommand):
                         render(obj)
                         if model is Section:
                             fragments.store_citations(obj)
+                            obj.timelines.set(Topic.objects.filter(slug__in=timeline.directive_slugs(obj.body)))
                     model.objects.bulk_update(batch, fields)
                 done += len(batch)
             counts[model._meta.verbose_name_plural] = done
