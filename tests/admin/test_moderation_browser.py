@@ -37,7 +37,7 @@ class Counted:
         self.page.goto(url)
 
 
-def test_typo_fix_from_public_page_to_readers_in_few_steps(browser, live_server, settings):
+def test_typo_fix_from_public_page_to_readers_in_few_steps(browser, live_server, settings, run_worker):
     settings.SITE_URL = live_server.url
     moderator = factories.make_user("moderator", group="Moderator")
     factories.make_user("editor", group="Editor")
@@ -58,6 +58,7 @@ def test_typo_fix_from_public_page_to_readers_in_few_steps(browser, live_server,
     editor_view.click(editor_page.locator("input[name=_save]"))
     assert "Submitted for review" in editor_page.content()
     editor_page.close()
+    run_worker()  # the notification e-mail goes out in the background
 
     # The moderator follows the link in the notification e-mail.
     link = next(line for line in mail.outbox[-1].body.splitlines() if "/admin/articles/revision/" in line)
