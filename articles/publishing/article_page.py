@@ -11,13 +11,14 @@ number of queries, no Markdown. The live page, the staff preview and the frozen 
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 from django.template.loader import render_to_string
 from django.utils.html import escape
 
 from articles.content import markup
-from articles.models import PublicationState, Source, TimelineEvent, Topic
+from articles.models import Article, PublicationState, Section, Source, TimelineEvent, Topic
 from articles.publishing import timeline
 from articles.publishing.fragments import LOCATOR_MARK
 
@@ -28,7 +29,7 @@ _MARKER = re.compile(
 )
 
 
-def reading_order(sections):
+def reading_order(sections: Iterable[Section]) -> list[Section]:
     """Main sections by position, each followed by its subsections by position."""
     sections = sorted(sections, key=lambda s: (s.position, s.pk or 0))
     present = {s.pk for s in sections}
@@ -75,7 +76,7 @@ class NoteNumbering:
             local[number] = (note, note.occurrences)
             note.occurrences += entry.get("count", 1)
 
-        def marker(match):
+        def marker(match: re.Match[str]) -> str:
             found = local.get(int(match["number"]))
             if found is None:
                 return match[0]
@@ -123,13 +124,13 @@ class NoteNumbering:
 
 @dataclass
 class ArticlePage:
-    article: object
-    sections: list
+    article: Article
+    sections: list[Section]
     dek_html: str
     notes_html: str
-    bibliography: list
-    topic_ids: set
-    source_ids: set
+    bibliography: list[Source]
+    topic_ids: set[int]
+    source_ids: set[int]
     embeds_timeline: bool
 
     @property
@@ -140,7 +141,7 @@ class ArticlePage:
         return dependencies.article_page_tags(self)
 
 
-def _embed_timelines(sections) -> bool:
+def _embed_timelines(sections: list[Section]) -> bool:
     """Put each ``{{timeline:slug}}`` paragraph's timeline in place; True if there was any."""
     slugs = {slug for section in sections for slug in timeline.embedded_slugs(section.html)}
     if not slugs:
@@ -176,7 +177,7 @@ def _event_order():
     ]
 
 
-def compose(article, sections) -> ArticlePage:
+def compose(article: Article, sections: Iterable[Section]) -> ArticlePage:
     """The article page from ``sections`` (published ones, topics prefetched, in any order).
 
     Sections get ``.html``: their stored HTML with the article's note numbers. One query for

@@ -19,9 +19,14 @@ import tempfile
 from collections.abc import Iterable
 from contextlib import contextmanager
 from pathlib import Path
+from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 
 from django.conf import settings
+
+if TYPE_CHECKING:
+    # Imported when used: the test framework is loaded only by the process that bakes.
+    from django.test import Client
 
 logger = logging.getLogger(__name__)
 
@@ -79,7 +84,7 @@ def _bake_lock(root: Path):
             fcntl.flock(lock, fcntl.LOCK_UN)
 
 
-def site_client():
+def site_client() -> tuple[Client, bool]:
     """A client that asks for pages as an anonymous reader at SITE_URL does; and whether over HTTPS.
 
     The test client runs the whole request through the middleware and URLconf, as a reader's
@@ -94,7 +99,7 @@ def site_client():
     return client, secure
 
 
-def _bake(client, secure, path: str, root: Path) -> bool:
+def _bake(client: Client, secure: bool, path: str, root: Path) -> bool:
     target = file_for(path, root)
     if target is None:
         return False

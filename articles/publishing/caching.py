@@ -25,15 +25,18 @@ from __future__ import annotations
 import hashlib
 import secrets
 import time
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable, Sequence
 from functools import wraps
+from typing import overload
 from urllib.parse import urlsplit
 
+from django.apps import AppConfig
 from django.conf import settings
 from django.contrib.messages.storage.cookie import CookieStorage
 from django.core import checks
 from django.core.cache import caches
-from django.http import HttpResponse
+from django.core.cache.backends.base import BaseCache
+from django.http import HttpRequest, HttpResponse, HttpResponseBase
 from django.utils import timezone
 from django.utils.cache import get_conditional_response, patch_cache_control
 from django.utils.encoding import escape_uri_path
@@ -48,8 +51,11 @@ PUBLISH = "publish"
 # Readers revalidate every time (a publish must show at once); a 304 costs almost nothing.
 PUBLIC_CACHE_CONTROL = "max-age=0, must-revalidate, public"
 
+# A view, or anything called like one (a feed, a class-based view's ``as_view()``).
+ViewCallable = Callable[..., HttpResponseBase]
 
-def page_cache():
+
+def page_cache() -> BaseCache:
     return caches[getattr(settings, "PUBLIC_PAGE_CACHE_ALIAS", "default")]
 
 
@@ -77,7 +83,7 @@ def _new_token() -> str:
 # --- Who may be answered from the cache ------------------------------------------------------------
 
 
-def anonymous_reader(request) -> bool:
+def anonymous_reader(request: HttpRequest) -> bool:
     """A plain read with no session and no pending notice: the one definition of an anonymous reader.
 
     Such a request may be answered from the page cache or a baked file; anything else is
@@ -90,7 +96,19 @@ def anonymous_reader(request) -> bool:
     )
 
 
-def public_page(view=None, *, query: bool = False, tags: Iterable[str] = ()):
+@overload
+def public_page(view: ViewCallable, *, query: bool = False, tags: Iterable[str] = ()) -> ViewCallable: ...
+
+
+@overload
+def public_page(
+    view: None = None, *, query: bool = False, tags: Iterable[str] = ()
+) -> Callable[[ViewCallable], ViewCallable]: ...
+
+
+def public_page(
+    view: ViewCallable | None = None, *, query: bool = False, tags: Iterable[str] = ()
+) -> ViewCallable | Callable[[ViewCallable], ViewCallable]:
     """Declare a view's page the same for every anonymous reader, so the page cache may share it.
 
     Its page is stored only without a query string, unless ``query=True`` says the output
@@ -102,7 +120,7 @@ def public_page(view=None, *, query: bool = False, tags: Iterable[str] = ()):
         return lambda view: public_page(view, query=query, tags=tags)
 
     @wraps(view)
-    def wrapped(request, *args, **kwargs):
+    def wrapped(request: HttpRequest, *args, **kwargs) -> HttpResponseBase:
         depends_on(request, *tags)
         response = view(request, *args, **kwargs)
         if _signed_in(request):
@@ -115,14 +133,14 @@ def public_page(view=None, *, query: bool = False, tags: Iterable[str] = ()):
     return wrapped
 
 
-def depends_on(request, *tags: str) -> None:
+def depends_on(request: HttpRequest, *tags: str) -> None:
     """Say that the page being rendered shows what ``tags`` name (see articles.publishing.dependencies)."""
     found = getattr(request, "page_cache_tags", None)
     if found is not None:
         found.update(tags)
 
 
-def _signed_in(request) -> bool:
+def _signed_in(request: HttpRequest) -> bool:
     """True unless the request is certainly anonymous. Loads the session only if there is one."""
     if settings.SESSION_COOKIE_NAME not in request.COOKIES:
         return False
@@ -130,7 +148,7 @@ def _signed_in(request) -> bool:
     return user is None or user.is_authenticated
 
 
-def same_for_every_reader(request, response) -> bool:
+def same_for_every_reader(request: HttpRequest, response: HttpResponseBase) -> bool:
     """Whether this finished response, headers and all, is the same for every anonymous reader."""
     if request.method != "GET" or not getattr(response, "public_page", False):
         return False
@@ -157,7 +175,7 @@ def file_prefixes() -> tuple[str, ...]:
 # --- The middleware --------------------------------------------------------------------------------
 
 
-def _tokens(cache, tags: Iterable[str]) -> dict[str, str | None]:
+def _tokens(cache: BaseCache, tags: Iterable[str]) -> dict[str, str | None]:
     tags = list(tags)
     found = cache.get_many([tag_key(t) for t in tags])
     return {t: found.get(tag_key(t)) for t in tags}
@@ -172,10 +190,10 @@ class PublicPageCacheMiddleware:
     a host Django accepted.
     """
 
-    def __init__(self, get_response):
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponseBase]) -> None:
         self.get_response = get_response
 
-    def __call__(self, request):
+    def __call__(self, request: HttpRequest) -> HttpResponseBase:
         if not (page_cache_enabled() and anonymous_reader(request)) or request.path_info.startswith(file_prefixes()):
             return self.get_response(request)
         cache = page_cache()
@@ -225,12 +243,14 @@ class PublicPageCacheMiddleware:
         return self._conditional(request, response, etag, last_modified)
 
     @staticmethod
-    def _conditional(request, response, etag, last_modified):
+    def _conditional(
+        request: HttpRequest, response: HttpResponseBase, etag: str, last_modified: int
+    ) -> HttpResponseBase:
         return get_conditional_response(request, etag=etag, last_modified=last_modified, response=response)
 
 
 @checks.register(checks.Tags.caches, deploy=True)
-def check_page_cache(app_configs, **kwargs):
+def check_page_cache(app_configs: Sequence[AppConfig] | None, **kwargs: object) -> list[checks.CheckMessage]:
     """The page cache is only never-stale when every process shares it and the middleware runs."""
     if not page_cache_enabled():
         return []

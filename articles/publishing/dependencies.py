@@ -18,17 +18,27 @@ Wagtail's ``get_cached_paths``.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from functools import cached_property, singledispatch
+from typing import Protocol
 
 from django.conf import settings
-from django.db.models import Q
+from django.db.models import Model, Q, QuerySet
 from django.urls import NoReverseMatch, reverse
 from django.utils import translation
 
 from articles.content import markup
-from articles.models import Article, Figure, PublicationState, Section, Source, TimelineEvent, Topic
+from articles.models import (
+    Article,
+    Figure,
+    ModeratedContent,
+    PublicationState,
+    Section,
+    Source,
+    TimelineEvent,
+    Topic,
+)
 
 # List tags: pages that show many objects of a kind depend on these rather than on each object.
 ARTICLES = "articles"
@@ -38,14 +48,14 @@ FIGURES = "figures"
 TIMELINE = "timeline"
 
 
-def tag(obj_or_model, pk=None) -> str:
+def tag(obj_or_model: Model | type[Model], pk: int | None = None) -> str:
     """``"article:12"``: the tag of one object's own content."""
     if pk is None:
         obj_or_model, pk = type(obj_or_model), obj_or_model.pk
     return f"{obj_or_model._meta.model_name}:{pk}"
 
 
-def url(name, **kwargs) -> str | None:
+def url(name: str, **kwargs: str) -> str | None:
     """A public page's path in the default language (``languages.in_every_language`` adds the others)."""
     try:
         with translation.override(settings.LANGUAGE_CODE):
@@ -54,7 +64,7 @@ def url(name, **kwargs) -> str | None:
         return None
 
 
-def discovery_paths() -> set[str]:
+def discovery_paths() -> set[str | None]:
     """Feeds and the sitemap: every publish can change them."""
     names = ("feed_articles_rss", "feed_articles_atom", "feed_changes_rss", "feed_changes_atom", "sitemap", "home")
     return {url(name) for name in names}
@@ -65,29 +75,29 @@ class Appearances:
     """Where an object shows. ``tags`` are known without a query; the rest is looked up when asked for."""
 
     tags: set[str] = field(default_factory=set)
-    find_paths: Callable[[], set[str]] = set
-    articles: object = None  # a queryset of Article, or None
+    find_paths: Callable[[], set[str | None]] = set
+    articles: QuerySet[Article] | None = None
     # Sections whose stored HTML shows the object and must be rendered again (figures in text).
-    sections: object = None
+    sections: QuerySet[Section] | None = None
     # Topics and timeline events whose stored HTML formats the object (a source's note).
-    topics: object = None
-    events: object = None
+    topics: QuerySet[Topic] | None = None
+    events: QuerySet[TimelineEvent] | None = None
 
     @cached_property
     def paths(self) -> set[str]:
         return {path for path in self.find_paths() | discovery_paths() if path}
 
-    def article_queryset(self):
+    def article_queryset(self) -> QuerySet[Article]:
         return self.articles if self.articles is not None else Article.objects.none()
 
 
 @singledispatch
-def appearances(obj, before: dict | None = None) -> Appearances:
+def appearances(obj: ModeratedContent, before: dict | None = None) -> Appearances:
     return Appearances()
 
 
 @appearances.register
-def _(obj: Article, before=None) -> Appearances:
+def _(obj: Article, before: dict | None = None) -> Appearances:
     before = before or {}
 
     def paths():
@@ -104,7 +114,7 @@ def _(obj: Article, before=None) -> Appearances:
 
 
 @appearances.register
-def _(obj: Section, before=None) -> Appearances:
+def _(obj: Section, before: dict | None = None) -> Appearances:
     before = before or {}
     article_ids = {pk for pk in (obj.article_id, before.get("article")) if pk}
 
@@ -124,7 +134,7 @@ def _(obj: Section, before=None) -> Appearances:
 
 
 @appearances.register
-def _(obj: Source, before=None) -> Appearances:
+def _(obj: Source, before: dict | None = None) -> Appearances:
     before = before or {}
     keys = {obj.key, before.get("key") or obj.key}
     events = (
@@ -147,7 +157,7 @@ def _(obj: Source, before=None) -> Appearances:
 
 
 @appearances.register
-def _(obj: Topic, before=None) -> Appearances:
+def _(obj: Topic, before: dict | None = None) -> Appearances:
     before = before or {}
     slugs = {obj.slug, before.get("slug") or obj.slug}
     tagged = Section.objects.filter(topics=obj).values("article_id")
@@ -160,7 +170,7 @@ def _(obj: Topic, before=None) -> Appearances:
 
 
 @appearances.register
-def _(obj: Figure, before=None) -> Appearances:
+def _(obj: Figure, before: dict | None = None) -> Appearances:
     from articles.publishing.fragments import sections_showing_figure
 
     sections = sections_showing_figure(obj)
@@ -172,7 +182,7 @@ def _(obj: Figure, before=None) -> Appearances:
 
 
 @appearances.register
-def _(obj: TimelineEvent, before=None) -> Appearances:
+def _(obj: TimelineEvent, before: dict | None = None) -> Appearances:
     before = before or {}
     topic_ids = lambda: set(obj.topics.values_list("pk", flat=True)) | set(before.get("topics") or [])  # noqa: E731
 
@@ -194,7 +204,19 @@ def _(obj: TimelineEvent, before=None) -> Appearances:
 # --- What pages show -------------------------------------------------------------------------------
 
 
-def article_page_tags(page) -> set[str]:
+class ShownOnArticlePage(Protocol):
+    """What an article page shows, as far as its tags go: ``articles.publishing.article_page.ArticlePage``.
+
+    A protocol rather than that class: the article page module asks this one for its tags.
+    """
+
+    article: Article
+    source_ids: set[int]
+    topic_ids: set[int]
+    embeds_timeline: bool
+
+
+def article_page_tags(page: ShownOnArticlePage) -> set[str]:
     """The tags of everything an article page (articles.publishing.article_page.ArticlePage) shows."""
     tags = {tag(page.article)}
     tags |= {tag(Source, pk) for pk in page.source_ids}
@@ -210,12 +232,12 @@ def article_paths(slug: str) -> set[str]:
     return {url("article_detail", slug=slug)}
 
 
-def every_fixed_page() -> set[str]:
+def every_fixed_page() -> set[str | None]:
     """The public pages that are not an article, topic or source page."""
     return {url(name) for name in ("home", "topic_list", "source_list", "timeline")} | discovery_paths()
 
 
-def every_page():
+def every_page() -> Iterator[str | None]:
     """Every public page (default language), streamed: for ``bake_site``."""
     yield from sorted(path for path in every_fixed_page() if path)
     for slug in Article.objects.published().order_by("pk").values_list("slug", flat=True).iterator(chunk_size=500):

@@ -28,7 +28,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from articles.content import languages
-from articles.models import Figure, FollowUp, Section
+from articles.models import Figure, FollowUp, ModeratedContent, Revision, Section
 from articles.publishing import baking, caching, dependencies, fragments, renditions
 
 logger = logging.getLogger(__name__)
@@ -39,7 +39,9 @@ FEW_ARTICLES = 20
 MAX_ATTEMPTS = 6
 
 
-def record(obj, *, before: dict, revision=None) -> tuple[FollowUp, dependencies.Appearances]:
+def record(
+    obj: ModeratedContent, *, before: dict, revision: Revision | None = None
+) -> tuple[FollowUp, dependencies.Appearances]:
     """Record the follow-up of publishing ``obj``, in the publish transaction; and where it appears.
 
     ``articles.publishing.publish.schedule_follow_up`` acts on it once the transaction commits
@@ -80,7 +82,7 @@ def remove_stale_pages(follow_up: FollowUp) -> None:
     follow_up.stale_pages_removed = True
 
 
-def _refresh_formatting_fragments(obj, found) -> None:
+def _refresh_formatting_fragments(obj: ModeratedContent, found: dependencies.Appearances) -> None:
     """A figure's renditions, and the sections that show it rendered again with them; their tags bumped."""
     tags = set()
     if isinstance(obj, Figure):

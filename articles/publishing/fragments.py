@@ -12,12 +12,14 @@ in reading order, which is why a section keeps the list of notes it cites (``Sec
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+
 from django.conf import settings
-from django.db.models import Q
+from django.db.models import Q, QuerySet
 from django.utils import translation
 
 from articles.content import markup
-from articles.models import Citation, PublicationState, Section, Source
+from articles.models import Article, Citation, Figure, PublicationState, Section, Source, Topic
 from articles.publishing import renditions
 
 # Where the page or paragraph cited goes in ``Source.note_with_locator_html``: a character from
@@ -25,7 +27,7 @@ from articles.publishing import renditions
 LOCATOR_MARK = "\ue000"
 
 
-def _sources_by_key(keys) -> dict[str, Source]:
+def _sources_by_key(keys: Iterable[str]) -> dict[str, Source]:
     keys = set(keys)
     if not keys:
         return {}
@@ -72,7 +74,7 @@ def citations_of(section: Section) -> list[Citation]:
     ]
 
 
-def render_dek(article) -> None:
+def render_dek(article: Article) -> None:
     article.dek_html, article.dek_notes = render_fragment(article.dek, id_prefix="dek-", heading_offset=2)
 
 
@@ -103,22 +105,22 @@ def render_standalone(text: str, *, id_prefix: str = "") -> str:
         html = markup.render_markdown(text, notes=notes, heading_offset=1, id_prefix=id_prefix)
         sources = _sources_by_key(note.key for note in notes.notes)
 
-        def format_source(key, locator):
+        def format_source(key: str, locator: str) -> str | None:
             source = sources.get(key)
             return source.format_note(locator) if source else None
 
-        def source_url(key):
+        def source_url(key: str) -> str | None:
             source = sources.get(key)
             return source.get_absolute_url() if source else None
 
         return html + markup.render_notes(notes, format_source, source_url=source_url)
 
 
-def render_topic(topic) -> None:
+def render_topic(topic: Topic) -> None:
     topic.body_html = render_standalone(topic.body)
 
 
-def sections_showing_figure(figure):
+def sections_showing_figure(figure: Figure) -> QuerySet[Section]:
     """Published sections whose Markdown shows this figure's image (their ``<picture>`` is rendered in)."""
     if not figure.image:
         return Section.objects.none()

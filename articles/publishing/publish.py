@@ -150,13 +150,13 @@ def apply_revision(revision: Revision, obj: ModeratedContent) -> ModeratedConten
     return obj
 
 
-def schedule_follow_up(obj, *, before: dict, revision: Revision | None = None) -> None:
+def schedule_follow_up(obj: ModeratedContent, *, before: dict, revision: Revision | None = None) -> None:
     """Leave the rest for after the commit: page-cache tags, stale baked pages, the background follow-up."""
     follow_up, found = followups.record(obj, before=before, revision=revision)
     transaction.on_commit(lambda: tasks.start_follow_up(follow_up.pk, found))
 
 
-def render_own_fragments(obj) -> None:
+def render_own_fragments(obj: ModeratedContent) -> None:
     """Render the object's own stored HTML from its Markdown and fields (saved with the object).
 
     In the content language: links and labels in stored HTML are content, the same whatever the
@@ -166,7 +166,7 @@ def render_own_fragments(obj) -> None:
         _render_own_fragments(obj)
 
 
-def _render_own_fragments(obj) -> None:
+def _render_own_fragments(obj: ModeratedContent) -> None:
     if isinstance(obj, Section):
         fragments.render_section(obj)
     elif isinstance(obj, Article):
@@ -180,7 +180,7 @@ def _render_own_fragments(obj) -> None:
         obj.text_html, _keys = timeline.render_event_text(obj.text, id_prefix=f"event-{obj.pk}-")
 
 
-def refresh_own_records(obj, before: dict, revision: Revision) -> None:
+def refresh_own_records(obj: ModeratedContent, before: dict, revision: Revision) -> None:
     """Rows derived from the object alone: citations, search entries, the article's new version."""
     if isinstance(obj, Section):
         fragments.store_citations(obj)
@@ -244,7 +244,7 @@ def record_version(article: Article, *, revision: Revision | None = None) -> Art
     )
 
 
-def frozen_content(page) -> dict:
+def frozen_content(page: article_page.ArticlePage) -> dict:
     """What an article page shows, as the content fields of an ArticleVersion."""
     from django.template.loader import render_to_string
 
@@ -295,7 +295,7 @@ def _as_read(content: dict) -> dict:
     }
 
 
-def preview_article(article: Article, revision: Revision | None = None):
+def preview_article(article: Article, revision: Revision | None = None) -> article_page.ArticlePage:
     """The article page as it would read with ``revision`` applied, saving nothing.
 
     The revision's object is a detached copy, fetched for the preview alone: live rows in memory

@@ -18,6 +18,7 @@ from __future__ import annotations
 import html
 import logging
 import re
+from collections.abc import Iterable
 from io import BytesIO
 from urllib.parse import unquote
 
@@ -25,8 +26,11 @@ from django.conf import settings
 from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
 from django.db import transaction
+from django.db.models import QuerySet
 from django.template.loader import render_to_string
 from PIL import Image
+
+from articles.models import Article, Figure, PublicationState, Section
 
 logger = logging.getLogger(__name__)
 
@@ -46,7 +50,7 @@ def planned_widths(original_width: int) -> list[int]:
     return sorted({min(width, original_width) for width in WIDTHS})
 
 
-def _directory(figure) -> str:
+def _directory(figure: Figure) -> str:
     return f"renditions/{figure.pk}"
 
 
@@ -69,7 +73,7 @@ def _encode(image: Image.Image, fmt: str, *, lossless: bool) -> bytes:
     return buffer.getvalue()
 
 
-def make_renditions(figure) -> list[dict]:
+def make_renditions(figure: Figure) -> list[dict]:
     """Write the renditions of ``figure``'s image to storage; return their descriptions."""
     with figure.image.storage.open(figure.image.name, "rb") as stored, Image.open(stored) as original:
         original.load()
@@ -103,7 +107,7 @@ def make_renditions(figure) -> list[dict]:
     return entries
 
 
-def is_current(figure) -> bool:
+def is_current(figure: Figure) -> bool:
     """True when the recorded renditions were made from the figure's present image at every width."""
     entries = figure.renditions or []
     if not figure.image or not entries or figure.width is None:
@@ -114,15 +118,13 @@ def is_current(figure) -> bool:
     return widths == set(planned_widths(figure.width))
 
 
-def refresh_figure(figure, *, force: bool = False) -> bool:
+def refresh_figure(figure: Figure, *, force: bool = False) -> bool:
     """Make the renditions of a live figure unless they are current; True when new ones were made.
 
     Called by the figure's follow-up (articles.publishing.followups) inside a transaction of its own. Files of
     renditions that the new list replaces are deleted after the commit; if the transaction rolls
     back, the new files are left unused.
     """
-    from articles.models import Figure, PublicationState
-
     if figure.state != PublicationState.LIVE or not figure.image:
         return False  # Kept as they are: restoring the figure needs no new work.
     if not force and is_current(figure):
@@ -137,7 +139,7 @@ def refresh_figure(figure, *, force: bool = False) -> bool:
     return True
 
 
-def delete_files(names) -> None:
+def delete_files(names: Iterable[str]) -> None:
     for name in names:
         try:
             default_storage.delete(name)
@@ -145,7 +147,7 @@ def delete_files(names) -> None:
             logger.warning("Could not delete the rendition %s", name)
 
 
-def delete_all(figure) -> None:
+def delete_all(figure: Figure) -> None:
     """Remove every rendition file of a figure: for a figure whose creation was rolled back."""
     directory = _directory(figure)
     try:
@@ -174,8 +176,6 @@ def rewrite_images(html_text: str) -> str:
     Runs at publish time on the sanitiser's output, whose attributes are double-quoted. Images
     that are not live figures with renditions are left as they are.
     """
-    from articles.models import Figure
-
     tags = {}
     for match in _IMG.finditer(html_text):
         attributes = {k: html.unescape(v) for k, v in _ATTRIBUTE.findall(match.group(0))}
@@ -206,10 +206,8 @@ def rewrite_images(html_text: str) -> str:
     return _IMG.sub(lambda m: replacements.get(m.group(0), m.group(0)), html_text)
 
 
-def articles_showing_in_text(figure):
+def articles_showing_in_text(figure: Figure) -> QuerySet[Article]:
     """Articles with a published section whose Markdown shows this figure's image."""
-    from articles.models import Article, PublicationState, Section
-
     if not figure.image:
         return Article.objects.none()
     article_ids = Section.objects.filter(
@@ -218,6 +216,6 @@ def articles_showing_in_text(figure):
     return Article.objects.filter(pk__in=article_ids)
 
 
-def files_exist(figure) -> bool:
+def files_exist(figure: Figure) -> bool:
     """Whether every recorded rendition is still in storage (for the backfill command, not for pages)."""
     return all(default_storage.exists(entry["name"]) for entry in figure.renditions or [])

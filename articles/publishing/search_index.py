@@ -11,11 +11,12 @@ rebuilds it all from the stored HTML.
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable, Sequence
 from html.parser import HTMLParser
 
 from django.contrib.postgres.search import SearchVector
 from django.db import connection, transaction
-from django.db.models import Q, Value
+from django.db.models import Q, QuerySet, Value
 
 from articles.content.search_text import FTS_TABLE, index_text
 from articles.models import Article, SearchEntry, SearchEntryKind, Section, Source, Topic
@@ -62,7 +63,7 @@ class _TextExtractor(HTMLParser):
         self.parts: list[str] = []
         self.skipping: list[str] = []  # The open tags inside a skipped element, outermost first.
 
-    def handle_starttag(self, tag, attrs):
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
         if tag in _VOID:
             if tag in _BLOCKS and not self.skipping:
                 self.parts.append("\n")
@@ -73,7 +74,7 @@ class _TextExtractor(HTMLParser):
         elif tag in _BLOCKS:
             self.parts.append("\n")
 
-    def handle_endtag(self, tag):
+    def handle_endtag(self, tag: str) -> None:
         if tag in _VOID:
             return
         if self.skipping:
@@ -84,7 +85,7 @@ class _TextExtractor(HTMLParser):
         if tag in _BLOCKS:
             self.parts.append("\n")
 
-    def handle_data(self, data):
+    def handle_data(self, data: str) -> None:
         if not self.skipping:
             self.parts.append(data)
 
@@ -104,7 +105,7 @@ def plain_text(rendered_html: str) -> str:
 # --- Entries ---------------------------------------------------------------------------------------
 
 
-def _article_entries(article: Article, sections, section_html: dict) -> list[SearchEntry]:
+def _article_entries(article: Article, sections: Iterable[Section], section_html: dict) -> list[SearchEntry]:
     url = article.get_absolute_url()
     entries = [
         SearchEntry(
@@ -161,12 +162,12 @@ def _source_entry(source: Source) -> SearchEntry:
     )
 
 
-def _forget_fts_rows(ids) -> None:
+def _forget_fts_rows(ids: Sequence[int]) -> None:
     with connection.cursor() as cursor:
         cursor.execute(f"DELETE FROM {FTS_TABLE} WHERE rowid IN ({', '.join(['%s'] * len(ids))})", list(ids))
 
 
-def _replace(stale, entries: list[SearchEntry]) -> None:
+def _replace(stale: QuerySet[SearchEntry], entries: list[SearchEntry]) -> None:
     """Delete the ``stale`` entries and store ``entries`` in their place, in both indexes."""
     stale_ids = list(stale.values_list("pk", flat=True))
     if stale_ids:
@@ -200,7 +201,7 @@ def _store_terms(entries: list[SearchEntry]) -> None:
 # --- Called at publish time ------------------------------------------------------------------------
 
 
-def index_article(article: Article, sections, section_html: dict | None = None) -> None:
+def index_article(article: Article, sections: Sequence[Section], section_html: dict | None = None) -> None:
     """Index the article and ``sections`` (its published ones) if readers can see it; else drop it.
 
     ``section_html`` is what ``refresh_article`` just rendered, by section pk; without it the

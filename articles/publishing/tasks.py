@@ -5,15 +5,18 @@ Each task is idempotent; the follow-up tasks retry themselves with a growing del
 left behind.
 """
 
+from __future__ import annotations
+
 from django.tasks import task
 
 from articles.publishing import followups
+from articles.publishing.dependencies import Appearances
 
 # Higher runs first: stale baked pages must go before anything is re-baked.
 URGENT = 50
 
 
-def start_follow_up(follow_up_id: int, found) -> None:
+def start_follow_up(follow_up_id: int, found: Appearances) -> None:
     """Right after a publish commits: bump its page-cache tags, remove few stale baked pages, enqueue the rest.
 
     ``found`` is where the object appears (articles.publishing.dependencies), computed in the

@@ -12,11 +12,12 @@ from __future__ import annotations
 
 import re
 
-from django.db.models import Q
+from django.db.models import Q, QuerySet
 from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext as _
 
 from articles.content import markup
+from articles.models import PublicationState, Source, TimelineEvent, Topic
 
 # In Markdown: the directive alone on its line. In the sanitised HTML: alone in its paragraph.
 _DIRECTIVE_SOURCE = re.compile(r"^[ \t]*\{\{timeline:([A-Za-z0-9_-]+)\}\}[ \t]*$", re.MULTILINE)
@@ -35,8 +36,6 @@ def directive_slugs(text: str) -> list[str]:
 
 def directive_errors(text: str) -> list[str]:
     """A directive naming no published topic would show readers nothing: say so to the editor."""
-    from articles.models import Topic
-
     slugs = directive_slugs(text)
     if not slugs:
         return []
@@ -59,15 +58,13 @@ def render_event_text(text: str, *, id_prefix: str = "") -> tuple[str, list[str]
     text, so the event reads the same on the timeline page and inside an article, where the
     article's own notes are numbered separately.
     """
-    from articles.models import PublicationState, Source
-
     notes = markup.CitationNotes()
     html = markup.render_markdown(text, notes=notes, id_prefix=id_prefix, heading_offset=3)
     keys = list(dict.fromkeys(note.key for note in notes.notes))
     sources = {s.key: s for s in Source.objects.filter(key__in=keys).exclude(state=PublicationState.DELETED)}
     by_number = {note.number: note for note in notes.notes}
 
-    def link_marker(match):
+    def link_marker(match: re.Match[str]) -> str:
         note = by_number.get(int(match.group(1)))
         source = sources.get(note.key) if note else None
         if source is None:
@@ -97,27 +94,21 @@ def render_event_text(text: str, *, id_prefix: str = "") -> tuple[str, list[str]
     return html, keys
 
 
-def refresh_event(event) -> None:
+def refresh_event(event: TimelineEvent) -> None:
     """Re-render an event's stored HTML and the sources it cites, from its live content."""
-    from articles.models import TimelineEvent
-
     event.text_html, _keys = render_event_text(event.text, id_prefix=f"event-{event.pk}-")  # footnote ids
     TimelineEvent.objects.filter(pk=event.pk).update(text_html=event.text_html)
     store_cited_sources(event)
 
 
-def store_cited_sources(event) -> None:
-    from articles.models import PublicationState, Source
-
+def store_cited_sources(event: TimelineEvent) -> None:
     keys = markup.citation_keys(event.text or "")
     event.cited_sources.set(
         Source.objects.filter(key__in=keys).exclude(state=PublicationState.DELETED).values_list("pk", flat=True)
     )
 
 
-def events_citing(source):
-    from articles.models import TimelineEvent
-
+def events_citing(source: Source) -> QuerySet[TimelineEvent]:
     return (
         TimelineEvent.objects.exclude(text="")
         .filter(Q(cited_sources=source) | Q(text__contains=f"@{source.key}"))

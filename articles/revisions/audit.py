@@ -1,10 +1,14 @@
 """The audit trail's one writer: who did what to which revision, and when."""
 
-from articles.models import ModerationEvent
+from __future__ import annotations
+
+from django.contrib.auth.models import User
+
+from articles.models import ModerationEvent, Revision
 from articles.revisions.permissions import display_name
 
 
-def record(revision, kind, actor, note=""):
+def record(revision: Revision, kind: str, actor: User | None, note: str = "") -> ModerationEvent:
     return ModerationEvent.objects.create(
         revision=revision, kind=kind, actor=actor, actor_name=display_name(actor), note=note
     )

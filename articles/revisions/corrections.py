@@ -4,24 +4,28 @@ Submissions are limited per client (through the shared cache, so the limit holds
 processes) and carry a honeypot field; the reader is told the outcome by e-mail, after commit.
 """
 
+from __future__ import annotations
+
 import hashlib
 
 from django.conf import settings
+from django.contrib.auth.models import User
 from django.core.cache import cache
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.mail import send_mail
 from django.db import transaction
+from django.http import HttpRequest
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from articles.models import CorrectionStatus, CorrectionSuggestion
+from articles.models import CorrectionStatus, CorrectionSuggestion, Revision, Section
 from articles.revisions.permissions import can_moderate
 
 RATE_LIMIT = getattr(settings, "CORRECTIONS_PER_HOUR", 5)
 WINDOW_SECONDS = 3600
 
 
-def client_key(request) -> str:
+def client_key(request: HttpRequest) -> str:
     """A hash of the client address: enough to limit, nothing worth keeping."""
     address = request.META.get("REMOTE_ADDR", "")
     return hashlib.sha256(f"{settings.SECRET_KEY}:{address}".encode()).hexdigest()[:32]
@@ -45,7 +49,13 @@ def check_rate_limit(key: str) -> None:
 
 @transaction.atomic
 def submit(
-    *, section, problem: str, suggested_text: str = "", source_reference: str = "", email: str = "", client: str
+    *,
+    section: Section,
+    problem: str,
+    suggested_text: str = "",
+    source_reference: str = "",
+    email: str = "",
+    client: str,
 ) -> CorrectionSuggestion:
     check_rate_limit(client)
     suggestion = CorrectionSuggestion(
@@ -60,7 +70,7 @@ def submit(
     return suggestion
 
 
-def _decide(suggestion, *, moderator, status, note=""):
+def _decide(suggestion: CorrectionSuggestion, *, moderator: User, status: str, note: str = "") -> CorrectionSuggestion:
 
     if not can_moderate(moderator):
         raise PermissionDenied(_("Only moderators can decide on reader corrections."))
@@ -74,24 +84,24 @@ def _decide(suggestion, *, moderator, status, note=""):
 
 
 @transaction.atomic
-def accept(*, suggestion, moderator, note=""):
+def accept(*, suggestion: CorrectionSuggestion, moderator: User, note: str = "") -> CorrectionSuggestion:
     return _decide(suggestion, moderator=moderator, status=CorrectionStatus.ACCEPTED, note=note)
 
 
 @transaction.atomic
-def dismiss(*, suggestion, moderator, note=""):
+def dismiss(*, suggestion: CorrectionSuggestion, moderator: User, note: str = "") -> CorrectionSuggestion:
     return _decide(suggestion, moderator=moderator, status=CorrectionStatus.DISMISSED, note=note)
 
 
 @transaction.atomic
-def link_to_proposal(*, suggestion, revision):
+def link_to_proposal(*, suggestion: CorrectionSuggestion, revision: Revision) -> None:
     """The suggestion became an editor's or moderator's proposal; its fate follows the proposal's."""
     suggestion.revision = revision
     suggestion.status = CorrectionStatus.PROPOSED
     suggestion.save(update_fields=["revision", "status"])
 
 
-def proposal_decided(revision):
+def proposal_decided(revision: Revision) -> None:
     """Called by the moderation services when a proposal made from suggestions is decided."""
     for suggestion in CorrectionSuggestion.objects.filter(revision=revision, status=CorrectionStatus.PROPOSED):
         published = revision.status == "published"
@@ -103,7 +113,7 @@ def proposal_decided(revision):
         transaction.on_commit(lambda s=suggestion: tell_reader(s))
 
 
-def tell_reader(suggestion):
+def tell_reader(suggestion: CorrectionSuggestion) -> None:
     if not suggestion.email:
         return
     if suggestion.status == CorrectionStatus.ACCEPTED:

@@ -11,6 +11,7 @@ from django.utils.html import escape, format_html, strip_tags
 from django.utils.safestring import mark_safe
 from django.utils.translation import gettext as _
 
+from articles.models import ArticleVersion, ModeratedContent
 from articles.publishing import publish
 
 _TOKEN = re.compile(r"\s+|[^\s]+")
@@ -63,11 +64,11 @@ class FieldChange:
     new_html: str = ""
 
     @property
-    def is_markdown(self):
+    def is_markdown(self) -> bool:
         return self.name in MARKDOWN_FIELDS
 
 
-def display_value(model, name, value) -> str:
+def display_value(model: type[ModeratedContent], name: str, value: object) -> str:
     field = model._meta.get_field(name)
     if value in (None, "", []):
         return ""
@@ -89,7 +90,7 @@ def display_value(model, name, value) -> str:
 _preview_numbers = itertools.count(1)
 
 
-def compare(model, old: dict | None, new: dict | None) -> list[FieldChange]:
+def compare(model: type[ModeratedContent], old: dict | None, new: dict | None) -> list[FieldChange]:
     """The fields that differ between two snapshots of ``model``."""
     old = old or {}
     new = new or {}
@@ -132,15 +133,15 @@ class VersionComparison:
     sections: list[SectionComparison]
 
     @property
-    def changed_sections(self):
+    def changed_sections(self) -> list[SectionComparison]:
         return [s for s in self.sections if s.status != "unchanged"]
 
     @property
-    def unchanged_sections(self):
+    def unchanged_sections(self) -> list[SectionComparison]:
         return [s for s in self.sections if s.status == "unchanged"]
 
     @property
-    def has_changes(self):
+    def has_changes(self) -> bool:
         return bool(self.fields or self.changed_sections)
 
 
@@ -174,7 +175,7 @@ def _topics_text(section: dict) -> str:
     return ", ".join(topic["name"] for topic in section.get("topics", ()))
 
 
-def _field(name, label, old, new) -> FieldChange | None:
+def _field(name: str, label: str, old: str, new: str) -> FieldChange | None:
     if old == new:
         return None
     return FieldChange(name, label, old, new, word_diff_html(old, new))
@@ -215,7 +216,7 @@ def _compare_section(old: dict | None, new: dict | None) -> SectionComparison:
     )
 
 
-def compare_versions(old, new) -> VersionComparison:
+def compare_versions(old: ArticleVersion, new: ArticleVersion) -> VersionComparison:
     """Two ArticleVersions, ``old`` → ``new``: the article's parts, then each section by anchor.
 
     Sections are listed in the new version's order; a removed section follows the section it

@@ -12,6 +12,7 @@ import re
 from dataclasses import dataclass, field
 
 import merge3
+from django.contrib.auth.models import User
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.utils.translation import gettext as _
@@ -130,7 +131,7 @@ def _merge_text(base: str, live: str, proposed: str, mark: bool = False):
     return _apply_regions(m, mark, word_level=False)
 
 
-def merge_snapshots(model, base: dict, live: dict, proposed: dict) -> MergeResult:
+def merge_snapshots(model: type[ModeratedContent], base: dict, live: dict, proposed: dict) -> MergeResult:
     """Merge ``proposed`` (written against ``base``) with ``live`` (published since), field by field."""
     fields, data = [], {}
     for name in model.REVISION_FIELDS:
@@ -192,7 +193,7 @@ def merge_with_live(revision: Revision, obj: ModeratedContent | None = None) -> 
     return merge_snapshots(revision.model_class, base, live, revision.data)
 
 
-def rebase(revision: Revision, obj, data: dict, actor, kind, note: str):
+def rebase(revision: Revision, obj: ModeratedContent, data: dict, actor: User, kind: str, note: str) -> None:
     """Make ``data`` the proposal's content, now based on the live revision; keep the author's version."""
     if revision.original_data is None:
         revision.original_data = revision.data
@@ -204,7 +205,7 @@ def rebase(revision: Revision, obj, data: dict, actor, kind, note: str):
 
 
 @transaction.atomic
-def resolve_conflicts(*, revision: Revision, user, resolutions: dict) -> Revision:
+def resolve_conflicts(*, revision: Revision, user: User, resolutions: dict) -> Revision:
     """Settle a stale proposal's conflicts; it becomes a proposal based on the live version."""
     revision = Revision.objects.select_for_update(of=("self",)).select_related("content_type").get(pk=revision.pk)
     if revision.status != RevisionStatus.PENDING:

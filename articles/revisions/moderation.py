@@ -7,6 +7,10 @@ after the transaction commits.
 
 from __future__ import annotations
 
+import datetime
+from collections.abc import Iterable
+
+from django.contrib.auth.models import User
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.db.models import Q
@@ -33,7 +37,7 @@ from articles.revisions.permissions import can_moderate, can_propose, display_na
 def propose(
     *,
     obj: ModeratedContent,
-    author,
+    author: User,
     summary: str,
     data: dict | None = None,
     action: str = RevisionAction.CHANGE,
@@ -73,7 +77,7 @@ def propose(
 
 
 @transaction.atomic
-def amend(*, revision: Revision, user, data: dict, summary: str) -> Revision:
+def amend(*, revision: Revision, user: User, data: dict, summary: str) -> Revision:
     """Replace the content of a pending proposal; its base stays the same."""
     revision = Revision.objects.select_for_update().get(pk=revision.pk)
     if revision.status != RevisionStatus.PENDING:
@@ -94,7 +98,7 @@ def amend(*, revision: Revision, user, data: dict, summary: str) -> Revision:
 
 
 @transaction.atomic
-def withdraw(*, revision: Revision, user) -> Revision:
+def withdraw(*, revision: Revision, user: User) -> Revision:
     revision = Revision.objects.select_for_update().get(pk=revision.pk)
     if revision.status != RevisionStatus.PENDING:
         raise ValidationError(_("Only a pending proposal can be withdrawn."))
@@ -133,23 +137,23 @@ class PublishRevision:
         self,
         revision: Revision,
         *,
-        moderator,
+        moderator: User,
         merge: bool = False,
         publish_over: bool = False,
         event_kind: str = ModerationEvent.Kind.APPROVED,
         notify: bool = True,
-    ):
+    ) -> None:
         self.revision = revision
         self.moderator = moderator
         self.merge = merge
         self.publish_over = publish_over
         self.event_kind = event_kind
         self.notify = notify
-        self.obj = None
-        self.merged = None
+        self.obj: ModeratedContent | None = None
+        self.merged: merging.MergeResult | None = None
         self.over = False
 
-    def _lock(self):
+    def _lock(self) -> tuple[Revision, ModeratedContent]:
         revision = (
             Revision.objects.select_for_update(of=("self",)).select_related("content_type").get(pk=self.revision.pk)
         )
@@ -241,13 +245,13 @@ class PublishRevision:
 def approve(
     *,
     revision: Revision,
-    moderator,
+    moderator: User,
     override_stale: bool = False,
     merge: bool = False,
-    publish_at=None,
+    publish_at: datetime.datetime | None = None,
     event_kind: str = ModerationEvent.Kind.APPROVED,
     notify: bool = True,
-):
+) -> Revision:
     """Publish a pending proposal, now or at ``publish_at``.
 
     A stale proposal is refused, unless ``merge`` (after the moderator saw the merged result:
@@ -293,7 +297,7 @@ PUBLISH_ORDER = {model: position for position, model in enumerate(LOCK_ORDER[1:]
 
 
 @transaction.atomic
-def approve_many(*, revisions, moderator, merge: bool = True) -> list[Revision]:
+def approve_many(*, revisions: Iterable[Revision], moderator: User, merge: bool = True) -> list[Revision]:
     """Approve a set of proposals as one change: all are published, or (on any error) none."""
     ordered = sorted(
         revisions,
@@ -317,7 +321,7 @@ def approve_many(*, revisions, moderator, merge: bool = True) -> list[Revision]:
     return published
 
 
-def publish_scheduled(revision_id: int, *, now=None) -> str:
+def publish_scheduled(revision_id: int, *, now: datetime.datetime | None = None) -> str:
     """Publish one scheduled revision if its time has come. Safe to run twice, or in two workers at once:
     the revision is taken once. Returns "published", "not due", "taken" or the reason it failed."""
     with transaction.atomic():
@@ -355,7 +359,7 @@ def publish_scheduled_revision(revision_id: int) -> str:
     return publish_scheduled(revision_id)
 
 
-def publish_due(*, now=None) -> list[tuple[Revision, str]]:
+def publish_due(*, now: datetime.datetime | None = None) -> list[tuple[Revision, str]]:
     """Publish every scheduled revision whose time has come (the tasks do it too; this catches up)."""
     results = []
     for pk in list(Revision.objects.due(now).values_list("pk", flat=True)):
@@ -366,7 +370,7 @@ def publish_due(*, now=None) -> list[tuple[Revision, str]]:
 
 
 @transaction.atomic
-def reject(*, revision: Revision, moderator, reason: str) -> Revision:
+def reject(*, revision: Revision, moderator: User, reason: str) -> Revision:
     if not can_moderate(moderator):
         raise PermissionDenied(_("Only moderators can reject proposals."))
     reason = (reason or "").strip()
@@ -392,7 +396,7 @@ def reject(*, revision: Revision, moderator, reason: str) -> Revision:
 def publish_directly(
     *,
     obj: ModeratedContent,
-    moderator,
+    moderator: User,
     summary: str,
     data: dict | None = None,
     action: str = RevisionAction.CHANGE,
@@ -408,7 +412,7 @@ def publish_directly(
 
 
 @transaction.atomic
-def revert(*, obj: ModeratedContent, to_revision: Revision, moderator, summary: str = "") -> Revision:
+def revert(*, obj: ModeratedContent, to_revision: Revision, moderator: User, summary: str = "") -> Revision:
     """Publish a new revision whose content is that of an earlier one. History is kept."""
     if not can_moderate(moderator):
         raise PermissionDenied(_("Only moderators can revert."))
@@ -429,11 +433,11 @@ def revert(*, obj: ModeratedContent, to_revision: Revision, moderator, summary: 
     return approve(revision=revision, moderator=moderator, event_kind=ModerationEvent.Kind.REVERTED)
 
 
-def _live_revision_id(obj):
+def _live_revision_id(obj: ModeratedContent) -> int | None:
     return type(obj)._default_manager.filter(pk=obj.pk).values_list("live_revision_id", flat=True).first()
 
 
-def _content_type(obj):
+def _content_type(obj: ModeratedContent):
     from django.contrib.contenttypes.models import ContentType
 
     return ContentType.objects.get_for_model(obj, for_concrete_model=True)

@@ -1,5 +1,7 @@
 """E-mail about proposals, sent by background tasks enqueued once the change commits: a rolled-back change sends nothing."""
 
+from __future__ import annotations
+
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.mail import send_mail, send_mass_mail
@@ -7,12 +9,14 @@ from django.db.models import Q
 from django.tasks import task
 from django.utils.translation import gettext as _
 
+from articles.models import Revision
 
-def _admin_link(revision):
+
+def _admin_link(revision: Revision) -> str:
     return f"{settings.SITE_URL.rstrip('/')}{revision.get_admin_url()}"
 
 
-def moderator_emails():
+def moderator_emails() -> list[str]:
     User = get_user_model()
     moderators = (
         User.objects.filter(is_active=True)
@@ -26,7 +30,7 @@ def moderator_emails():
     return sorted(set(moderators.values_list("email", flat=True)))
 
 
-def proposal_submitted(revision):
+def proposal_submitted(revision: Revision) -> None:
     recipients = [email for email in moderator_emails() if not revision.author or email != revision.author.email]
     if not recipients:
         return
@@ -40,7 +44,7 @@ def proposal_submitted(revision):
     send_mass_mail([(subject, body, None, [email]) for email in recipients], fail_silently=False)
 
 
-def proposal_decided(revision):
+def proposal_decided(revision: Revision) -> None:
     author = revision.author
     if author is None or not author.email:
         return
@@ -59,9 +63,7 @@ def proposal_decided(revision):
     send_mail(subject, body, None, [author.email], fail_silently=False)
 
 
-def _revision(revision_id):
-    from articles.models import Revision
-
+def _revision(revision_id: int) -> Revision | None:
     return Revision.objects.filter(pk=revision_id).select_related("author").first()
 
 

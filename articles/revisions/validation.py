@@ -1,9 +1,11 @@
 """Checks every proposal passes, whoever sends it (the admin, the importer, scripts): clear messages, nothing stored."""
 
+from __future__ import annotations
+
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext as _
 
-from articles.models import RevisionAction
+from articles.models import ModeratedContent, RevisionAction
 from articles.publishing import publish
 
 
@@ -14,7 +16,7 @@ def clean_summary(summary: str) -> str:
     return summary[:300]
 
 
-def has_null_character(value) -> bool:
+def has_null_character(value: object) -> bool:
     if isinstance(value, str):
         return "\x00" in value
     if isinstance(value, dict):
@@ -24,7 +26,7 @@ def has_null_character(value) -> bool:
     return False
 
 
-def validate_data(obj, data, action):
+def validate_data(obj: ModeratedContent, data: dict, action: str) -> None:
     # PostgreSQL stores no NUL character in text or JSON: refuse it with a message, not a database
     # error. Admin forms refuse it already; importers and scripts come through here too.
     with_null = [name for name, value in data.items() if has_null_character(value)]
