@@ -381,7 +381,9 @@ class ModeratedAdmin(admin.ModelAdmin):
 
     def compare_view(self, request, object_id):
         obj = self.get_object(request, unquote(object_id))
-        if obj is None or not self.has_view_or_change_permission(request, obj):
+        if obj is None:
+            raise Http404(_("There is no such object."))
+        if not self.has_view_or_change_permission(request, obj):
             raise PermissionDenied
         revisions = Revision.objects.for_object(obj)
         try:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from django.contrib import admin, messages
 from django.contrib.admin.utils import unquote
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.http import HttpResponseRedirect
+from django.http import Http404, HttpResponseRedirect
 from django.shortcuts import get_object_or_404
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
@@ -167,9 +167,12 @@ class RevisionAdmin(EditorialRecordAdmin):
     def change_view(self, request, object_id, form_url="", extra_context=None):
         if not self.has_view_permission(request):
             raise PermissionDenied
+        object_id = unquote(object_id)
+        if not object_id.isdigit():
+            raise Http404(_("No revision has the number “%(id)s”.") % {"id": object_id})
         revision = get_object_or_404(
             Revision.objects.select_related("content_type", "author", "decided_by", "base", "article"),
-            pk=unquote(object_id),
+            pk=object_id,
         )
         model = revision.model_class
         obj = revision.get_object()

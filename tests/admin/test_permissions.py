@@ -292,3 +292,27 @@ def test_every_url_of_the_site_has_a_row_in_the_matrix():
 def test_registered_models_are_the_moderated_ones():
     registered = {m._meta.model_name for m in admin.site._registry if m._meta.app_label == "articles"}
     assert registered == set(CONTENT) | {"revision", "moderationevent", "correctionsuggestion"}
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "/admin/articles/revision/abc/change/",
+        "/admin/articles/revision/%00/change/",
+        "/admin/articles/revision/1.5/change/",
+        "/admin/articles/section/abc/change/",
+        "/admin/articles/section/1/change/?revision=abc",
+        "/admin/articles/section/1/change/?revision=%00",
+        "/admin/articles/article/abc/history/",
+        "/admin/articles/article/abc/review/",
+        "/admin/articles/article/abc/history/compare/?a=x&b=y",
+        "/admin/articles/revision/abc/approve/",
+        "/articles/x/preview/abc/",
+    ],
+)
+def test_malformed_ids_answer_not_found_never_a_server_error(client, superuser, url):
+    client.force_login(superuser)
+    response = client.get(url)
+    assert response.status_code in (302, 404)
+    if response.status_code == 302:  # the admin's "doesn't exist" notice on the list
+        assert "/admin/" in response["Location"]
