@@ -43,6 +43,7 @@ demo: setup
 # server and stop it when the server stops (Ctrl+C). A task still running then is cut short: it
 # is marked failed, or, under `make run`, where the worker restarts on code changes as runserver
 # does, left "Running". WORKER_ARGS go to manage.py db_worker, e.g. WORKER_ARGS="--interval 5".
+WORKER_ARGS ?= --interval 0.5
 WORKER := $(PY) manage.py db_worker $(WORKER_ARGS)
 WITH_WORKER := $(WORKER) & worker=$$!; trap 'kill $$worker 2>/dev/null; wait $$worker' EXIT;
 

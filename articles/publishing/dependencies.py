@@ -82,6 +82,9 @@ class Appearances:
     # Topics and timeline events whose stored HTML formats the object (a source's note).
     topics: QuerySet[Topic] | None = None
     events: QuerySet[TimelineEvent] | None = None
+    # True when ``articles`` is a handful by construction (an article, a section's article or two):
+    # their baked pages can go in the commit hook without counting anything first.
+    few_articles: bool = False
 
     @cached_property
     def paths(self) -> set[str]:
@@ -110,7 +113,9 @@ def _(obj: Article, before: dict | None = None) -> Appearances:
             | {url("source_detail", key=key) for key in sources}
         )
 
-    return Appearances(tags={tag(obj), ARTICLES}, find_paths=paths, articles=Article.objects.filter(pk=obj.pk))
+    return Appearances(
+        tags={tag(obj), ARTICLES}, find_paths=paths, articles=Article.objects.filter(pk=obj.pk), few_articles=True
+    )
 
 
 @appearances.register
@@ -120,7 +125,8 @@ def _(obj: Section, before: dict | None = None) -> Appearances:
 
     def paths():
         keys = markup.citation_keys(obj.body or "") + markup.citation_keys(before.get("body") or "")
-        topics = Topic.objects.filter(Q(sections=obj) | Q(pk__in=before.get("topics") or [])).values_list(
+        tagged = Section.topics.through.objects.filter(section_id=obj.pk).values("topic_id")
+        topics = Topic.objects.filter(Q(pk__in=tagged) | Q(pk__in=before.get("topics") or [])).values_list(
             "slug", flat=True
         )
         sources = Source.objects.filter(key__in=keys).values_list("key", flat=True)
@@ -130,6 +136,7 @@ def _(obj: Section, before: dict | None = None) -> Appearances:
         tags={tag(Article, pk) for pk in article_ids} | {ARTICLES},
         find_paths=paths,
         articles=Article.objects.filter(pk__in=article_ids),
+        few_articles=True,
     )
 
 

@@ -3,10 +3,12 @@
 A publish writes one ``FollowUp`` row in its own transaction (:func:`record`). After the
 commit, ``articles.publishing.tasks.start_follow_up`` bumps the page-cache tags the object appears under
 (readers of Django-served pages see the change on their next request), removes the baked files
-of the pages that show it when they are few, and enqueues the tasks in ``articles.publishing.tasks``:
+of the pages that show it when they are few by construction (an article's or a section's own),
+and enqueues the tasks in ``articles.publishing.tasks``:
 
-1. ``remove_stale_pages`` (high priority): the baked files of every page showing the object, so
-   that nginx falls back to Django, when there were too many to remove in the commit hook;
+1. ``remove_stale_pages`` (high priority, for anything else: a source, a topic, a figure, an
+   event may show on thousands of pages): the baked files of every page showing the object, so
+   that nginx falls back to Django as soon as a worker takes it;
 2. ``run_follow_up``: a figure's renditions and the sections showing it (rendered again with
    ``<picture>`` markup), then the articles showing the object, in batches of :data:`BATCH_SIZE`, each batch
    re-baked and recorded in ``FollowUp.cursor`` in its own small transaction; then the fixed
@@ -34,8 +36,6 @@ from articles.publishing import baking, caching, dependencies, fragments, rendit
 logger = logging.getLogger(__name__)
 
 BATCH_SIZE = 100
-# Baked pages of at most this many articles are removed in the commit hook itself.
-FEW_ARTICLES = 20
 MAX_ATTEMPTS = 6
 
 
@@ -53,13 +53,11 @@ def record(
     return follow_up, dependencies.appearances(obj, before)
 
 
-def remove_pages_showing(found: dependencies.Appearances, *, limit: int | None = None) -> bool:
-    """Remove the baked files of every page ``found`` names; False, removing nothing, past ``limit`` articles."""
+def remove_pages_showing(found: dependencies.Appearances) -> None:
+    """Remove the baked files of every page ``found`` names, a thousand articles at a time."""
     articles = found.article_queryset().order_by("pk").values_list("pk", "slug")
-    size = 1000 if limit is None else limit + 1
+    size = 1000
     batch = list(articles[:size])
-    if limit is not None and len(batch) > limit:
-        return False
     baking.remove_pages(languages.in_every_language(found.paths))
     while batch:
         baking.remove_pages(
@@ -68,7 +66,6 @@ def remove_pages_showing(found: dependencies.Appearances, *, limit: int | None =
         if len(batch) < size:
             break
         batch = list(articles.filter(pk__gt=batch[-1][0])[:size])
-    return True
 
 
 def remove_stale_pages(follow_up: FollowUp) -> None:

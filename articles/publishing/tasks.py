@@ -25,8 +25,11 @@ def start_follow_up(follow_up_id: int, found: Appearances) -> None:
     from articles.publishing import baking, caching
 
     caching.bump(found.tags)
-    if baking.enabled() and not followups.remove_pages_showing(found, limit=followups.FEW_ARTICLES):
-        remove_stale_pages.enqueue(follow_up_id)
+    if baking.enabled():
+        if found.few_articles:
+            followups.remove_pages_showing(found)
+        else:  # maybe thousands: the urgent task, first in the queue, removes them
+            remove_stale_pages.enqueue(follow_up_id)
     run_follow_up.enqueue(follow_up_id)
 
 

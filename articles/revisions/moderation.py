@@ -13,7 +13,6 @@ from collections.abc import Iterable
 from django.contrib.auth.models import User
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
-from django.db.models import Q
 from django.tasks import task
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -159,14 +158,10 @@ class PublishRevision:
         )
         model = revision.model_class
         if model is Section:
-            # The article it is in and the one it moves to, in one query.
-            articles = Q(sections__pk=revision.object_id) | Q(pk=revision.data.get("article") or 0)
-            list(
-                Article.objects.select_for_update(no_key=True, of=("self",))
-                .filter(articles)
-                .order_by("pk")
-                .values("pk")
-            )
+            # The article it is in and the one it moves to, each by primary key.
+            current = Section.objects.filter(pk=revision.object_id).order_by().values_list("article_id", flat=True)
+            article_ids = sorted({pk for pk in (*current, revision.data.get("article")) if pk})
+            list(Article.objects.select_for_update(no_key=True).filter(pk__in=article_ids).order_by("pk").values("pk"))
         obj = (
             model._default_manager.select_for_update(no_key=True, of=("self",))
             .select_related("live_revision")
