@@ -117,19 +117,22 @@ def _article_entries(article: Article, sections: Iterable[Section], section_html
             text=plain_text(article.dek_html),
         )
     ]
-    for section in sections:
-        entries.append(
-            SearchEntry(
-                kind=SearchEntryKind.SECTION,
-                object_id=section.pk,
-                article=article,
-                title=section.title,
-                context=article.title,
-                url=f"{url}#{section.anchor}",
-                text=plain_text(section_html.get(section.pk, section.body_html)),
-            )
-        )
+    entries += [
+        _section_entry(article, section, section_html.get(section.pk, section.body_html)) for section in sections
+    ]
     return entries
+
+
+def _section_entry(article: Article, section: Section, html: str) -> SearchEntry:
+    return SearchEntry(
+        kind=SearchEntryKind.SECTION,
+        object_id=section.pk,
+        article=article,
+        title=section.title,
+        context=article.title,
+        url=f"{article.get_absolute_url()}#{section.anchor}",
+        text=plain_text(html),
+    )
 
 
 def _topic_entry(topic: Topic) -> SearchEntry:
@@ -224,20 +227,7 @@ def index_article(article: Article, sections: Sequence[Section], section_html: d
 def index_section(section: Section) -> None:
     """Index one section as readers now see it (or drop it): what publishing that section changes."""
     live = Section.objects.visible().select_related("article").filter(pk=section.pk).first()
-    entries = []
-    if live is not None:
-        article = live.article
-        entries = [
-            SearchEntry(
-                kind=SearchEntryKind.SECTION,
-                object_id=live.pk,
-                article=article,
-                title=live.title,
-                context=article.title,
-                url=f"{article.get_absolute_url()}#{live.anchor}",
-                text=plain_text(live.body_html),
-            )
-        ]
+    entries = [_section_entry(live.article, live, live.body_html)] if live is not None else []
     _replace(SearchEntry.objects.filter(kind=SearchEntryKind.SECTION, object_id=section.pk), entries)
 
 
