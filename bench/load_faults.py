@@ -598,7 +598,7 @@ def main():
         run([PYTHON, "manage.py", "collectstatic", "--noinput", "-v", "0"], env)
         run([PYTHON, "manage.py", "load_demo"], env, stdout=subprocess.DEVNULL)
         slug = subprocess.run(
-            [PYTHON, "-c", "from articles import demo; print(demo.ARTICLE['slug'])"],
+            [PYTHON, "-c", "from articles.ops import demo; print(demo.ARTICLE['slug'])"],
             env=env,
             cwd=PROJECT,
             capture_output=True,
