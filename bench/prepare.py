@@ -24,8 +24,8 @@ from django.test import Client  # noqa: E402
 from django.test.utils import CaptureQueriesContext, override_settings  # noqa: E402
 from django.urls import NoReverseMatch, reverse  # noqa: E402
 
-from articles.publishing import baking  # noqa: E402
 from articles.models import Article, PublicationState, Revision, RevisionAction, Section, Topic  # noqa: E402
+from articles.publishing import baking  # noqa: E402
 
 REVIEW_QUEUE = "/admin/articles/revision/"
 QUEUE_SIZES = (10, 10_000)
