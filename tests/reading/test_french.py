@@ -8,12 +8,14 @@ from __future__ import annotations
 
 import ast
 import gettext
+import io
 import re
 from html.parser import HTMLParser
 from pathlib import Path
 
 import pytest
 from django.conf import settings
+from django.core.management import call_command
 from django.test import Client
 from django.utils import translation
 from django.utils.html import escape
@@ -318,3 +320,30 @@ def test_every_string_is_translated_and_compiled(po):
             assert compiled.ngettext(msgid, entry["msgid_plural"], 5) == entry["msgstr"][2], msgid
         else:
             assert compiled._catalog.get(msgid) == entry["msgstr"][0], f"{po.name} is not compiled: {msgid!r}"
+
+
+@pytest.mark.django_db(transaction=True)
+def test_publishing_for_readers_of_both_languages_leaves_the_moderator_in_theirs(
+    client, settings, tmp_path, run_worker
+):
+    """Baked pages are rendered in French and English after an approval; the English moderator's own
+    pages stay English, however the request and the worker interleave."""
+    settings.STATIC_PUBLISH_ROOT = str(tmp_path / "baked")
+    moderator = factories.make_user("moderator", group="Moderator")
+    editor = factories.make_user("editor", group="Editor")
+    article = factories.article(moderator, title="Deployments", slug="deployments")
+    section = factories.section(moderator, article, body="Old text.")
+    call_command("bake_site", stdout=io.StringIO())
+    revision = moderation.propose(
+        obj=section, author=editor, summary="Reword", data={**section.snapshot(), "body": "New text."}
+    )
+    client.force_login(moderator)
+    response = client.post(
+        f"/admin/articles/revision/{revision.pk}/approve/", {}, HTTP_ACCEPT_LANGUAGE="en", follow=True
+    )
+    html = response.content.decode()
+    assert "Approved and published" in html and "Publié" not in html
+    run_worker()  # bakes /fr/ pages, in this process
+    assert "New text." in (tmp_path / "baked" / "fr" / "articles" / "deployments" / "index.html").read_text()
+    again = client.get("/admin/articles/revision/", HTTP_ACCEPT_LANGUAGE="en").content.decode()
+    assert 'lang="en"' in again and "Révisions" not in again
