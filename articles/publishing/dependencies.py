@@ -235,10 +235,6 @@ def article_page_tags(page: ShownOnArticlePage) -> set[str]:
     return tags
 
 
-def article_paths(slug: str) -> set[str]:
-    return {url("article_detail", slug=slug)}
-
-
 def every_fixed_page() -> set[str | None]:
     """The public pages that are not an article, topic or source page."""
     return {url(name) for name in ("home", "topic_list", "source_list", "timeline")} | discovery_paths()

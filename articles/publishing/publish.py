@@ -44,9 +44,6 @@ from articles.publishing import (
     timeline,
 )
 
-reading_order = article_page.reading_order
-render_standalone = fragments.render_standalone
-
 
 def cited_source_states(text: str) -> dict[str, str]:
     """The state of each source ``text`` cites, by key (deleted sources are left out): one query."""

@@ -12,7 +12,7 @@ from django.utils.safestring import mark_safe
 from django.utils.translation import gettext as _
 
 from articles.models import ArticleVersion, ModeratedContent
-from articles.publishing import publish
+from articles.publishing import fragments
 
 _TOKEN = re.compile(r"\s+|[^\s]+")
 
@@ -105,8 +105,8 @@ def compare(model: type[ModeratedContent], old: dict | None, new: dict | None) -
         if name in MARKDOWN_FIELDS:
             # A review page shows several of these side by side: each gets its own note ids.
             n = next(_preview_numbers)
-            change.old_html = mark_safe(publish.render_standalone(old_text, id_prefix=f"p{n}a-"))
-            change.new_html = mark_safe(publish.render_standalone(new_text, id_prefix=f"p{n}b-"))
+            change.old_html = mark_safe(fragments.render_standalone(old_text, id_prefix=f"p{n}a-"))
+            change.new_html = mark_safe(fragments.render_standalone(new_text, id_prefix=f"p{n}b-"))
         changes.append(change)
     return changes
 

@@ -15,7 +15,7 @@ from PIL import Image
 
 from articles.content import markup
 from articles.models import Article, ArticleVersion, PublicationState, RevisionAction, Section
-from articles.publishing import publish
+from articles.publishing import fragments, publish
 from articles.revisions import moderation
 from tests import factories
 from tests.conftest import require_postgres
@@ -354,7 +354,7 @@ def test_history_pages_do_no_markdown_rendering(client, moderator, cited, monkey
         raise AssertionError("Markdown rendered on the public read path")
 
     monkeypatch.setattr(markup, "render_markdown", refuse)
-    monkeypatch.setattr(publish, "render_standalone", refuse)
+    monkeypatch.setattr(fragments, "render_standalone", refuse)
     for url in (
         permalink(article, number),
         permalink(article, 1),

@@ -23,7 +23,7 @@ from django.db.models import Prefetch
 
 from articles.models import Article, PublicationState, Topic
 from articles.ops import article_markdown, importing
-from articles.publishing import publish
+from articles.publishing import article_page
 
 
 def article_as_parsed(article: Article) -> importing.ParsedArticle:
@@ -34,7 +34,7 @@ def article_as_parsed(article: Article) -> importing.ParsedArticle:
     else:
         sections = article.sections.exclude(state=PublicationState.DELETED)
         topics = Topic.objects.exclude(state=PublicationState.DELETED)
-    sections = publish.reading_order(
+    sections = article_page.reading_order(
         sections.prefetch_related(Prefetch("topics", queryset=topics.only("slug").order_by("slug")))
     )
     exported = {s.pk for s in sections}
