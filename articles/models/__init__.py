@@ -18,6 +18,7 @@ from articles.models.content import (
     TimelineEvent,
     TimelineEventQuerySet,
     Topic,
+    TopicLink,
 )
 from articles.models.reading import (
     ArticleVersion,
@@ -26,7 +27,6 @@ from articles.models.reading import (
     SearchEntry,
     SearchEntryKind,
     VersionSection,
-    VersionTopic,
 )
 from articles.models.revisions import (
     FollowUp,
@@ -66,5 +66,5 @@ __all__ = [
     "TimelineEventQuerySet",
     "Topic",
     "VersionSection",
-    "VersionTopic",
+    "TopicLink",
 ]

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import Q
@@ -11,6 +13,18 @@ from django.utils.translation import gettext_lazy as _
 from articles.content import dates
 from articles.models.base import ModeratedContent, ModeratedQuerySet, PublicationState
 from articles.models.sources import Source
+
+
+@dataclass(frozen=True)
+class TopicLink:
+    """A topic as a page links it: a section's topic on the live page or in a frozen version."""
+
+    name: str
+    slug: str
+    pk: int | None = None
+
+    def get_absolute_url(self):
+        return reverse("articles:topic_detail", kwargs={"slug": self.slug})
 
 
 class Figure(ModeratedContent):
@@ -128,13 +142,8 @@ class SectionQuerySet(ModeratedQuerySet):
         return self.published().filter(article__state=PublicationState.LIVE)
 
     def for_reading(self):
-        """Published sections in reading order with everything the article page shows."""
-        return (
-            self.published()
-            .select_related("parent")
-            .prefetch_related(models.Prefetch("topics", queryset=Topic.objects.published().only("name", "slug")))
-            .order_by("position", "pk")
-        )
+        """Published sections in reading order; ``article_page.compose`` adds their topics."""
+        return self.published().order_by("position", "pk")
 
 
 class Section(ModeratedContent):
@@ -173,6 +182,7 @@ class Section(ModeratedContent):
     )
 
     objects = SectionQuerySet.as_manager()
+    _topic_links = None  # see topic_list
 
     class Meta:
         verbose_name = _("section")
@@ -198,8 +208,15 @@ class Section(ModeratedContent):
 
     @property
     def topic_list(self):
-        """The topics the article page links (prefetched there); an unsaved section in a preview has none."""
-        return self.topics.all() if self.pk else []
+        """The published topics the article page links: ``article_page.compose`` sets them for a whole
+        page in one query; an unsaved section in a preview has none."""
+        if self._topic_links is None:
+            self._topic_links = [TopicLink(t.name, t.slug, t.pk) for t in self.topics.published()] if self.pk else []
+        return self._topic_links
+
+    @topic_list.setter
+    def topic_list(self, links):
+        self._topic_links = links
 
     def clean(self):
         super().clean()

@@ -11,19 +11,10 @@ from django.db.models import Q
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
-from articles.models.content import Article, Figure, Section
+from articles.models.content import Article, Figure, Section, TopicLink
 from articles.models.revisions import Revision
 
 # --- Published versions -------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class VersionTopic:
-    name: str
-    slug: str
-
-    def get_absolute_url(self):
-        return reverse("articles:topic_detail", kwargs={"slug": self.slug})
 
 
 @dataclass(frozen=True)
@@ -35,7 +26,7 @@ class VersionSection:
     level: int
     html: str
     body: str = ""
-    topics: tuple[VersionTopic, ...] = field(default_factory=tuple)
+    topics: tuple[TopicLink, ...] = field(default_factory=tuple)
 
     @classmethod
     def from_json(cls, data: dict) -> VersionSection:
@@ -45,7 +36,7 @@ class VersionSection:
             level=data["level"],
             html=data["html"],
             body=data.get("body", ""),
-            topics=tuple(VersionTopic(t["name"], t["slug"]) for t in data.get("topics", ())),
+            topics=tuple(TopicLink(t["name"], t["slug"]) for t in data.get("topics", ())),
         )
 
     @property
