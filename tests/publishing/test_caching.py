@@ -216,6 +216,21 @@ def test_pages_a_section_leaves_are_invalidated_too(client, moderator, site, dja
     assert "Mandate" in client.get("/topics/independence-era/").content.decode()
 
 
+def test_a_page_whose_dependencies_change_is_cached_and_invalidated_by_the_new_ones(
+    client, moderator, site, django_capture_on_commit_callbacks
+):
+    """Each process remembers which tags a page had, to check them in one round trip: a page that
+    starts citing another source is still served from the cache, and that source's change shows."""
+    other_source = factories.source(moderator, key="ecowas-2012", title="ECOWAS communiqué")
+    warm(client, "/articles/minusma/", "/articles/minusma/")
+    publish(django_capture_on_commit_callbacks, moderator, site["section"], body="The region answered [@ecowas-2012].")
+    assert "ECOWAS communiqué" in client.get("/articles/minusma/").content.decode()
+    assert is_cached(client, "/articles/minusma/")
+    publish(django_capture_on_commit_callbacks, moderator, other_source, title="ECOWAS final communiqué")
+    assert "ECOWAS final communiqué" in client.get("/articles/minusma/").content.decode()
+    assert is_cached(client, "/articles/minusma/")
+
+
 def served(view):
     """The view behind the page cache middleware, as in settings.MIDDLEWARE."""
     return caching.PublicPageCacheMiddleware(caching.public_page(view))
