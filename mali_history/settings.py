@@ -158,6 +158,8 @@ LANGUAGES = [("en", _("English")), ("fr", _("French"))]
 LOCALE_PATHS = [BASE_DIR / "locale"]
 TIME_ZONE = "UTC"
 USE_I18N = True
+# Each language writes dates one way on every page, notes included (mali_history/formats).
+FORMAT_MODULE_PATH = ["mali_history.formats"]
 USE_TZ = True
 
 STATIC_URL = "/static/"

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import Q
-from django.utils import dateformat
+from django.utils import dateformat, formats
 from django.utils.translation import gettext as _
 
 
@@ -59,24 +59,17 @@ class PartialDate:
         if errors:
             raise ValidationError(errors)
 
-    def _month_name(self) -> str:
-        return dateformat.format(datetime.date(2000, self.month, 1), "F")
-
-    def display(self, *, citation: bool = False) -> str:
-        """“2013”, “April 2013” or “25 April 2013”, month names in the active language.
-
-        ``citation``: Chicago's order for a full date, “April 25, 2013” (citations are rendered
-        in the content language).
-        """
+    def display(self) -> str:
+        """“2013”, “April 2013” or a full date in the active language's one style: “April 25, 2013”
+        in English (as Chicago notes write it), « 25 avril 2013 » in French (mali_history/formats).
+        Citations are rendered in the content language, so they keep Chicago's order."""
         if not self.year:
             return ""
         if not self.month:
             return str(self.year)
         if not self.day:
-            return f"{self._month_name()} {self.year}"
-        if citation:
-            return f"{self._month_name()} {self.day}, {self.year}"
-        return f"{self.day} {self._month_name()} {self.year}"
+            return dateformat.format(datetime.date(self.year, self.month, 1), formats.get_format("YEAR_MONTH_FORMAT"))
+        return dateformat.format(datetime.date(self.year, self.month, self.day), formats.get_format("DATE_FORMAT"))
 
     def iso(self) -> str:
         if not self.year:

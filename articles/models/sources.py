@@ -132,7 +132,7 @@ class Source(ModeratedContent):
 
     @property
     def date_display(self) -> str:
-        return self.date.display(citation=True)
+        return self.date.display()
 
     def _authors_for_note(self) -> str:
         names = [a.strip() for a in self.authors]
@@ -210,6 +210,36 @@ class Source(ModeratedContent):
             html += mark_safe(" ") + format_html_join(", ", "{}", ((p,) for p in rest)) + mark_safe(".")
         if self.url:
             html += mark_safe(" ") + self._url_html()
+        return mark_safe(html)
+
+    def _short_creator(self) -> str:
+        """Surnames for a shortened note: “Bergamaschi”, “Boeke and Schuurman”, “Smith et al.”."""
+        names = [a.strip().rsplit(" ", 1)[-1] for a in self.authors if a.strip()]
+        if not names:
+            return self._creator(note=True)
+        if len(names) > 3:
+            return f"{names[0]} et al."
+        if len(names) == 1:
+            return names[0]
+        return ", ".join(names[:-1]) + ("," if len(names) > 2 else "") + f" and {names[-1]}"
+
+    @property
+    def short_title(self) -> str:
+        """The title before any subtitle, cut to four words: Chicago's shortened form."""
+        main = self.title.split(":", 1)[0].strip()
+        words = main.split()
+        return main if len(words) <= 4 else " ".join(words[:4]).rstrip(",;")
+
+    def format_short_note(self, locator: str = "") -> str:
+        """The shortened note for a source the page cited before: Creator, “Short Title,” locator."""
+        creator = self._short_creator()
+        html = format_html("{}, ", creator) if creator else mark_safe("")
+        if self._title_is_quoted:
+            html += format_html("“{}{}”", self.short_title, "," if locator else ".")
+        else:
+            html += format_html("<cite>{}</cite>{}", self.short_title, "," if locator else ".")
+        if locator:
+            html += format_html(" {}.", locator.rstrip("."))
         return mark_safe(html)
 
     def format_bibliography(self) -> str:

@@ -97,6 +97,7 @@ class NoteNumbering:
         if not self.notes:
             return ""
         items = []
+        cited_before = set()
         for note in self.notes:
             source = sources.get(note.source_id)
             if source is None:
@@ -104,11 +105,15 @@ class NoteNumbering:
                 if note.locator:
                     body += f", {escape(note.locator)}"
             else:
-                if note.locator:
+                if source.pk in cited_before:
+                    # Chicago: a source cited again, at another place, gets the shortened note.
+                    body = str(source.format_short_note(note.locator))
+                elif note.locator:
                     body = source.note_with_locator_html.replace(LOCATOR_MARK, str(escape(note.locator)))
                 else:
                     body = source.note_html
                 body += f' <a href="{escape(source.get_absolute_url())}" class="note-source-link">Source details</a>'
+                cited_before.add(source.pk)
             n = note.number
             if note.occurrences > 1:
                 backs = " ".join(

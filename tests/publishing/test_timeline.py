@@ -44,8 +44,8 @@ def minusma(moderator):
     [
         ((2013, None, None), "2013", "2013"),
         ((2013, 4, None), "April 2013", "2013-04"),
-        ((2013, 4, 25), "25 April 2013", "2013-04-25"),
-        ((1960, 9, 22), "22 September 1960", "1960-09-22"),
+        ((2013, 4, 25), "April 25, 2013", "2013-04-25"),
+        ((1960, 9, 22), "September 22, 1960", "1960-09-22"),
     ],
 )
 def test_dates_show_only_the_precision_known(date, shown, iso):
@@ -101,7 +101,7 @@ def test_timeline_page_is_an_ordered_list_with_time_elements_and_year_markers(cl
     factories.timeline_event(moderator, title="Independence", date_year=1960)
     html = page(client.get(reverse("articles:timeline")))
     assert '<ol class="timeline">' in html
-    assert '<time class="timeline-date" datetime="2013-04-25">25 April 2013</time>' in html
+    assert '<time class="timeline-date" datetime="2013-04-25">April 25, 2013</time>' in html
     assert '<time class="timeline-date" datetime="2013-07">July 2013</time>' in html
     assert '<time class="timeline-date" datetime="1960">1960</time>' in html
     assert re.findall(r'<h2 class="timeline-year-label">(\d+)</h2>', html) == ["1960", "2013"]
@@ -276,7 +276,7 @@ def test_the_directive_embeds_the_topic_timeline_in_the_section(client, embedded
     assert "{{timeline" not in html
     assert '<figure class="timeline-embed">' in html
     assert 'Timeline: <a href="/topics/minusma/">MINUSMA</a>' in html
-    assert '<time class="timeline-date" datetime="2013-04-25">25 April 2013</time>' in html
+    assert '<time class="timeline-date" datetime="2013-04-25">April 25, 2013</time>' in html
     body = html[html.index('id="mission"') :]
     assert body.index("Its life in dates") < body.index("timeline-embed") < body.index("And then it closed")
     assert '<p class="timeline-title">MINUSMA created</p>' in html, "no headings inside the article's outline"

@@ -338,16 +338,35 @@ def test_article_page_query_count_does_not_grow_with_sections(client, moderator)
     assert counts[5] == counts[200]
 
 
-def test_same_source_with_different_locators_gives_two_notes(client, moderator, history):
+def test_same_source_at_another_place_gets_the_shortened_note(client, moderator, history):
     article = factories.article(moderator, slug="locators")
     factories.section(moderator, article, body="First [@mann-2015, p. 12]. Second [@mann-2015, p. 80].")
+    factories.section(moderator, article, title="Later", anchor="later", body="Third [@unsc-res-2100].")
     html = get_page(client, "/articles/locators/")
     notes = re.findall(r'<li id="note-(\d+)">(.*?)</li>', html, re.S)
-    assert [number for number, _ in notes] == ["1", "2"]
+    assert [number for number, _ in notes] == ["1", "2", "3"]
+    # The first note is the full one; the same book cited again is shortened as Chicago wants.
+    assert "Gregory Mann, <cite>From Empires to NGOs in the West African Sahel</cite>, Cambridge" in notes[0][1]
     assert "2015, p. 12." in notes[0][1]
-    assert "2015, p. 80." in notes[1][1]
-    # The bibliography lists the book once.
-    assert html[html.index('id="bibliography"') :].count('<li class="source-entry">') == 1
+    assert notes[1][1].startswith("Mann, <cite>From Empires to NGOs</cite>, p. 80.")
+    assert "Cambridge" not in notes[1][1]
+    assert notes[2][1].startswith("“Resolution 2100 (2013),” United Nations Security Council")
+    # The bibliography lists the book once, entries in the alphabetical order of their first words.
+    bibliography = html[html.index('id="bibliography"') :]
+    assert bibliography.count('<li class="source-entry">') == 2
+    assert bibliography.index("Mann, Gregory.") < bibliography.index("“Resolution 2100 (2013).”")
+
+
+def test_english_pages_write_dates_as_their_notes_do(client, moderator, history):
+    """One date style a page: the timeline, the notes and the page's own dates in English are
+    “April 25, 2013”; French pages write « 25 avril 2013 »."""
+    html = get_page(client, history["article"].get_absolute_url())
+    assert "April 25, 2013" in html
+    updated = history["article"].published_at or history["article"].updated_at
+    assert f"{updated:%B} {updated.day}, {updated.year}</time>" in html
+    assert not re.search(
+        r">\d{1,2} (January|February|March|April|May|June|July|August|September|October|November|December) \d{4}<", html
+    )
 
 
 HOSTILE = """<script>alert(1)</script>
