@@ -127,9 +127,13 @@ def main(out_dir: Path):
     counts["review queue"] = queue_counts
 
     baked_dir = out_dir / "baked"
-    with override_settings(STATIC_PUBLISH_ROOT=str(baked_dir), PUBLIC_PAGE_CACHE=False):
+    baked_storage = {
+        "BACKEND": "mali_history.storage.AtomicFileSystemStorage",
+        "OPTIONS": {"location": str(baked_dir), "base_url": None},
+    }
+    with override_settings(STORAGES={**settings.STORAGES, "baked": baked_storage}, PUBLIC_PAGE_CACHE=False):
         written, _ = baking.bake_site()
-        baked_article = baking.file_for(article_url).read_bytes()
+        baked_article = (baked_dir / baking.name_for(article_url)).read_bytes()
     cache.clear()
 
     json.dump(

@@ -1644,11 +1644,11 @@ def child_worker(args) -> dict:
     bakes, removals, pages = [], [], {}
     original_bake, original_remove, original_one = baking.bake_pages, baking.remove_pages, baking._bake
 
-    def bake_one(client, secure, path, root):
+    def bake_one(client, secure, path, files):
         """Each page's time, and the process's peak RSS after it (pages other than articles by path)."""
         started = time.perf_counter()
         try:
-            return original_one(client, secure, path, root)
+            return original_one(client, secure, path, files)
         finally:
             key = "/articles/…/" if re.match(r"^(/fr)?/articles/[^/]+/$", path) else path
             entry = pages.setdefault(key, {"count": 0, "seconds": 0.0, "rss_after_mb": 0.0})
@@ -1780,7 +1780,7 @@ def child_approvals(args) -> dict:
     rare = Topic.objects.get(slug=RARE_SLUG).pk
     # Sources cited by timeline events (none of them popular), one per round.
     event_sources = list(TimelineEvent.objects.order_by("pk").values_list("cited_sources", flat=True))
-    root = baking.publish_root()
+    root = Path(baking.storage().location)
     control = re.compile(r"^(BEGIN|COMMIT|ROLLBACK|SAVEPOINT|RELEASE SAVEPOINT|ROLLBACK TO SAVEPOINT)\b")
 
     def proposal(kind: str, warm_up: bool):

@@ -125,9 +125,12 @@ else:
 # changes it, midnight, or DJANGO_PAGE_CACHE_TIMEOUT seconds.
 PUBLIC_PAGE_CACHE = env_bool("DJANGO_PAGE_CACHE", default=bool(REDIS_URL))
 PUBLIC_PAGE_CACHE_TIMEOUT = int(os.environ.get("DJANGO_PAGE_CACHE_TIMEOUT", 60 * 60 * 24))
-# Static publishing (articles.publishing.baking): publishing also writes anonymous pages here for nginx.
-# Empty: off.
+# Static publishing (articles.publishing.baking): publishing also writes anonymous pages for nginx
+# into the "baked" storage (STORAGES, below): a directory (DJANGO_STATIC_PUBLISH_ROOT), or any
+# storage backend, e.g. DJANGO_BAKED_STORAGE=storages.backends.s3.S3Storage with its options as
+# JSON in DJANGO_BAKED_STORAGE_OPTIONS, for several machines. Neither set: off.
 STATIC_PUBLISH_ROOT = os.environ.get("DJANGO_STATIC_PUBLISH_ROOT", "")
+BAKED_STORAGE = os.environ.get("DJANGO_BAKED_STORAGE", "")
 
 # Background work (re-baking pages, search index updates, renditions, e-mail, scheduled
 # publishing) runs on django.tasks. Tasks are rows in this database, written in the caller's
@@ -176,6 +179,7 @@ STORAGES = {
         "BACKEND": os.environ.get("DJANGO_MEDIA_STORAGE", "django.core.files.storage.FileSystemStorage"),
         "OPTIONS": json.loads(os.environ.get("DJANGO_MEDIA_STORAGE_OPTIONS") or "{}"),
     },
+    # "baked" (added below when static publishing is on): the pages nginx serves to anonymous readers.
     "staticfiles": {
         "BACKEND": (
             "django.contrib.staticfiles.storage.StaticFilesStorage"
@@ -184,6 +188,13 @@ STORAGES = {
         ),
     },
 }
+
+if STATIC_PUBLISH_ROOT or BAKED_STORAGE:
+    STORAGES["baked"] = {
+        "BACKEND": BAKED_STORAGE or "mali_history.storage.AtomicFileSystemStorage",
+        "OPTIONS": json.loads(os.environ.get("DJANGO_BAKED_STORAGE_OPTIONS") or "{}")
+        or {"location": STATIC_PUBLISH_ROOT, "base_url": None},
+    }
 
 # E-mail: SMTP through DJANGO_EMAIL_HOST when set; otherwise the console in development and
 # the machine's own mail server (localhost:25) in production. DJANGO_EMAIL_BACKEND overrides.

@@ -23,10 +23,22 @@ def _fresh_cache(settings):
     # The page cache is invalidated after commit, and most tests run in a transaction whose
     # on_commit callbacks never run: tests/publishing/test_caching.py turns it on where it is under test.
     settings.PUBLIC_PAGE_CACHE = False
-    settings.STATIC_PUBLISH_ROOT = ""
+    settings.STORAGES = {name: conf for name, conf in settings.STORAGES.items() if name != "baked"}
     cache.clear()
     yield
     cache.clear()
+
+
+def bake_into(settings, directory):
+    """Turn static publishing on, into ``directory`` (the "baked" storage as DJANGO_STATIC_PUBLISH_ROOT sets it)."""
+    settings.STORAGES = {
+        **settings.STORAGES,
+        "baked": {
+            "BACKEND": "mali_history.storage.AtomicFileSystemStorage",
+            "OPTIONS": {"location": str(directory), "base_url": None},
+        },
+    }
+    return directory
 
 
 @pytest.fixture(autouse=True)

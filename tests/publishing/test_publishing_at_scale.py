@@ -21,7 +21,7 @@ from articles.models import Article, FollowUp, Revision, Section
 from articles.publishing import followups, tasks
 from articles.revisions import moderation
 from tests import factories
-from tests.conftest import require_postgres
+from tests.conftest import bake_into, require_postgres
 
 pytestmark = pytest.mark.django_db
 
@@ -155,7 +155,7 @@ def baked_file(root: Path, path: str) -> Path:
 
 @pytest.fixture
 def baking(settings, tmp_path):
-    settings.STATIC_PUBLISH_ROOT = str(tmp_path / "baked")
+    bake_into(settings, tmp_path / "baked")
     return tmp_path / "baked"
 
 

@@ -11,21 +11,23 @@ from urllib.parse import urlsplit
 
 import pytest
 from django.conf import settings
+from django.core.files.base import ContentFile
 from django.core.management import CommandError, call_command
 
 from articles.models import RevisionAction
 from articles.publishing import baking
 from articles.revisions import moderation
+from mali_history import storage as storage_module
 from tests import factories
+from tests.conftest import bake_into
 
 pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture
 def baked(settings, tmp_path):
-    settings.STATIC_PUBLISH_ROOT = str(tmp_path / "baked")
     settings.PUBLIC_PAGE_CACHE = True
-    return tmp_path / "baked"
+    return bake_into(settings, tmp_path / "baked")
 
 
 @pytest.fixture
@@ -95,7 +97,6 @@ def test_a_new_page_is_baked_and_a_deleted_one_removed(
 def test_nothing_is_baked_when_static_publishing_is_off(
     settings, tmp_path, moderator, site, django_capture_on_commit_callbacks
 ):
-    settings.STATIC_PUBLISH_ROOT = ""
     with django_capture_on_commit_callbacks(execute=True):
         factories.article(moderator, title="Operation Barkhane", slug="barkhane")
     assert not any(tmp_path.glob("**/index.html"))
@@ -113,10 +114,10 @@ def test_files_are_written_to_a_temporary_file_then_renamed(baked, monkeypatch):
         assert target.read_text() == "old page"  # Readers see the old page until the rename.
         real_replace(src, dst)
 
-    monkeypatch.setattr(baking.os, "replace", spy)
-    baking.write_atomically(target, b"new page")
+    monkeypatch.setattr(storage_module.os, "replace", spy)
+    baking.storage().save("articles/x/index.html", ContentFile(b"new page"))
     [(src, dst)] = renames
-    assert os.path.dirname(src) == str(target.parent) and dst == target  # Same filesystem: atomic.
+    assert os.path.dirname(src) == str(target.parent) and Path(dst) == target  # Same filesystem: atomic.
     assert target.read_text() == "new page"
     assert stat.S_IMODE(target.stat().st_mode) == 0o644  # nginx runs as another user.
     assert sorted(p.name for p in target.parent.iterdir()) == ["index.html"]
@@ -130,9 +131,9 @@ def test_a_failed_write_leaves_the_old_page_and_no_temporary_file(baked, monkeyp
     def broken(src, dst):
         raise OSError("disk full")
 
-    monkeypatch.setattr(baking.os, "replace", broken)
+    monkeypatch.setattr(storage_module.os, "replace", broken)
     with pytest.raises(OSError):
-        baking.write_atomically(target, b"new page")
+        baking.storage().save("index.html", ContentFile(b"new page"))
     assert target.read_text() == "old page"
     assert [p.name for p in baked.iterdir()] == ["index.html"]
 
@@ -157,19 +158,18 @@ def test_bake_site_writes_every_public_page_and_prunes_stale_ones(baked, site):
 
 
 def test_bake_site_refuses_when_static_publishing_is_off(settings):
-    settings.STATIC_PUBLISH_ROOT = ""
     with pytest.raises(CommandError, match="DJANGO_STATIC_PUBLISH_ROOT"):
         call_command("bake_site")
 
 
 @pytest.mark.parametrize("path", ["/../etc/", "/articles/../../x/", "/.hidden/", "/feed.xml", "/a?b=1/", "relative/"])
-def test_paths_outside_the_root_or_not_pages_are_never_baked(tmp_path, path):
-    assert baking.file_for(path, tmp_path) is None
+def test_paths_outside_the_root_or_not_pages_are_never_baked(path):
+    assert baking.name_for(path) is None
 
 
-def test_directory_paths_map_to_index_files(tmp_path):
-    assert baking.file_for("/", tmp_path) == tmp_path / "index.html"
-    assert baking.file_for("/articles/minusma/", tmp_path) == tmp_path / "articles" / "minusma" / "index.html"
+def test_directory_paths_map_to_index_files():
+    assert baking.name_for("/") == "index.html"
+    assert baking.name_for("/articles/minusma/") == "articles/minusma/index.html"
 
 
 def test_the_nginx_example_is_a_valid_configuration(tmp_path):

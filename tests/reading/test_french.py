@@ -25,6 +25,7 @@ from articles.models import Section
 from articles.publishing import article_page, dependencies
 from articles.revisions import moderation
 from tests import factories
+from tests.conftest import bake_into
 from tests.page_types import demo_site
 
 pytestmark = pytest.mark.django_db
@@ -328,7 +329,7 @@ def test_publishing_for_readers_of_both_languages_leaves_the_moderator_in_theirs
 ):
     """Baked pages are rendered in French and English after an approval; the English moderator's own
     pages stay English, however the request and the worker interleave."""
-    settings.STATIC_PUBLISH_ROOT = str(tmp_path / "baked")
+    bake_into(settings, tmp_path / "baked")
     moderator = factories.make_user("moderator", group="Moderator")
     editor = factories.make_user("editor", group="Editor")
     article = factories.article(moderator, title="Deployments", slug="deployments")

@@ -1,4 +1,4 @@
-"""Re-bake every public page into STATIC_PUBLISH_ROOT, for nginx to serve.
+"""Re-bake every public page into the "baked" storage, for nginx to serve.
 
     python manage.py bake_site [--no-prune]
 
@@ -15,7 +15,7 @@ from articles.publishing import baking, caching
 
 
 class Command(BaseCommand):
-    help = "Write the anonymous HTML of every public page to STATIC_PUBLISH_ROOT."
+    help = "Write the anonymous HTML of every public page to the baked storage (DJANGO_STATIC_PUBLISH_ROOT)."
 
     def add_arguments(self, parser):
         parser.add_argument(
@@ -27,7 +27,10 @@ class Command(BaseCommand):
 
     def handle(self, *args, prune, **options):
         if not baking.enabled():
-            raise CommandError("Static publishing is off: set DJANGO_STATIC_PUBLISH_ROOT to a directory first.")
+            raise CommandError(
+                "Static publishing is off: set DJANGO_STATIC_PUBLISH_ROOT to a directory, or DJANGO_BAKED_STORAGE "
+                "to a storage backend, first."
+            )
         caching.invalidate_all()
         written, removed = baking.bake_site(prune=prune)
-        self.stdout.write(f"Baked {written} pages into {baking.publish_root()}; removed {removed} stale files.")
+        self.stdout.write(f"Baked {written} pages; removed {removed} stale files.")
