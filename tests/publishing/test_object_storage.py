@@ -50,10 +50,11 @@ def object_store(s3_endpoint, settings):
     for bucket in buckets.values():
         client.create_bucket(Bucket=bucket)
 
-    def s3(bucket):
+    def s3(bucket, **options):
         return {
             "BACKEND": "storages.backends.s3.S3Storage",
-            "OPTIONS": {
+            "OPTIONS": options
+            | {
                 "bucket_name": bucket,
                 "endpoint_url": s3_endpoint,
                 "access_key": "test",
@@ -64,7 +65,9 @@ def object_store(s3_endpoint, settings):
             },
         }
 
-    settings.STORAGES = {**settings.STORAGES, "default": s3(buckets["media"]), "baked": s3(buckets["baked"])}
+    # Media are read through nginx at the site's own /media/ (deploy/nginx-object-store.conf.example).
+    media = s3(buckets["media"], custom_domain="history.example.org/media", url_protocol="https:")
+    settings.STORAGES = {**settings.STORAGES, "default": media, "baked": s3(buckets["baked"])}
     settings.PUBLIC_PAGE_CACHE = True
 
     def keys(kind):
@@ -116,5 +119,5 @@ def test_figures_and_their_renditions_are_stored_in_the_object_store(object_stor
     assert figure.image.name in media
     assert {entry["name"] for entry in figure.renditions} <= media and figure.renditions
     html = client.get(article.get_absolute_url()).content.decode()
-    # Readers get the images from the object store's address, not from this machine's disk.
-    assert f"{object_store.meta.endpoint_url}/{object_store.buckets['media']}/{figure.image.name}" in html
+    # Readers get the images at the site's /media/ address, which nginx proxies to the bucket.
+    assert f'src="https://history.example.org/media/{figure.image.name}"' in html

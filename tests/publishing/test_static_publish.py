@@ -172,9 +172,12 @@ def test_directory_paths_map_to_index_files():
     assert baking.name_for("/articles/minusma/") == "articles/minusma/index.html"
 
 
-def test_the_nginx_example_is_a_valid_configuration(tmp_path):
-    """deploy/nginx.conf.example, with its paths and certificate pointed at temporary files."""
+@pytest.mark.parametrize("example_name", ["nginx.conf.example", "nginx-object-store.conf.example"])
+def test_the_nginx_example_is_a_valid_configuration(tmp_path, example_name):
+    """deploy/'s nginx examples, with their paths and certificate pointed at temporary files."""
     if not (shutil.which("nginx") and shutil.which("openssl")):
+        if os.environ.get("CI"):
+            pytest.fail("CI must check the nginx examples: install nginx-light and openssl (.ci/run does).")
         pytest.skip("nginx or openssl is not installed")
     subprocess.run(
         [
@@ -196,11 +199,14 @@ def test_the_nginx_example_is_a_valid_configuration(tmp_path):
         check=True,
         capture_output=True,
     )
-    example = (Path(__file__).resolve().parents[2] / "deploy" / "nginx.conf.example").read_text()
+    example = (Path(__file__).resolve().parents[2] / "deploy" / example_name).read_text()
     site = (
         example.replace("/srv/mali-history", str(tmp_path))
         .replace("/etc/letsencrypt/live/history.example.org/fullchain.pem", str(tmp_path / "cert.pem"))
         .replace("/etc/letsencrypt/live/history.example.org/privkey.pem", str(tmp_path / "key.pem"))
+        .replace("objects.internal", "127.0.0.1")
+        .replace("10.0.0.11", "127.0.0.1")
+        .replace("10.0.0.12", "127.0.0.2")
     )
     (tmp_path / "site.conf").write_text(site)
     (tmp_path / "nginx.conf").write_text(
