@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import difflib
+import html
 import itertools
 import re
 from dataclasses import dataclass
@@ -148,10 +149,13 @@ class VersionComparison:
 _BIBLIOGRAPHY_ENTRY = re.compile(r'<span class="source-citation">(.*?)</span>', re.S)
 
 
-def _bibliography_text(html: str) -> str:
-    """One line per entry, as text: the citations of templates/includes/source_entry.html."""
-    entries = _BIBLIOGRAPHY_ENTRY.findall(html or "") or [html or ""]
-    return "\n".join(" ".join(strip_tags(entry).split()) for entry in entries).strip()
+def _bibliography_text(entries_html: str) -> str:
+    """One line per entry, as text: the citations of templates/includes/source_entry.html.
+
+    Plain text, character references decoded: the diff escapes it once for the page.
+    """
+    entries = _BIBLIOGRAPHY_ENTRY.findall(entries_html or "") or [entries_html or ""]
+    return "\n".join(" ".join(html.unescape(strip_tags(entry)).split()) for entry in entries).strip()
 
 
 def _figure_text(figure: dict | None) -> str:
