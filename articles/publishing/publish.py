@@ -231,8 +231,11 @@ def record_version(article: Article, *, revision: Revision | None = None) -> Art
     """
     if article.state != PublicationState.LIVE:
         return None
-    page = article_page.compose(article, Section.objects.for_reading().filter(article=article))
-    content = frozen_content(page)
+    # In the content language, as every stored fragment: whoever publishes, the links and labels a
+    # permalink keeps are the same, and a page in another language translates them when read.
+    with translation.override(settings.LANGUAGE_CODE):
+        page = article_page.compose(article, Section.objects.for_reading().filter(article=article))
+        content = frozen_content(page)
     latest = ArticleVersion.objects.for_article(article).first()
     if latest is not None and _as_read(latest.content()) == _as_read(content):
         return None

@@ -12,6 +12,7 @@ from django.utils.html import escape, format_html, strip_tags
 from django.utils.safestring import mark_safe
 from django.utils.translation import gettext as _
 
+from articles.content import languages
 from articles.models import ArticleVersion, ModeratedContent
 from articles.publishing import fragments
 
@@ -21,20 +22,27 @@ _TOKEN = re.compile(r"\s+|[^\s]+")
 def word_diff_html(old: str, new: str) -> str:
     """``old`` → ``new`` as escaped HTML with <del>/<ins> around changed words.
 
-    Whitespace (including newlines) is kept so long Markdown stays readable.
+    Whitespace (including newlines) is kept so long Markdown stays readable. Screen readers do
+    not announce <ins>/<del>, so each change is framed by hidden words in the interface language
+    (“[added: … ]”), marked as interface where the text around them is content.
     """
     old_tokens = _TOKEN.findall(old or "")
     new_tokens = _TOKEN.findall(new or "")
     matcher = difflib.SequenceMatcher(a=old_tokens, b=new_tokens, autojunk=False)
+    interface = languages.lang_attributes()[1]
+    hidden = '<span class="visually-hidden"{}>{}</span>'
+    end = format_html(hidden, interface, "] ")
+    removed = format_html(hidden, interface, " %s " % _("[removed:"))
+    added = format_html(hidden, interface, " %s " % _("[added:"))
     out = []
     for op, a1, a2, b1, b2 in matcher.get_opcodes():
         if op == "equal":
             out.append(escape("".join(old_tokens[a1:a2])))
             continue
         if op in ("delete", "replace"):
-            out.append(format_html("<del>{}</del>", "".join(old_tokens[a1:a2])))
+            out.append(format_html("{}<del>{}</del>{}", removed, "".join(old_tokens[a1:a2]), end))
         if op in ("insert", "replace"):
-            out.append(format_html("<ins>{}</ins>", "".join(new_tokens[b1:b2])))
+            out.append(format_html("{}<ins>{}</ins>{}", added, "".join(new_tokens[b1:b2]), end))
     return mark_safe("".join(str(part) for part in out))
 
 
