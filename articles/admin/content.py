@@ -13,6 +13,7 @@ from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
+from articles.admin.addresses import OldAddressesAdmin
 from articles.admin.base import MARKDOWN_WIDGETS, ModeratedAdmin
 from articles.admin.forms import (
     FigureForm,
@@ -79,7 +80,7 @@ class StateListFilter(admin.SimpleListFilter):
 
 
 @admin.register(Article)
-class ArticleAdmin(ModeratedAdmin):
+class ArticleAdmin(OldAddressesAdmin, ModeratedAdmin):
     list_display = ("title", "state", "section_count", "published_at", "updated_at")
     list_filter = (StateListFilter,)
     search_fields = ("title", "slug", "dek")
@@ -204,7 +205,7 @@ class SectionAdmin(ModeratedAdmin):
 
 
 @admin.register(Topic)
-class TopicAdmin(ModeratedAdmin):
+class TopicAdmin(OldAddressesAdmin, ModeratedAdmin):
     list_display = ("name", "slug", "state", "updated_at")
     list_filter = (StateListFilter,)
     search_fields = ("name", "slug", "summary")
@@ -216,7 +217,7 @@ class TopicAdmin(ModeratedAdmin):
 
 
 @admin.register(Source)
-class SourceAdmin(ModeratedAdmin):
+class SourceAdmin(OldAddressesAdmin, ModeratedAdmin):
     form = SourceForm
     list_display = ("key", "title", "kind", "publisher", "date_display", "state")
     list_filter = (StateListFilter, "kind")

@@ -118,7 +118,7 @@ class RevisionAdmin(EditorialRecordAdmin):
 
     @admin.display(description=_("Kind"))
     def kind(self, obj):
-        return f"{obj.get_action_display()} {obj.content_type.name}"
+        return obj.action_phrase
 
     @admin.display(description=_("Age"), ordering="created_at")
     def age(self, obj):

@@ -8,6 +8,7 @@ Publishing (articles.publishing.publish) applies a revision in one transaction a
 The models live in the modules of this package, by concern; every one is importable from here.
 """
 
+from articles.models.addresses import RetiredSlug, RetiredSlugQuerySet
 from articles.models.base import ModeratedContent, ModeratedQuerySet, PublicationState
 from articles.models.content import (
     Article,
@@ -52,6 +53,8 @@ __all__ = [
     "ModeratedQuerySet",
     "ModerationEvent",
     "PublicationState",
+    "RetiredSlug",
+    "RetiredSlugQuerySet",
     "Revision",
     "RevisionAction",
     "RevisionStatus",

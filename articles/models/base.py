@@ -28,6 +28,9 @@ class ModeratedContent(models.Model):
     """
 
     REVISION_FIELDS: tuple[str, ...] = ()
+    # The field the object's public address is made from, for kinds that have a page of their own:
+    # when a publish changes it, the old value is kept as a RetiredSlug (articles.models.addresses).
+    SLUG_FIELD: str | None = None
 
     state = models.CharField(
         _("state"),

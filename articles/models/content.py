@@ -78,6 +78,7 @@ class Figure(ModeratedContent):
 
 class Topic(ModeratedContent):
     REVISION_FIELDS = ("name", "slug", "summary", "body")
+    SLUG_FIELD = "slug"
 
     name = models.CharField(_("name"), max_length=200)
     slug = models.SlugField(_("slug"), max_length=200, unique=True, help_text=_("Used in the page address."))
@@ -99,6 +100,7 @@ class Topic(ModeratedContent):
 
 class Article(ModeratedContent):
     REVISION_FIELDS = ("title", "slug", "dek", "lead_figure")
+    SLUG_FIELD = "slug"
 
     title = models.CharField(_("title"), max_length=300)
     slug = models.SlugField(_("slug"), max_length=200, unique=True, help_text=_("Used in the page address."))

@@ -9,6 +9,7 @@ from django.db import models
 from django.db.models import Q
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext, pgettext_lazy
 
 from articles.content import markup
 from articles.models.content import Article, Figure, Section, Topic
@@ -18,19 +19,34 @@ from articles.models.sources import Source
 
 
 class RevisionAction(models.TextChoices):
-    CREATE = "create", _("Create")
-    CHANGE = "change", _("Change")
-    DELETE = "delete", _("Delete")
-    UNPUBLISH = "unpublish", _("Unpublish")
-    RESTORE = "restore", _("Restore")
+    # Names of actions, shown before the kind of object ("Change section"); in context, so that
+    # languages can use a noun here and a verb on buttons.
+    CREATE = "create", pgettext_lazy("revision action", "Create")
+    CHANGE = "change", pgettext_lazy("revision action", "Change")
+    DELETE = "delete", pgettext_lazy("revision action", "Delete")
+    UNPUBLISH = "unpublish", pgettext_lazy("revision action", "Unpublish")
+    RESTORE = "restore", pgettext_lazy("revision action", "Restore")
 
 
 class RevisionStatus(models.TextChoices):
-    PENDING = "pending", _("Pending review")
-    SCHEDULED = "scheduled", _("Approved, scheduled")
-    PUBLISHED = "published", _("Published")
-    REJECTED = "rejected", _("Rejected")
-    WITHDRAWN = "withdrawn", _("Withdrawn")
+    # In context: a status agrees with "revision" (French "Publiée"), not with the content's state ("Publié").
+    PENDING = "pending", pgettext_lazy("revision status", "Pending review")
+    SCHEDULED = "scheduled", pgettext_lazy("revision status", "Approved, scheduled")
+    PUBLISHED = "published", pgettext_lazy("revision status", "Published")
+    REJECTED = "rejected", pgettext_lazy("revision status", "Rejected")
+    WITHDRAWN = "withdrawn", pgettext_lazy("revision status", "Withdrawn")
+
+
+# The kind of object a revision changes, as it follows the action's name ("Change section"): some
+# languages need an article and agreement there (French "Modification de la section").
+KIND_AFTER_ACTION = {
+    "article": pgettext_lazy("kind of object, after a revision action", "article"),
+    "section": pgettext_lazy("kind of object, after a revision action", "section"),
+    "topic": pgettext_lazy("kind of object, after a revision action", "topic"),
+    "source": pgettext_lazy("kind of object, after a revision action", "source"),
+    "figure": pgettext_lazy("kind of object, after a revision action", "figure"),
+    "timelineevent": pgettext_lazy("kind of object, after a revision action", "timeline event"),
+}
 
 
 class RevisionQuerySet(models.QuerySet):
@@ -196,7 +212,16 @@ class Revision(models.Model):
         ]
 
     def __str__(self):
-        return f"{self.get_action_display()} {self.content_type.name} “{self.object_repr}” #{self.pk}"
+        return f"{self.action_phrase} “{self.object_repr}” #{self.pk}"
+
+    @property
+    def action_phrase(self) -> str:
+        """What the revision does to what kind of object, e.g. “Change section”, in the interface language."""
+        kind = KIND_AFTER_ACTION.get(self.content_type.model, self.content_type.name)
+        return pgettext("a revision action, then the kind of object", "%(action)s %(kind)s") % {
+            "action": self.get_action_display(),
+            "kind": kind,
+        }
 
     @property
     def model_class(self):

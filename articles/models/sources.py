@@ -51,6 +51,7 @@ class Source(ModeratedContent):
         "identifier",
         "notes",
     )
+    SLUG_FIELD = "key"
 
     key = models.SlugField(
         _("citation key"),

@@ -3,7 +3,7 @@
 ``write_backup(path)`` writes one ``.tar.gz`` holding
 
 * ``manifest.json``: format, date, row count per model, and size and SHA-256 of every other member;
-* ``data.json``: every row of the content, revisions, moderation events, reader corrections,
+* ``data.json``: every row of the content, its old addresses, revisions, moderation events, reader corrections,
   article versions, users, groups and the admin's log, in Django's JSON serialisation with
   natural keys for content types, permissions and groups (their ids differ between databases);
 * ``media/…``: every file in the default storage (the figures), byte for byte.

@@ -12,11 +12,14 @@ in reading order, which is why a section keeps the list of notes it cites (``Sec
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable
 
 from django.conf import settings
 from django.db.models import Q, QuerySet
 from django.utils import translation
+from django.utils.html import escape
+from django.utils.translation import gettext as _
 
 from articles.content import markup
 from articles.models import Article, Citation, Figure, PublicationState, Section, Source, Topic
@@ -125,3 +128,72 @@ def sections_showing_figure(figure: Figure) -> QuerySet[Section]:
     if not figure.image:
         return Section.objects.none()
     return Section.objects.filter(Q(body__contains=f"]({figure.image.url}"), state=PublicationState.LIVE)
+
+
+# --- The interface inside stored fragments ---------------------------------------------------------
+
+# What fragments hold of the interface, as rendered in the content language: screen-reader labels of
+# note markers and back-links, the notes' "Source details" links, the labels of the sources under a
+# timeline event, and links to public pages (articles.content.markup, articles.publishing.timeline,
+# articles.publishing.article_page write them).
+_INTERFACE = re.compile(
+    r'href="(?P<path>/(?:articles|topics|sources|timeline)/[^"]*)"'
+    r'|aria-label="(?P<what>Back to citation|Back to reference|Footnote|Note) (?P<number>\d+)(?:, (?P<letter>[a-z]+))?"'
+    r'|class="note-source-link"(?P<attrs>[^>]*)>Source details</a>'
+    r'|<span class="note-unknown">Unknown source \u201c(?P<key>[^<]*?)\u201d</span>'
+    r'|<span class="timeline-source-label">(?:Source (?P<first>\d+)|(?P<next>\d+)|(?P<only>Source)):</span>'
+    r'|aria-label="Source (?P<source>\d+): (?P<title>[^"]*)"'
+    r'|aria-label="Sources"'
+)
+
+
+def in_page_language(html: str) -> str:
+    """A stored fragment with its interface in the active language and its links to pages in that language.
+
+    Fragments are rendered once, in the content language (English), whoever publishes; a page in
+    another language puts these few bits in its own when it is read: one pass of string
+    replacement, no Markdown. In the content language the fragment is returned as it is.
+    """
+    language = translation.get_language()
+    if not html or not language or language == settings.LANGUAGE_CODE:
+        return html
+    lang = f' lang="{language}"'
+
+    def replace(match: re.Match[str]) -> str:
+        group = match.groupdict()
+        if group["path"]:
+            return f'href="/{language}{group["path"]}"'
+        if group["what"]:
+            number, letter = group["number"], group["letter"]
+            label = {
+                "Back to citation": _("Back to citation %(number)s, %(letter)s")
+                if letter
+                else _("Back to citation %(number)s"),
+                "Back to reference": _("Back to reference %(number)s"),
+                "Footnote": _("Footnote %(number)s"),
+                "Note": _("Note %(number)s"),
+            }[group["what"]] % {"number": number, "letter": letter}
+            return f'aria-label="{escape(label)}"{lang}'
+        if group["attrs"] is not None:
+            return f'class="note-source-link"{group["attrs"]}{lang}>{escape(_("Source details"))}</a>'
+        if group["key"] is not None:
+            # The key is already escaped in the stored HTML.
+            label = escape(_("Unknown source “%(key)s”") % {"key": "\ue001"}).replace("\ue001", group["key"])
+            return f'<span class="note-unknown"{lang}>{label}</span>'
+        if group["first"] or group["next"] or group["only"]:
+            if group["only"]:
+                label = _("Source:")
+            elif group["first"]:
+                label = _("Source %(number)s:") % {"number": group["first"]}
+            else:
+                label = _("%(number)s:") % {"number": group["next"]}
+            return f'<span class="timeline-source-label"{lang}>{escape(label)}</span>'
+        if group["source"]:
+            # The title is already escaped in the stored HTML.
+            label = escape(_("Source %(number)s: %(title)s") % {"number": group["source"], "title": "\ue001"})
+            label = label.replace("\ue001", group["title"])
+            return f'aria-label="{label}"{lang}'
+        # The list of an event's sources: its items are content, so no lang of its own.
+        return f'aria-label="{escape(_("Sources"))}"'
+
+    return _INTERFACE.sub(replace, html)

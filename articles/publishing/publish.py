@@ -27,6 +27,7 @@ from articles.models import (
     Citation,
     ModeratedContent,
     PublicationState,
+    RetiredSlug,
     Revision,
     RevisionAction,
     Section,
@@ -127,6 +128,8 @@ def check_publishable(obj: ModeratedContent, action: str) -> None:
 def apply_revision(revision: Revision, obj: ModeratedContent) -> ModeratedContent:
     """Make ``revision`` the live state of ``obj`` (locked by the caller) and render what is its own."""
     before = obj.live_revision.data if obj.live_revision_id else {}
+    # The address readers may have linked to: only a published object's slug was ever public.
+    old_slug = getattr(obj, obj.SLUG_FIELD) if obj.SLUG_FIELD and obj.live_revision_id else None
     m2m = {}
     if revision.action in (RevisionAction.CREATE, RevisionAction.CHANGE, RevisionAction.RESTORE):
         m2m = obj.apply_snapshot(revision.data)
@@ -142,6 +145,8 @@ def apply_revision(revision: Revision, obj: ModeratedContent) -> ModeratedConten
     obj.save()
     for name, pks in m2m.items():
         getattr(obj, name).set(pks)
+    if old_slug:
+        RetiredSlug.objects.retire(obj, old_slug)
     refresh_own_records(obj, before, revision)
     schedule_follow_up(obj, before=before, revision=revision)
     return obj
@@ -226,8 +231,11 @@ def record_version(article: Article, *, revision: Revision | None = None) -> Art
     """
     if article.state != PublicationState.LIVE:
         return None
-    page = article_page.compose(article, Section.objects.for_reading().filter(article=article))
-    content = frozen_content(page)
+    # In the content language, as every stored fragment: whoever publishes, the links and labels a
+    # permalink keeps are the same, and a page in another language translates them when read.
+    with translation.override(settings.LANGUAGE_CODE):
+        page = article_page.compose(article, Section.objects.for_reading().filter(article=article))
+        content = frozen_content(page)
     latest = ArticleVersion.objects.for_article(article).first()
     if latest is not None and _as_read(latest.content()) == _as_read(content):
         return None

@@ -12,7 +12,9 @@ from __future__ import annotations
 
 import re
 
+from django.conf import settings
 from django.db.models import Q, QuerySet
+from django.utils import translation
 from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext as _
 
@@ -56,8 +58,15 @@ def render_event_text(text: str, *, id_prefix: str = "") -> tuple[str, list[str]
 
     Each citation marker links to its source's page and its number matches the list below the
     text, so the event reads the same on the timeline page and inside an article, where the
-    article's own notes are numbered separately.
+    article's own notes are numbered separately. Rendered in the content language, as every
+    fragment is; a page in another language translates its labels when read
+    (``articles.publishing.fragments.in_page_language``).
     """
+    with translation.override(settings.LANGUAGE_CODE):
+        return _render_event_text(text, id_prefix=id_prefix)
+
+
+def _render_event_text(text: str, *, id_prefix: str) -> tuple[str, list[str]]:
     notes = markup.CitationNotes()
     html = markup.render_markdown(text, notes=notes, id_prefix=id_prefix, heading_offset=3)
     keys = list(dict.fromkeys(note.key for note in notes.notes))
@@ -85,11 +94,17 @@ def render_event_text(text: str, *, id_prefix: str = "") -> tuple[str, list[str]
             url = source.get_absolute_url() if source else ""
             locator = format_html(", {}", note.locator) if note.locator else ""
             link = format_html('<a href="{}">{}</a>', url, title) if url else title
-            items.append((link, locator))
+            if len(notes.notes) == 1:
+                label = _("Source:")
+            elif note.number == 1:
+                label = _("Source %(number)s:") % {"number": note.number}
+            else:
+                label = _("%(number)s:") % {"number": note.number}
+            items.append((label, link, locator))
         html += format_html(
             '<ol class="timeline-sources" aria-label="{}">{}</ol>',
             _("Sources"),
-            format_html_join("", "<li>{}{}</li>", items),
+            format_html_join("", '<li><span class="timeline-source-label">{}</span> {}{}</li>', items),
         )
     return html, keys
 

@@ -20,6 +20,7 @@ from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import gettext
 
 from articles.content import languages
+from articles.publishing import fragments
 
 _PLACEHOLDER = "0000placeholder0000"
 
@@ -83,7 +84,7 @@ def sections_html(sections: Sequence, *, article_slug: str, edit_links: bool, su
                 f'<a class="edit-link" href="{edit_url(pk)}" rel="nofollow" title="{labels.edit_title}"{ia}>'
                 f"{labels.edit % in_title}</a>\n"
             )
-        parts.append(f'</div>\n<div class="section-body prose">{section.html}</div>\n')
+        parts.append(f'</div>\n<div class="section-body prose">{fragments.in_page_language(section.html)}</div>\n')
         topics = section.topic_list
         if topics:
             links = "".join(f'<li><a href="{topic_url(topic.slug)}">{escape(topic.name)}</a></li>' for topic in topics)

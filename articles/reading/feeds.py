@@ -128,7 +128,7 @@ class ChangesFeed(SiteFeed):
         return revisions
 
     def item_title(self, revision):
-        title = f"{revision.get_action_display()} {revision.content_type.name} “{revision.object_repr}”"
+        title = f"{revision.action_phrase} “{revision.object_repr}”"
         if revision.article and revision.content_type.model_class() is Section:
             title += f" in “{revision.article.title}”"
         return title

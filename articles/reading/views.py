@@ -4,17 +4,46 @@
 (articles.publishing.caching); the staff preview is never cached.
 """
 
+from functools import wraps
+
 from django.core.exceptions import ValidationError
-from django.http import Http404
+from django.http import Http404, HttpResponsePermanentRedirect
 from django.shortcuts import get_object_or_404, render
+from django.urls import reverse
 from django.views.decorators.cache import never_cache
 
-from articles.models import Article, ArticleVersion, Revision, Section, Source, TimelineEvent, Topic
+from articles.models import Article, ArticleVersion, RetiredSlug, Revision, Section, Source, TimelineEvent, Topic
 from articles.publishing import article_page, dependencies, publish
 from articles.publishing.caching import depends_on, public_page
 from articles.reading import metadata
 from articles.reading.forms import CorrectionForm
 from articles.revisions import corrections, diffing
+
+
+def follows_old_slugs(model, kwarg="slug"):
+    """A page asked for with a slug its object gave up redirects (301) to the same page at its current address.
+
+    Only on the way to a 404: a page found at its address costs no query more. The address keeps
+    the request's language and query string (a comparison's ``?a=&b=``, for instance).
+    """
+
+    def decorator(view):
+        @wraps(view)
+        def wrapped(request, *args, **kwargs):
+            try:
+                return view(request, *args, **kwargs)
+            except Http404:
+                obj = RetiredSlug.objects.current_holder(model, kwargs[kwarg])
+                if obj is None:
+                    raise
+            match = request.resolver_match
+            url = reverse(match.view_name, kwargs={**match.kwargs, kwarg: getattr(obj, model.SLUG_FIELD)})
+            query = request.META.get("QUERY_STRING", "")
+            return HttpResponsePermanentRedirect(f"{url}?{query}" if query else url)
+
+        return wrapped
+
+    return decorator
 
 
 @public_page
@@ -25,6 +54,7 @@ def home(request):
 
 
 @public_page
+@follows_old_slugs(Article)
 def article_detail(request, slug):
     """The article put together from its stored fragments: a fixed number of queries, no Markdown."""
     article = get_object_or_404(Article.objects.published().select_related("lead_figure"), slug=slug)
@@ -53,6 +83,7 @@ def article_detail(request, slug):
 # They are cheap: two or three queries and no Markdown.
 
 
+@follows_old_slugs(Article)
 def article_version(request, slug, number):
     """A permalink: the article exactly as one version published it, from the frozen copy."""
     article = get_object_or_404(Article.objects.published(), slug=slug)
@@ -75,12 +106,14 @@ def article_version(request, slug, number):
     )
 
 
+@follows_old_slugs(Article)
 def article_history(request, slug):
     article = get_object_or_404(Article.objects.published(), slug=slug)
     versions = ArticleVersion.objects.for_article(article).for_listing()
     return render(request, "articles/article_history.html", {"article": article, "versions": versions})
 
 
+@follows_old_slugs(Article)
 def article_compare(request, slug):
     """What changed between two versions, section by section; ``?a=N&b=M`` in either order."""
     article = get_object_or_404(Article.objects.published(), slug=slug)
@@ -136,6 +169,7 @@ def topic_list(request):
 
 
 @public_page
+@follows_old_slugs(Topic)
 def topic_detail(request, slug):
     topic = get_object_or_404(Topic.objects.published(), slug=slug)
     # Its sections are listed under their articles' titles, with the sources they cite and the events.
@@ -174,6 +208,7 @@ def source_list(request):
 
 
 @public_page
+@follows_old_slugs(Source, "key")
 def source_detail(request, key):
     source = get_object_or_404(Source.objects.published(), key=key)
     depends_on(request, dependencies.tag(source), dependencies.ARTICLES)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import difflib
+import html
 import itertools
 import re
 from dataclasses import dataclass
@@ -11,6 +12,7 @@ from django.utils.html import escape, format_html, strip_tags
 from django.utils.safestring import mark_safe
 from django.utils.translation import gettext as _
 
+from articles.content import languages
 from articles.models import ArticleVersion, ModeratedContent
 from articles.publishing import fragments
 
@@ -20,20 +22,27 @@ _TOKEN = re.compile(r"\s+|[^\s]+")
 def word_diff_html(old: str, new: str) -> str:
     """``old`` → ``new`` as escaped HTML with <del>/<ins> around changed words.
 
-    Whitespace (including newlines) is kept so long Markdown stays readable.
+    Whitespace (including newlines) is kept so long Markdown stays readable. Screen readers do
+    not announce <ins>/<del>, so each change is framed by hidden words in the interface language
+    (“[added: … ]”), marked as interface where the text around them is content.
     """
     old_tokens = _TOKEN.findall(old or "")
     new_tokens = _TOKEN.findall(new or "")
     matcher = difflib.SequenceMatcher(a=old_tokens, b=new_tokens, autojunk=False)
+    interface = languages.lang_attributes()[1]
+    hidden = '<span class="visually-hidden"{}>{}</span>'
+    end = format_html(hidden, interface, "] ")
+    removed = format_html(hidden, interface, " %s " % _("[removed:"))
+    added = format_html(hidden, interface, " %s " % _("[added:"))
     out = []
     for op, a1, a2, b1, b2 in matcher.get_opcodes():
         if op == "equal":
             out.append(escape("".join(old_tokens[a1:a2])))
             continue
         if op in ("delete", "replace"):
-            out.append(format_html("<del>{}</del>", "".join(old_tokens[a1:a2])))
+            out.append(format_html("{}<del>{}</del>{}", removed, "".join(old_tokens[a1:a2]), end))
         if op in ("insert", "replace"):
-            out.append(format_html("<ins>{}</ins>", "".join(new_tokens[b1:b2])))
+            out.append(format_html("{}<ins>{}</ins>{}", added, "".join(new_tokens[b1:b2]), end))
     return mark_safe("".join(str(part) for part in out))
 
 
@@ -148,10 +157,13 @@ class VersionComparison:
 _BIBLIOGRAPHY_ENTRY = re.compile(r'<span class="source-citation">(.*?)</span>', re.S)
 
 
-def _bibliography_text(html: str) -> str:
-    """One line per entry, as text: the citations of templates/includes/source_entry.html."""
-    entries = _BIBLIOGRAPHY_ENTRY.findall(html or "") or [html or ""]
-    return "\n".join(" ".join(strip_tags(entry).split()) for entry in entries).strip()
+def _bibliography_text(entries_html: str) -> str:
+    """One line per entry, as text: the citations of templates/includes/source_entry.html.
+
+    Plain text, character references decoded: the diff escapes it once for the page.
+    """
+    entries = _BIBLIOGRAPHY_ENTRY.findall(entries_html or "") or [entries_html or ""]
+    return "\n".join(" ".join(html.unescape(strip_tags(entry)).split()) for entry in entries).strip()
 
 
 def _figure_text(figure: dict | None) -> str:

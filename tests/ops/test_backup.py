@@ -79,6 +79,10 @@ def build_site():
     )
     moderation.approve(revision=scheduled, moderator=moderator, publish_at=timezone.now() + datetime.timedelta(days=3))
     moderation.propose(obj=second, author=editor, summary="Still pending", data={**second.snapshot(), "body": "Z."})
+    # An old address, kept so that links to it keep working.
+    moderation.publish_directly(
+        obj=topic, moderator=moderator, summary="New address", data={**topic.snapshot(), "slug": "un-mission-mali"}
+    )
     LogEntry.objects.create(
         user=moderator,
         content_type=ContentType.objects.get_for_model(Article),
@@ -153,6 +157,7 @@ def test_backup_and_restore_round_trip_everything(tmp_path):
         "articles.articleversion",
         "articles.citation",
         "articles.section_topics",
+        "articles.retiredslug",
         "auth.user",
         "auth.user_groups",
         "auth.group_permissions",
@@ -191,6 +196,8 @@ def test_backup_and_restore_round_trip_everything(tmp_path):
 
     page = Client().get("/articles/deployments/").content.decode()
     assert "Second section, edited." in page and Figure.objects.get(caption="Gao, 2013").image.url in page
+    old_address = Client().get("/fr/topics/minusma/")
+    assert old_address.status_code == 301 and old_address["Location"] == "/fr/topics/un-mission-mali/"
 
 
 def test_restore_refuses_a_database_that_is_not_empty(tmp_path):

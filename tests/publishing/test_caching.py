@@ -147,12 +147,13 @@ def test_article_change_shows_in_lists_and_on_pages_naming_it(
         assert "The UN mission" in client.get(url).content.decode(), url
 
 
-def test_new_slug_serves_the_new_address_and_the_old_one_is_gone(
+def test_new_slug_serves_the_new_address_and_the_old_one_redirects_to_it(
     client, moderator, site, django_capture_on_commit_callbacks
 ):
     warm(client, "/articles/minusma/")
     publish(django_capture_on_commit_callbacks, moderator, site["article"], slug="un-mission")
-    assert client.get("/articles/minusma/").status_code == 404
+    old = client.get("/articles/minusma/")  # not the cached old page
+    assert old.status_code == 301 and old["Location"] == "/articles/un-mission/"
     assert client.get("/articles/un-mission/").status_code == 200
     assert 'href="/articles/un-mission/"' in client.get("/").content.decode()
 
