@@ -70,6 +70,10 @@ MAX_TIME_RATIO = 1.5
 MAX_RSS_RATIO = 1.2
 MAX_WORKER_RSS_MB = 300
 MAX_ARTICLE_QUERIES = 6
+MAX_PAGE_BYTES = 150_000  # every public page but an article
+MAX_PAGE_ALLOC_MB = 20  # allocated while rendering one public page (tracemalloc's peak)
+MAX_ADMIN_TIME_RATIO = 2.0
+MAX_BACKUP_RSS_MB = 300
 
 KINDS = (("section", "section edit"), ("source", "popular source, new title"), ("topic", "hub topic, new name"))
 # Not in the targets' three kinds: approvals whose commit hook looks for pages embedding a timeline.
@@ -90,6 +94,16 @@ PAGES = (
     ("popular_source", "popular source"),
     ("timeline", "timeline"),
     ("search", "search ?q=mission"),
+)
+# Admin screens a moderator opens, by their place in the admin (see admin_urls()).
+ADMIN_PAGES = (
+    ("review_queue", "review queue"),
+    ("revision_by_article", "review queue, filtered by article"),
+    ("section_changelist", "section list"),
+    ("article_changelist", "article list"),
+    ("article_change", "article change form (15 sections)"),
+    ("article_history", "article history"),
+    ("review_page", "review page of a proposal"),
 )
 
 
@@ -224,7 +238,7 @@ def measure_all(args) -> dict:
     name = database_name(args.database_url)
     template = f"{name}_template"
     results = {
-        "sizes": {size: {"pages_rounds": [], "approval_rounds": []} for size in args.sizes},
+        "sizes": {size: {"pages_rounds": [], "approval_rounds": [], "admin_rounds": []} for size in args.sizes},
         "started": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()),
         "load": [os.getloadavg()],
         "code_build": code_state(),
@@ -259,7 +273,11 @@ def measure_all(args) -> dict:
                 entry = results["sizes"][size]
                 entry["pages_rounds"].append(run_child("pages", size, env, tmp, args, round_number))
                 entry["approval_rounds"].append(run_child("approvals", size, env, tmp, args, round_number))
+                entry["admin_rounds"].append(run_child("admin", size, env, tmp, args, round_number))
             results["load"].append(os.getloadavg())
+        for size in args.sizes:
+            log(f"== Backup and restore, {size:,} articles")
+            results["sizes"][size]["backup"] = run_child("backup", size, django_env(args, tmp, size), tmp, args)
         for size in args.sizes:
             clear_prefix(args.redis_url, cache_prefix(size))
             if not args.keep:
@@ -300,8 +318,10 @@ def combine(entry: dict) -> None:
                     "stored": [],
                     "cold_sql": [],
                     "external_flushes": 0,
+                    "alloc_peak_mb": 0.0,
                 },
             )
+            into["alloc_peak_mb"] = max(into["alloc_peak_mb"], page.get("alloc_peak_mb", 0.0))
             into["cold"] += page["cold"]
             into["cold_queries"] += page["cold_queries"]
             into["cached"] += page["cached"]
@@ -312,6 +332,15 @@ def combine(entry: dict) -> None:
     for page in pages.values():
         page["cold_s"], page["cached_s"] = median(page["cold"]), median(page["cached"])
         page["cached_stored"] = all(page["stored"])
+    admin = {}
+    for round_result in entry.get("admin_rounds", []):
+        for key, page in round_result["admin"].items():
+            into = admin.setdefault(key, {"url": page["url"], "bytes": page["bytes"], "times": [], "queries": []})
+            into["times"] += page["times"]
+            into["queries"] += page["queries"]
+    for page in admin.values():
+        page["time_s"] = median(page["times"])
+    entry["admin"] = admin
     rounds = entry["approval_rounds"]
     entry["pages"] = {"pages": pages, "max_rss_mb": max(r["max_rss_mb"] for r in entry["pages_rounds"])}
     entry["approvals"] = {
@@ -515,6 +544,31 @@ def report(results: dict, args) -> tuple[str, str, bool]:
                 )
             )
         lines.append(row(f"{label}: bytes", [p[key]["bytes"] for p in pages], lambda v: f"{v:,}", ratio=False))
+        lines.append(
+            row(
+                f"{label}: allocated while rendering (peak), MB",
+                [p[key]["alloc_peak_mb"] for p in pages],
+                lambda v: f"{v:.1f}",
+                ratio=False,
+            )
+        )
+
+    admins = [entries[s].get("admin") or {} for s in sizes]
+    if all(admins):
+        lines += ["", f"### Admin screens, signed in as a moderator (medians of {args.gets})", ""] + header("screen")
+        for key, label in ADMIN_PAGES:
+            lines.append(row(f"{label}: ms", [a[key]["time_s"] for a in admins], fmt_ms))
+            lines.append(row(f"{label}: queries", [max(a[key]["queries"]) for a in admins], str, ratio=False))
+            lines.append(row(f"{label}: bytes", [a[key]["bytes"] for a in admins], lambda v: f"{v:,}", ratio=False))
+    backups = [entries[s].get("backup") for s in sizes]
+    if all(backups):
+        lines += ["", "### Backup and restore (`manage.py backup`, then `restore` into an empty database)", ""]
+        lines += header("command")
+        lines.append(row("backup, s", [b["backup_s"] for b in backups], lambda v: f"{v:.1f}"))
+        lines.append(row("backup, peak RSS, MB", [b["backup_rss_mb"] for b in backups], lambda v: f"{v:.0f}"))
+        lines.append(row("archive, MB", [b["archive_mb"] for b in backups], lambda v: f"{v:.1f}"))
+        lines.append(row("restore, s", [b["restore_s"] for b in backups], lambda v: f"{v:.1f}"))
+        lines.append(row("restore, peak RSS, MB", [b["restore_rss_mb"] for b in backups], lambda v: f"{v:.0f}"))
 
     # --- Targets ---
     checks = []
@@ -621,6 +675,77 @@ def report(results: dict, args) -> tuple[str, str, bool]:
                 f"{fmt_ms(request[-1])} ms at {largest:,} vs {fmt_ms(request[0])} ms at {smallest:,} = "
                 f"{ratio_of(request):.2f}× (≤ {MAX_TIME_RATIO}×); commit hooks {fmt_ms(hooks[0])} → "
                 f"{fmt_ms(hooks[-1])} ms",
+            )
+        )
+    # --- Every page, admin screen and command at the largest size (bounded by what a person reads) ---
+    slow = []
+    for key, label in PAGES:
+        cold = [p[key]["cold_s"] for p in pages]
+        queries = {max(p[key]["cold_queries"]) for p in pages}
+        if ratio_of(cold) > MAX_ADMIN_TIME_RATIO or len(queries) > 1:
+            slow.append(f"{label} ({ratio_of(cold):.2f}×, queries {sorted(queries)})")
+    checks.append(
+        (
+            not slow,
+            f"Every public page cold at {largest:,} ≤ {MAX_ADMIN_TIME_RATIO}× its time at {smallest:,}, queries "
+            "constant" + (f": missed by {'; '.join(slow)}" if slow else ""),
+        )
+    )
+    heavy = [
+        f"{label} {pages[-1][key]['bytes']:,} B"
+        for key, label in PAGES
+        if key != "article" and pages[-1][key]["bytes"] > MAX_PAGE_BYTES
+    ]
+    checks.append(
+        (
+            not heavy,
+            f"Public pages other than an article ≤ {MAX_PAGE_BYTES:,} bytes at {largest:,} articles"
+            + (
+                f": missed by {'; '.join(heavy)}"
+                if heavy
+                else f" (largest: {max(pages[-1][k]['bytes'] for k, _ in PAGES if k != 'article'):,} B)"
+            ),
+        )
+    )
+    allocating = [
+        f"{label} {pages[-1][key]['alloc_peak_mb']:.1f} MB"
+        for key, label in PAGES
+        if pages[-1][key]["alloc_peak_mb"] > MAX_PAGE_ALLOC_MB
+    ]
+    checks.append(
+        (
+            not allocating,
+            f"No public page allocates more than {MAX_PAGE_ALLOC_MB} MB to render at {largest:,} articles"
+            + (
+                f": missed by {'; '.join(allocating)}"
+                if allocating
+                else f" (largest peak: {max(pages[-1][k]['alloc_peak_mb'] for k, _ in PAGES):.1f} MB)"
+            ),
+        )
+    )
+    if all(admins):
+        slow_admin = []
+        for key, label in ADMIN_PAGES:
+            times = [a[key]["time_s"] for a in admins]
+            queries = {max(a[key]["queries"]) for a in admins}
+            if ratio_of(times) > MAX_ADMIN_TIME_RATIO or len(queries) > 1:
+                slow_admin.append(f"{label} ({ratio_of(times):.2f}×, queries {sorted(queries)})")
+        checks.append(
+            (
+                not slow_admin,
+                f"Admin screens at {largest:,} ≤ {MAX_ADMIN_TIME_RATIO}× their time at {smallest:,}, queries constant"
+                + (f": missed by {'; '.join(slow_admin)}" if slow_admin else ""),
+            )
+        )
+    if all(backups):
+        peak = max(max(b["backup_rss_mb"], b["restore_rss_mb"]) for b in backups)
+        ok = all(b["backup_ok"] and b["restore_ok"] for b in backups) and peak <= MAX_BACKUP_RSS_MB
+        checks.append(
+            (
+                ok,
+                f"Backup and restore in constant memory: peak RSS {peak:.0f} MB (≤ {MAX_BACKUP_RSS_MB} MB) at every "
+                f"size; backup {backups[0]['backup_s']:.1f} → {backups[-1]['backup_s']:.1f} s, restore "
+                f"{backups[0]['restore_s']:.1f} → {backups[-1]['restore_s']:.1f} s from {smallest:,} to {largest:,}",
             )
         )
     verdict_lines = [f"- {verdict(ok)}: {text}" for ok, text in checks]
@@ -1542,6 +1667,105 @@ def timed_get(client, url, recorder=None):
     return elapsed, len(queries), response
 
 
+def allocation_peak_mb(client, url) -> float:
+    """What rendering ``url`` once, cold, allocates at its peak (tracemalloc), in MB."""
+    import tracemalloc
+
+    tracemalloc.start()
+    try:
+        client.cookies.clear()
+        client.get(url, secure=True)
+        return tracemalloc.get_traced_memory()[1] / 2**20
+    finally:
+        tracemalloc.stop()
+
+
+def admin_urls() -> dict[str, str]:
+    from django.urls import reverse
+
+    from articles.models import Article, Revision
+
+    articles = Article.objects.order_by("pk")
+    article = articles[articles.count() // 2]
+    revision = Revision.objects.order_by("-pk").first()
+    queue = reverse("admin:articles_revision_changelist")
+    return {
+        "review_queue": queue,
+        "revision_by_article": f"{queue}?article__id__exact={article.pk}",
+        "section_changelist": reverse("admin:articles_section_changelist"),
+        "article_changelist": reverse("admin:articles_article_changelist"),
+        "article_change": reverse("admin:articles_article_change", args=[article.pk]),
+        "article_history": reverse("admin:articles_article_history", args=[article.pk]),
+        "review_page": reverse("admin:articles_revision_change", args=[revision.pk]),
+    }
+
+
+def child_admin(args) -> dict:
+    """GETs of the admin screens a moderator opens, signed in: time, queries and bytes."""
+    setup_django()
+    from django.contrib.auth import get_user_model
+    from django.db import connection
+    from django.test import Client
+    from django.test.utils import CaptureQueriesContext
+
+    user, _ = get_user_model().objects.get_or_create(
+        username="scale-admin", defaults={"is_staff": True, "is_superuser": True}
+    )
+    client = Client(HTTP_HOST="127.0.0.1")
+    client.force_login(user)
+    urls = admin_urls()
+    for url in urls.values():  # warm the process
+        client.get(url, secure=True)
+    per_round = max(1, math.ceil(args.gets / args.reps))
+    results = {}
+    for key, url in urls.items():
+        page = {"url": url, "times": [], "queries": []}
+        for _ in range(per_round):
+            with CaptureQueriesContext(connection) as queries:
+                started = time.perf_counter()
+                response = client.get(url, secure=True)
+                page["times"].append(time.perf_counter() - started)
+            if response.status_code != 200:
+                raise SystemExit(f"GET {url} answered {response.status_code}")
+            page["queries"].append(len(queries))
+        page["bytes"] = len(response.content)
+        results[key] = page
+    return {"admin": results}
+
+
+def child_backup(args) -> dict:
+    """``manage.py backup`` of this size's site, then ``restore`` into an empty database: time and peak RSS."""
+    env = dict(os.environ)
+    out = {}
+    with tempfile.TemporaryDirectory(prefix="mali-scale-backup-") as directory:
+        archive = Path(directory) / "site.tar.gz"
+        started = time.perf_counter()
+        child = subprocess.Popen([sys.executable, "manage.py", "backup", str(archive)], env=env, cwd=PROJECT)
+        _pid, status, usage = os.wait4(child.pid, 0)
+        out["backup_s"] = time.perf_counter() - started
+        out["backup_rss_mb"] = usage.ru_maxrss / 1024
+        out["backup_ok"] = status == 0
+        out["archive_mb"] = archive.stat().st_size / 2**20 if archive.exists() else 0
+        restore_url = with_database(env["DATABASE_URL"], f"{database_name(env['DATABASE_URL'])}_restore")
+        psql(
+            env["DATABASE_URL"],
+            f'DROP DATABASE IF EXISTS "{database_name(restore_url)}" WITH (FORCE)',
+            f'CREATE DATABASE "{database_name(restore_url)}"',
+        )
+        restore_env = {**env, "DATABASE_URL": restore_url, "DJANGO_MEDIA_ROOT": str(Path(directory) / "media")}
+        subprocess.run(
+            [sys.executable, "manage.py", "migrate", "--noinput", "-v", "0"], env=restore_env, cwd=PROJECT, check=True
+        )
+        started = time.perf_counter()
+        child = subprocess.Popen([sys.executable, "manage.py", "restore", str(archive)], env=restore_env, cwd=PROJECT)
+        _pid, status, usage = os.wait4(child.pid, 0)
+        out["restore_s"] = time.perf_counter() - started
+        out["restore_rss_mb"] = usage.ru_maxrss / 1024
+        out["restore_ok"] = status == 0
+        psql(env["DATABASE_URL"], f'DROP DATABASE IF EXISTS "{database_name(restore_url)}" WITH (FORCE)')
+    return out
+
+
 def page_urls() -> dict[str, str]:
     from articles.models import Article, Source, Topic
 
@@ -1589,6 +1813,8 @@ def child_pages(args) -> dict:
             page["cold"].append(elapsed)
             page["cold_queries"].append(count)
         page["bytes"], page["cold_sql"] = len(response.content), sql
+        clear_prefix(redis_url, prefix)
+        page["alloc_peak_mb"] = allocation_peak_mb(client, url)
         clear_prefix(redis_url, prefix)
         raw.set(sentinel, 1)
         timed_get(client, url)  # stores it
@@ -1962,14 +2188,23 @@ def main():
         metavar="RESULTS_JSON",
         help="Measure nothing: write the report from measurements saved with --results.",
     )
-    parser.add_argument("--child", choices=("build", "pages", "approvals", "worker"), help=argparse.SUPPRESS)
+    parser.add_argument(
+        "--child", choices=("build", "pages", "approvals", "worker", "admin", "backup"), help=argparse.SUPPRESS
+    )
     parser.add_argument("--size", type=int, help=argparse.SUPPRESS)
     parser.add_argument("--round", type=int, default=0, help=argparse.SUPPRESS)
     parser.add_argument("--json-out", type=Path, help=argparse.SUPPRESS)
     args = parser.parse_args()
 
     if args.child:
-        children = {"build": child_build, "pages": child_pages, "approvals": child_approvals, "worker": child_worker}
+        children = {
+            "build": child_build,
+            "pages": child_pages,
+            "approvals": child_approvals,
+            "worker": child_worker,
+            "admin": child_admin,
+            "backup": child_backup,
+        }
         result = children[args.child](args)
         args.json_out.write_text(json.dumps(result, default=str))
         return 0
