@@ -7,7 +7,8 @@
   and the admin's log, one JSON object per line in Django's serialisation, with natural keys for
   content types, permissions and groups (their ids differ between databases; every other row
   keeps its id);
-* ``media/…``: every file in the default storage (the figures), byte for byte;
+* ``media/…``: every file in the default storage (the figures), byte for byte (one folder per
+  storage of ``STORAGE_FOLDERS``);
 * ``manifest.json``, last: format, date, and the rows, size and SHA-256 of every other member.
 
 Nothing is held whole: rows are read ``BATCH_SIZE`` at a time with a queryset iterator, serialised
@@ -36,7 +37,7 @@ from pathlib import Path
 
 import django
 from django.apps import apps
-from django.core.files.storage import default_storage
+from django.core.files.storage import storages
 from django.core.serializers.json import DjangoJSONEncoder
 from django.core.serializers.python import Serializer as PythonSerializer
 from django.db import connection, transaction
@@ -62,6 +63,10 @@ CREATED_BY_MIGRATIONS = {"auth.group"}
 MATCHED_BY_NATURAL_KEY = {"auth.group"}
 #: Rows referred to by natural key: their ids differ between databases (created by ``migrate``).
 NAMED_BY_NATURAL_KEY = {"contenttypes.contenttype", "auth.permission", "auth.group"}
+
+
+#: Archive folder (and manifest list) of each file storage's files, by its alias in STORAGES.
+STORAGE_FOLDERS = {"media": "default"}
 
 
 class BackupError(Exception):
@@ -191,10 +196,10 @@ def _add_table(archive, model, *, spool_dir: Path, batch_size: int, progress: Pr
     return {"model": label, "member": name, "rows": count, "size": size, "sha256": sha256.hexdigest()}
 
 
-def _add_media(archive, name: str) -> dict:
-    info = tarfile.TarInfo(f"media/{name}")
-    info.size, info.mtime = default_storage.size(name), int(timezone.now().timestamp())
-    with default_storage.open(name, "rb") as handle:
+def _add_file(archive, member: str, storage, name: str) -> dict:
+    info = tarfile.TarInfo(member)
+    info.size, info.mtime = storage.size(name), int(timezone.now().timestamp())
+    with storage.open(name, "rb") as handle:
         reader = Hashing(handle)
         archive.addfile(info, reader)
     return {"name": name, "size": reader.size, "sha256": reader.sha256.hexdigest()}
@@ -216,11 +221,13 @@ def write_backup(path: str | Path, *, batch_size: int = BATCH_SIZE, progress: Pr
                     _add_table(archive, model, spool_dir=path.parent, batch_size=batch_size, progress=progress)
                     for model in backed_up_models()
                 ]
-            names = _media_names(default_storage)
-            media = []
-            for number, name in enumerate(names, start=1):
-                media.append(_add_media(archive, name))
-                progress.update("Backing up media", number, len(names), "files")
+            media = {}
+            for folder, alias in STORAGE_FOLDERS.items():
+                storage, media[folder] = storages[alias], []
+                names = _media_names(storage)
+                for number, name in enumerate(names, start=1):
+                    media[folder].append(_add_file(archive, f"{folder}/{name}", storage, name))
+                    progress.update(f"Backing up {folder}", number, len(names), "files")
             manifest = {
                 "format": FORMAT,
                 "version": VERSION,
@@ -229,7 +236,7 @@ def write_backup(path: str | Path, *, batch_size: int = BATCH_SIZE, progress: Pr
                 "database": connection.vendor,
                 "rows": {table["model"]: table["rows"] for table in tables},
                 "tables": tables,
-                "media": media,
+                **media,
             }
             data = json.dumps(manifest, indent=1).encode()
             info = tarfile.TarInfo("manifest.json")
@@ -239,8 +246,9 @@ def write_backup(path: str | Path, *, batch_size: int = BATCH_SIZE, progress: Pr
     finally:
         temporary.unlink(missing_ok=True)
         progress.done()
+    files = [entry for entries in media.values() for entry in entries]
     return BackupSummary(
-        path=path, rows=manifest["rows"], media_files=len(media), media_bytes=sum(m["size"] for m in media)
+        path=path, rows=manifest["rows"], media_files=len(files), media_bytes=sum(f["size"] for f in files)
     )
 
 

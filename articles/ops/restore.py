@@ -23,7 +23,7 @@ from pathlib import Path, PurePosixPath
 from django.apps import apps
 from django.core import serializers
 from django.core.files import File
-from django.core.files.storage import default_storage
+from django.core.files.storage import storages
 from django.core.management import call_command, get_commands
 from django.core.management.color import no_style
 from django.db import DatabaseError, IntegrityError, connection, transaction
@@ -36,6 +36,7 @@ from articles.ops.backup import (
     FORMAT,
     MATCHED_BY_NATURAL_KEY,
     READABLE_VERSIONS,
+    STORAGE_FOLDERS,
     BackupError,
     BackupSummary,
     Hashing,
@@ -90,14 +91,23 @@ def check_manifest(manifest: dict) -> None:
         )
 
 
+def media_entries(manifest: dict) -> list[dict]:
+    """Every file the manifest lists, with its archive folder and the storage it goes back to."""
+    return [
+        {**entry, "folder": folder, "storage": alias}
+        for folder, alias in STORAGE_FOLDERS.items()
+        for entry in manifest.get(folder, [])
+    ]
+
+
 def _expected(manifest: dict) -> dict[str, dict]:
     """Every member the manifest lists, with its size and checksum: the rows first, in loading order."""
     if manifest["version"] == 1:
         expected = {"data.json": manifest["members"]["data.json"]}
     else:
         expected = {table["member"]: table for table in manifest["tables"]}
-    for entry in manifest["media"]:
-        expected[f"media/{_safe_media_name(entry['name'])}"] = entry
+    for entry in media_entries(manifest):
+        expected[f"{entry['folder']}/{_safe_media_name(entry['name'])}"] = entry
     return expected
 
 
@@ -126,17 +136,17 @@ def verify_archive(path: Path, progress: Progress) -> dict:
         if name not in found:
             raise BackupError(f"The archive has no {name}: it is not a complete backup.")
         if found[name] != entry["sha256"]:
-            what = f"The media file {name.removeprefix('media/')}" if name.startswith("media/") else name
+            what = f"The media file {entry['name']}" if "storage" in entry else name
             raise BackupError(f"{what} does not match the manifest: the archive is damaged.")
     return manifest
 
 
-def _same_as_stored(name: str, sha256: str) -> bool:
-    with default_storage.open(name, "rb") as handle:
+def _same_as_stored(entry: dict) -> bool:
+    with storages[entry["storage"]].open(entry["name"], "rb") as handle:
         reader = Hashing(handle)
         while reader.read(BLOCK):
             pass
-    return reader.sha256.hexdigest() == sha256
+    return reader.sha256.hexdigest() == entry["sha256"]
 
 
 def _refuse_occupied(manifest: dict) -> None:
@@ -149,8 +159,8 @@ def _refuse_occupied(manifest: dict) -> None:
         )
     clashes = [
         entry["name"]
-        for entry in manifest["media"]
-        if default_storage.exists(entry["name"]) and not _same_as_stored(entry["name"], entry["sha256"])
+        for entry in media_entries(manifest)
+        if storages[entry["storage"]].exists(entry["name"]) and not _same_as_stored(entry)
     ]
     if clashes:
         raise BackupError(
@@ -228,25 +238,25 @@ class _Loader:
                 cursor.execute(statement)
 
 
-def _load(path: Path, manifest: dict, written: list[str], progress: Progress, batch_size: int) -> None:
+def _load(path: Path, manifest: dict, written: list, progress: Progress, batch_size: int) -> None:
     """Second pass over the archive: the rows and the media files, checked again as they pass."""
     expected = _expected(manifest)
-    loader, media_done = _Loader(progress, batch_size), 0
+    loader, media_done, media_total = _Loader(progress, batch_size), 0, len(media_entries(manifest))
     with connection.constraint_checks_disabled():
         for member, file in _members(path):
             entry = expected.get(member.name)
             if entry is None:
                 continue
             reader = Hashing(file)
-            if member.name.startswith("media/"):
-                name = member.name.removeprefix("media/")
-                if not default_storage.exists(name):
-                    stored = default_storage.save(name, File(reader, name=name))
-                    written.append(stored)
+            if "storage" in entry:
+                storage, name = storages[entry["storage"]], entry["name"]
+                if not storage.exists(name):
+                    stored = storage.save(name, File(reader, name=name))
+                    written.append((storage, stored))
                     if stored != name:
                         raise BackupError(f"The storage renamed {name} to {stored}.")
                 media_done += 1
-                progress.update("Restoring media", media_done, len(manifest["media"]), "files")
+                progress.update("Restoring media", media_done, media_total, "files")
             else:
                 text = io.TextIOWrapper(reader, encoding="utf-8")
                 if manifest["version"] == 1:
@@ -271,13 +281,13 @@ def restore_backup(
     try:
         manifest = verify_archive(path, progress)
         _refuse_occupied(manifest)
-        written: list[str] = []
+        written: list = []  # (storage, name) of each file written
         try:
             with transaction.atomic():
                 _load(path, manifest, written, progress, batch_size)
         except BaseException:
-            for name in written:
-                default_storage.delete(name)
+            for storage, name in written:
+                storage.delete(name)
             raise
     finally:
         progress.done()
@@ -286,8 +296,8 @@ def restore_backup(
     return BackupSummary(
         path=path,
         rows=manifest["rows"],
-        media_files=len(manifest["media"]),
-        media_bytes=sum(entry["size"] for entry in manifest["media"]),
+        media_files=len(media_entries(manifest)),
+        media_bytes=sum(entry["size"] for entry in media_entries(manifest)),
     )
 
 
