@@ -20,7 +20,10 @@ own: it is flushed). For each size the script
 3. in a fresh process (``--child approvals``), approves proposals of three kinds (a section edit, a
    popular source's new title, the hub topic's new name) through the admin's approve view with the
    test client logged in as a moderator, timing the approval transaction and the commit hooks
-   apart; after each approval it runs ``manage.py db_worker --batch`` and measures it.
+   apart; after each approval it runs ``manage.py db_worker --batch`` and measures it;
+4. once per size, ``manage.py backup`` of the site (``--child backup``) and ``manage.py restore`` of
+   that archive into an empty database made from the migrated template (``--child restore``), each
+   in its own process: time, peak resident memory and the archive's size.
 
 Only ratios between sizes of one run are judged, never absolute times.
 """
@@ -70,6 +73,7 @@ MAX_TIME_RATIO = 1.5
 MAX_RSS_RATIO = 1.2
 MAX_WORKER_RSS_MB = 300
 MAX_ARTICLE_QUERIES = 6
+MAX_BACKUP_RSS_MB = 300  # backup and restore, at every size
 
 KINDS = (("section", "section edit"), ("source", "popular source, new title"), ("topic", "hub topic, new name"))
 # Not in the targets' three kinds: approvals whose commit hook looks for pages embedding a timeline.
@@ -248,6 +252,9 @@ def measure_all(args) -> dict:
             shutil.rmtree(tmp / f"baked-{size}", ignore_errors=True)
             results["sizes"][size]["build"] = run_child("build", size, django_env(args, tmp, size), tmp, args)
             log(f"   built in {results['sizes'][size]['build']['seconds']:.0f} s")
+        for size in args.sizes:
+            log(f"== Backup and restore, {size:,} articles")
+            results["sizes"][size]["backup"] = measure_backup(args, tmp, size, template)
         psql(args.database_url, f'DROP DATABASE IF EXISTS "{template}" WITH (FORCE)')
         # What is measured: the code when the rounds start (children import it afresh).
         results["code"] = code_state()
@@ -281,6 +288,85 @@ def measure_all(args) -> dict:
     for size in args.sizes:
         combine(results["sizes"][size])
     return results
+
+
+def measure_backup(args, tmp: Path, size: int, template: str) -> dict:
+    """Back the size's site up, then restore the archive into a new, migrated, empty database."""
+    env = django_env(args, tmp, size)
+    backed_up = run_child("backup", size, env, tmp, args)
+    restored_db = f"{database_name(args.database_url)}_{size}_restored"
+    psql(
+        args.database_url,
+        f'DROP DATABASE IF EXISTS "{restored_db}" WITH (FORCE)',
+        f'CREATE DATABASE "{restored_db}" TEMPLATE "{template}"',
+    )
+    restore_env = {
+        **env,
+        "DATABASE_URL": with_database(args.database_url, restored_db),
+        "DJANGO_CACHE_PREFIX": f"{cache_prefix(size)}-restored",
+        "DJANGO_MEDIA_ROOT": str(tmp / f"media-restored-{size}"),
+        "DJANGO_STATIC_PUBLISH_ROOT": str(tmp / f"baked-restored-{size}"),
+    }
+    try:
+        restored = run_child("restore", size, restore_env, tmp, args)
+    finally:
+        psql(args.database_url, f'DROP DATABASE IF EXISTS "{restored_db}" WITH (FORCE)')
+        clear_prefix(args.redis_url, f"{cache_prefix(size)}-restored")
+        (tmp / f"backup-{size}.tar.gz").unlink(missing_ok=True)
+        shutil.rmtree(tmp / f"media-restored-{size}", ignore_errors=True)
+    return {"backup": backed_up, "restore": restored}
+
+
+def child_backup(args) -> dict:
+    """``manage.py backup`` in this process: its time, peak RSS and the archive's size."""
+    setup_django()
+    from django.core.management import call_command
+
+    archive = Path(os.environ["SCALE_TMP"]) / f"backup-{args.size}.tar.gz"
+    started = time.perf_counter()
+    call_command("backup", str(archive), verbosity=0, stdout=open(os.devnull, "w"))  # noqa: SIM115
+    return {
+        "seconds": time.perf_counter() - started,
+        "max_rss_mb": max_rss_mb(),
+        "archive_mb": archive.stat().st_size / 1e6,
+    }
+
+
+def child_restore(args) -> dict:
+    """``manage.py restore`` of the archive ``child_backup`` wrote, into this process's empty database."""
+    setup_django()
+    from django.core.management import call_command
+
+    from articles.models import Revision
+
+    archive = Path(os.environ["SCALE_TMP"]) / f"backup-{args.size}.tar.gz"
+    started = time.perf_counter()
+    call_command("restore", str(archive), verbosity=0, stdout=open(os.devnull, "w"))  # noqa: SIM115
+    return {
+        "seconds": time.perf_counter() - started,
+        "max_rss_mb": max_rss_mb(),
+        "revisions": Revision.objects.count(),
+    }
+
+
+def backup_report(entries: dict, sizes: list[int], header, row) -> tuple[list[str], list[tuple[bool, str]]]:
+    """The backup and restore table, and their verdict (memory flat, under MAX_BACKUP_RSS_MB)."""
+    if not all("backup" in entries[s] for s in sizes):
+        return [], []
+    measured = [entries[s]["backup"] for s in sizes]
+    lines = ["", "### Backup and restore (`manage.py backup`, then `restore` into an empty database)", ""]
+    lines += header("measure")
+    lines.append(row("archive, MB", [m["backup"]["archive_mb"] for m in measured], lambda v: f"{v:,.1f}"))
+    for step in ("backup", "restore"):
+        lines.append(row(f"{step} time, s", [m[step]["seconds"] for m in measured], fmt_s))
+        lines.append(row(f"{step} peak RSS, MB", [m[step]["max_rss_mb"] for m in measured], lambda v: f"{v:,.0f}"))
+    peak = max(max(m["backup"]["max_rss_mb"], m["restore"]["max_rss_mb"]) for m in measured)
+    return lines, [
+        (
+            peak <= MAX_BACKUP_RSS_MB,
+            f"Backup and restore: peak resident memory at most {peak:,.0f} MB at any size (≤ {MAX_BACKUP_RSS_MB} MB)",
+        )
+    ]
 
 
 def combine(entry: dict) -> None:
@@ -623,6 +709,9 @@ def report(results: dict, args) -> tuple[str, str, bool]:
                 f"{fmt_ms(hooks[-1])} ms",
             )
         )
+    backup_lines, backup_checks = backup_report(entries, sizes, header, row)
+    lines += backup_lines
+    checks += backup_checks
     verdict_lines = [f"- {verdict(ok)}: {text}" for ok, text in checks]
     all_ok = all(ok for ok, _ in checks)
     return "\n".join(lines), "\n".join(verdict_lines), all_ok
@@ -1962,14 +2051,23 @@ def main():
         metavar="RESULTS_JSON",
         help="Measure nothing: write the report from measurements saved with --results.",
     )
-    parser.add_argument("--child", choices=("build", "pages", "approvals", "worker"), help=argparse.SUPPRESS)
+    parser.add_argument(
+        "--child", choices=("build", "pages", "approvals", "worker", "backup", "restore"), help=argparse.SUPPRESS
+    )
     parser.add_argument("--size", type=int, help=argparse.SUPPRESS)
     parser.add_argument("--round", type=int, default=0, help=argparse.SUPPRESS)
     parser.add_argument("--json-out", type=Path, help=argparse.SUPPRESS)
     args = parser.parse_args()
 
     if args.child:
-        children = {"build": child_build, "pages": child_pages, "approvals": child_approvals, "worker": child_worker}
+        children = {
+            "build": child_build,
+            "pages": child_pages,
+            "approvals": child_approvals,
+            "worker": child_worker,
+            "backup": child_backup,
+            "restore": child_restore,
+        }
         result = children[args.child](args)
         args.json_out.write_text(json.dumps(result, default=str))
         return 0
