@@ -26,6 +26,7 @@ from django.core.files import File
 from django.core.files.storage import storages
 from django.core.management import call_command, get_commands
 from django.core.management.color import no_style
+from django.core.serializers.base import DeserializationError
 from django.db import DatabaseError, IntegrityError, connection, transaction
 
 from articles.ops.backup import (
@@ -132,7 +133,11 @@ def verify_archive(path: Path, progress: Progress) -> dict:
     if manifest is None:
         raise BackupError("The archive has no manifest.json: it is not a complete backup.")
     check_manifest(manifest)
-    for name, entry in _expected(manifest).items():
+    try:
+        expected = _expected(manifest)
+    except (KeyError, TypeError) as error:
+        raise BackupError(f"manifest.json is incomplete (no {error}): the archive is damaged.") from None
+    for name, entry in expected.items():
         if name not in found:
             raise BackupError(f"The archive has no {name}: it is not a complete backup.")
         if found[name] != entry["sha256"]:
@@ -259,11 +264,14 @@ def _load(path: Path, manifest: dict, written: list, progress: Progress, batch_s
                 progress.update("Restoring media", media_done, media_total, "files")
             else:
                 text = io.TextIOWrapper(reader, encoding="utf-8")
-                if manifest["version"] == 1:
-                    loader.load(json.load(text), label="rows", total=sum(manifest["rows"].values()))
-                else:
-                    rows = (json.loads(line) for line in text)
-                    loader.load(rows, label=entry["model"], total=entry["rows"])
+                try:
+                    if manifest["version"] == 1:
+                        loader.load(json.load(text), label="rows", total=sum(manifest["rows"].values()))
+                    else:
+                        rows = (json.loads(line) for line in text)
+                        loader.load(rows, label=entry["model"], total=entry["rows"])
+                except (json.JSONDecodeError, UnicodeDecodeError, DeserializationError) as error:
+                    raise BackupError(f"{member.name} cannot be read: {error}") from error
                 text.detach()
             while reader.read(BLOCK):  # the rest of the member, if any, for its checksum
                 pass
