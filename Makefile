@@ -14,7 +14,7 @@ PYTHON_BASE := $(shell for c in python3.14 python3.13 python3.12 python3; do \
 	  $$p -c 'import sys; sys.exit(sys.version_info < (3, 12))' 2>/dev/null && { echo $$p; exit; }; \
 	done)
 
-.PHONY: run test setup demo serve worker check clean messages
+.PHONY: run test setup demo demo-passwords serve worker check clean messages
 
 $(VENV)/.installed: requirements.txt
 	@if [ -z "$(PYTHON_BASE)" ]; then \
@@ -35,9 +35,14 @@ setup: $(VENV)/.installed
 
 setup-dev: $(VENV)/.installed-dev
 
+# load_demo prints the demo's links for the address served (HOST, PORT), and the accounts'
+# passwords when it creates them. `make demo-passwords` gives the demo accounts new ones.
 demo: setup
 	$(PY) manage.py migrate --noinput
-	$(PY) manage.py load_demo
+	$(PY) manage.py load_demo --host $(HOST) --port $(PORT)
+
+demo-passwords: setup
+	$(PY) manage.py load_demo --host $(HOST) --port $(PORT) --reset-passwords
 
 # Background tasks (django.tasks) need a worker: `make run` and `make serve` start one beside the
 # server and stop it when the server stops (Ctrl+C). A task still running then is cut short: it
@@ -47,8 +52,9 @@ WORKER_ARGS ?= --interval 0.5
 WORKER := $(PY) manage.py db_worker $(WORKER_ARGS)
 WITH_WORKER := $(WORKER) & worker=$$!; trap 'kill $$worker 2>/dev/null; wait $$worker' EXIT;
 
+# Links in e-mails (DJANGO_SITE_URL) point at the server started here, unless set otherwise.
 run: demo
-	$(WITH_WORKER) $(PY) manage.py runserver $(HOST):$(PORT)
+	export DJANGO_SITE_URL=$${DJANGO_SITE_URL:-http://$(HOST):$(PORT)}; $(WITH_WORKER) $(PY) manage.py runserver $(HOST):$(PORT)
 
 # A worker on its own, on a migrated database, e.g. beside a server started another way. In
 # production, run one or more as services (deploy/mali-history-worker.service).

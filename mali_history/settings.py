@@ -225,6 +225,11 @@ if os.environ.get("DJANGO_EMAIL_BACKEND"):
 DEFAULT_FROM_EMAIL = os.environ.get("DJANGO_DEFAULT_FROM_EMAIL", "Mali History <editors@localhost>")
 SITE_URL = os.environ.get("DJANGO_SITE_URL", "http://127.0.0.1:8000")
 
+# import_article refuses larger files and files with more sections (--max-bytes and --max-sections
+# raise them for one import): everything imported is reviewed by a person, on one page.
+ARTICLE_IMPORT_MAX_BYTES = int(os.environ.get("ARTICLE_IMPORT_MAX_BYTES", 5 * 1024 * 1024))
+ARTICLE_IMPORT_MAX_SECTIONS = int(os.environ.get("ARTICLE_IMPORT_MAX_SECTIONS", 500))
+
 # Figures: uploads are validated and re-encoded by articles.images.
 FIGURE_MAX_UPLOAD_BYTES = int(os.environ.get("FIGURE_MAX_UPLOAD_BYTES", 5 * 1024 * 1024))
 FIGURE_MAX_PIXELS = 40_000_000

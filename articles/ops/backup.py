@@ -1,17 +1,23 @@
-"""Backups: the whole site in one archive, and back again into an empty database.
+"""Backups: the whole site in one archive, and back again into an empty database, in constant memory.
 
-``write_backup(path)`` writes one ``.tar.gz`` holding
+``write_backup(path)`` writes one ``.tar.gz`` (format 2) holding
 
-* ``manifest.json``: format, date, row count per model, and size and SHA-256 of every other member;
-* ``data.json``: every row of the content, its old addresses, revisions, moderation events, reader corrections,
-  article versions, users, groups and the admin's log, in Django's JSON serialisation with
-  natural keys for content types, permissions and groups (their ids differ between databases);
-* ``media/…``: every file in the default storage (the figures), byte for byte.
+* ``data/<app>.<model>.jsonl``, one member per model, in an order that loads cleanly: every row of
+  the content, its old addresses, revisions, moderation events, reader corrections, article versions, users, groups
+  and the admin's log, one JSON object per line in Django's serialisation, with natural keys for
+  content types, permissions and groups (their ids differ between databases; every other row
+  keeps its id);
+* ``media/…``: every file in the default storage (the figures), byte for byte (one folder per
+  storage of ``STORAGE_FOLDERS``);
+* ``manifest.json``, last: format, date, and the rows, size and SHA-256 of every other member.
 
-``restore_backup(path)`` checks the archive against its manifest, refuses a database that already
-holds content or accounts (a restore never merges), writes the media files, loads the rows in one
-transaction and rebuilds what is derived (the search index, the page cache). Revisions are only
-ever inserted, which the append-only trigger on PostgreSQL allows.
+Nothing is held whole: rows are read ``BATCH_SIZE`` at a time with a queryset iterator, serialised
+and written to a temporary file beside the archive (a tar member states its size before its
+content), then copied into the archive; media files are copied file by file. Checksums are
+computed while streaming. The memory a backup needs is one batch, whatever the size of the site.
+
+``manage.py restore`` brings it back (:mod:`articles.ops.restore`); it still reads archives of
+format 1, which held every row in one ``data.json``.
 
 Sessions are not kept (everyone signs in again), nor is the search index (rebuilt from the
 restored content), nor statically published pages (``manage.py bake_site`` writes them again).
@@ -26,26 +32,41 @@ import json
 import tarfile
 import tempfile
 from dataclasses import dataclass
-from pathlib import Path, PurePosixPath
+from itertools import batched
+from pathlib import Path
 
 import django
 from django.apps import apps
-from django.core import serializers
-from django.core.files.base import ContentFile
-from django.core.files.storage import default_storage
-from django.core.management import call_command, get_commands
+from django.core.files.storage import storages
 from django.core.serializers.json import DjangoJSONEncoder
+from django.core.serializers.python import Serializer as PythonSerializer
 from django.db import connection, transaction
 from django.utils import timezone
 
+from articles.ops.progress import Progress
+
 FORMAT = "mali-history-backup"
-VERSION = 1
+VERSION = 2
+#: Formats this version restores: 1 wrote every row in one data.json.
+READABLE_VERSIONS = (1, 2)
+#: Rows serialised and written at a time.
+BATCH_SIZE = 500
+#: Bytes copied at a time.
+BLOCK = 256 * 1024
 #: Models whose rows are kept, besides every model of the articles app.
 EXTRA_MODELS = ("auth.Group", "auth.User", "admin.LogEntry")
 #: Derived rows, rebuilt after a restore instead of being kept.
 DERIVED_MODELS = {"articles.searchentry"}
 #: Models an empty, freshly migrated database may already hold rows of.
 CREATED_BY_MIGRATIONS = {"auth.group"}
+#: Groups exist in every migrated database (migration 0002) under other ids: matched by name.
+MATCHED_BY_NATURAL_KEY = {"auth.group"}
+#: Rows referred to by natural key: their ids differ between databases (created by ``migrate``).
+NAMED_BY_NATURAL_KEY = {"contenttypes.contenttype", "auth.permission", "auth.group"}
+
+
+#: Archive folder (and manifest list) of each file storage's files, by its alias in STORAGES.
+STORAGE_FOLDERS = {"media": "default"}
 
 
 class BackupError(Exception):
@@ -76,12 +97,8 @@ def backed_up_models() -> list:
     return models
 
 
-def _label(model) -> str:
+def label_of(model) -> str:
     return model._meta.label_lower
-
-
-def _sha256(data: bytes) -> str:
-    return hashlib.sha256(data).hexdigest()
 
 
 def _media_names(storage, directory: str = "") -> list[str]:
@@ -106,185 +123,135 @@ class _ExactJSONEncoder(DjangoJSONEncoder):
         return super().default(o)
 
 
-def _serialise_rows() -> tuple[bytes, dict[str, int]]:
-    objects, counts = [], {}
-    for model in backed_up_models():
-        rows = serializers.serialize(
-            "python",
-            model._default_manager.order_by("pk"),
+class Hashing(io.RawIOBase):
+    """A file read through: counts and hashes the bytes as they pass (also under a text wrapper)."""
+
+    def __init__(self, file):
+        super().__init__()
+        self.file = file
+        self.sha256 = hashlib.sha256()
+        self.size = 0
+
+    def readable(self):
+        return True
+
+    def readinto(self, buffer):
+        data = self.file.read(len(buffer))
+        self.sha256.update(data)
+        self.size += len(data)
+        buffer[: len(data)] = data
+        return len(data)
+
+
+# --- Writing -----------------------------------------------------------------------------------
+
+
+class _RowSerializer(PythonSerializer):
+    """Django's serialisation, but only rows whose ids differ between databases are named by natural key.
+
+    Content types, permissions and groups are created by ``migrate`` under ids of their own; every
+    other row (users included) comes back under its own id, so a reference to it needs no lookup.
+    """
+
+    def _model_supports_natural_key(self, model):
+        return label_of(model) in NAMED_BY_NATURAL_KEY and super()._model_supports_natural_key(model)
+
+
+def _rows(model, batch_size: int):
+    """The model's rows as serialised dicts, read and serialised ``batch_size`` at a time."""
+    queryset = model._default_manager.order_by("pk")
+    # Foreign keys written as natural keys (content types) come with the row, not a query each.
+    natural = [
+        f.name
+        for f in model._meta.concrete_fields
+        if f.is_relation and f.many_to_one and label_of(f.related_model) in NAMED_BY_NATURAL_KEY
+    ]
+    if natural:
+        queryset = queryset.select_related(*natural)
+    for batch in batched(queryset.iterator(chunk_size=batch_size), batch_size):
+        yield from _RowSerializer().serialize(
+            batch,
             use_natural_foreign_keys=True,
-            # Groups exist in every migrated database (migration 0002) under other ids: match them by name.
-            use_natural_primary_keys=_label(model) == "auth.group",
+            use_natural_primary_keys=label_of(model) in MATCHED_BY_NATURAL_KEY,
         )
-        objects.extend(rows)
-        counts[_label(model)] = len(rows)
-    return json.dumps(objects, cls=_ExactJSONEncoder, ensure_ascii=False, indent=0).encode(), counts
 
 
-def _add(archive: tarfile.TarFile, name: str, data: bytes) -> None:
-    info = tarfile.TarInfo(name)
-    info.size = len(data)
-    info.mtime = int(timezone.now().timestamp())
-    archive.addfile(info, io.BytesIO(data))
+def _add_table(archive, model, *, spool_dir: Path, batch_size: int, progress: Progress) -> dict:
+    label, total = label_of(model), model._default_manager.count()
+    name = f"data/{label}.jsonl"
+    sha256, size, count = hashlib.sha256(), 0, 0
+    with tempfile.TemporaryFile(dir=spool_dir, prefix=".backup-") as spool:
+        for row in _rows(model, batch_size):
+            line = (json.dumps(row, cls=_ExactJSONEncoder, ensure_ascii=False) + "\n").encode()
+            spool.write(line)
+            sha256.update(line)
+            size += len(line)
+            count += 1
+            progress.update(f"Backing up {label}", count, max(total, count), "rows")
+        spool.seek(0)
+        info = tarfile.TarInfo(name)
+        info.size, info.mtime = size, int(timezone.now().timestamp())
+        archive.addfile(info, spool)
+    progress.update(f"Backing up {label}", count, count, "rows")
+    return {"model": label, "member": name, "rows": count, "size": size, "sha256": sha256.hexdigest()}
 
 
-def write_backup(path: str | Path) -> BackupSummary:
+def _add_file(archive, member: str, storage, name: str) -> dict:
+    info = tarfile.TarInfo(member)
+    info.size, info.mtime = storage.size(name), int(timezone.now().timestamp())
+    with storage.open(name, "rb") as handle:
+        reader = Hashing(handle)
+        archive.addfile(info, reader)
+    return {"name": name, "size": reader.size, "sha256": reader.sha256.hexdigest()}
+
+
+def write_backup(path: str | Path, *, batch_size: int = BATCH_SIZE, progress: Progress | None = None) -> BackupSummary:
     """Write the archive to ``path`` (written to a temporary name first, so a failure leaves no half file)."""
     path = Path(path)
-    # One consistent snapshot of every table: publishing while a backup runs cannot tear it.
-    with transaction.atomic():
-        if connection.vendor == "postgresql" and not _inside_outer_transaction():
-            with connection.cursor() as cursor:
-                cursor.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY")
-        data, counts = _serialise_rows()
-        media = _media_names(default_storage)
-
-    manifest = {
-        "format": FORMAT,
-        "version": VERSION,
-        "created_at": timezone.now().isoformat(),
-        "django": django.get_version(),
-        "database": connection.vendor,
-        "rows": counts,
-        "members": {"data.json": {"size": len(data), "sha256": _sha256(data)}},
-        "media": [],
-    }
-    media_bytes = 0
+    progress = progress or Progress.silent()
     temporary = path.with_name(f".{path.name}.partial")
     try:
         with tarfile.open(temporary, "w:gz") as archive:
-            _add(archive, "data.json", data)
-            for name in media:
-                with default_storage.open(name, "rb") as handle:
-                    content = handle.read()
-                _add(archive, f"media/{name}", content)
-                manifest["media"].append({"name": name, "size": len(content), "sha256": _sha256(content)})
-                media_bytes += len(content)
-            _add(archive, "manifest.json", json.dumps(manifest, indent=1).encode())
+            # One consistent snapshot of every table: publishing while a backup runs cannot tear it.
+            with transaction.atomic():
+                if connection.vendor == "postgresql" and not _inside_outer_transaction():
+                    with connection.cursor() as cursor:
+                        cursor.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY")
+                tables = [
+                    _add_table(archive, model, spool_dir=path.parent, batch_size=batch_size, progress=progress)
+                    for model in backed_up_models()
+                ]
+            media = {}
+            for folder, alias in STORAGE_FOLDERS.items():
+                storage, media[folder] = storages[alias], []
+                names = _media_names(storage)
+                for number, name in enumerate(names, start=1):
+                    media[folder].append(_add_file(archive, f"{folder}/{name}", storage, name))
+                    progress.update(f"Backing up {folder}", number, len(names), "files")
+            manifest = {
+                "format": FORMAT,
+                "version": VERSION,
+                "created_at": timezone.now().isoformat(),
+                "django": django.get_version(),
+                "database": connection.vendor,
+                "rows": {table["model"]: table["rows"] for table in tables},
+                "tables": tables,
+                **media,
+            }
+            data = json.dumps(manifest, indent=1).encode()
+            info = tarfile.TarInfo("manifest.json")
+            info.size, info.mtime = len(data), int(timezone.now().timestamp())
+            archive.addfile(info, io.BytesIO(data))
         temporary.replace(path)
     finally:
         temporary.unlink(missing_ok=True)
-    return BackupSummary(path=path, rows=counts, media_files=len(media), media_bytes=media_bytes)
+        progress.done()
+    files = [entry for entries in media.values() for entry in entries]
+    return BackupSummary(
+        path=path, rows=manifest["rows"], media_files=len(files), media_bytes=sum(f["size"] for f in files)
+    )
 
 
 def _inside_outer_transaction() -> bool:
     # The atomic block just opened is the outermost one unless the caller already held one.
     return len(connection.atomic_blocks) > 1
-
-
-# --- Restore -----------------------------------------------------------------------------------
-
-
-def rows_present() -> dict[str, int]:
-    """Rows that make this database "not empty": content, revisions, accounts, anything of ours."""
-    present = {}
-    models = backed_up_models() + [apps.get_model(label) for label in DERIVED_MODELS]
-    for model in models:
-        if _label(model) in CREATED_BY_MIGRATIONS:
-            continue
-        count = model._default_manager.count()
-        if count:
-            present[_label(model)] = count
-    return present
-
-
-def _read_member(archive: tarfile.TarFile, name: str) -> bytes:
-    try:
-        member = archive.getmember(name)
-    except KeyError:
-        raise BackupError(f"The archive has no {name}: it is not a complete backup.") from None
-    if not member.isfile():
-        raise BackupError(f"{name} in the archive is not a file.")
-    return archive.extractfile(member).read()
-
-
-def _safe_media_name(name: str) -> str:
-    path = PurePosixPath(name)
-    if path.is_absolute() or ".." in path.parts or not path.parts:
-        raise BackupError(f"The archive names a media file outside the media folder: {name!r}.")
-    return str(path)
-
-
-def read_manifest(archive: tarfile.TarFile) -> dict:
-    try:
-        manifest = json.loads(_read_member(archive, "manifest.json"))
-    except json.JSONDecodeError as error:
-        raise BackupError(f"manifest.json is not valid JSON: {error}.") from None
-    if manifest.get("format") != FORMAT:
-        raise BackupError("This archive was not written by `manage.py backup`.")
-    if manifest.get("version") != VERSION:
-        raise BackupError(
-            f"This archive is in backup format {manifest.get('version')}; "
-            f"this version of the site reads format {VERSION}."
-        )
-    return manifest
-
-
-def restore_backup(path: str | Path) -> BackupSummary:
-    """Bring a backup back into this (empty, migrated) database and the media storage."""
-    path = Path(path)
-    try:
-        archive = tarfile.open(path, "r:gz")  # noqa: SIM115 - closed by the with block below
-    except (OSError, tarfile.TarError) as error:
-        raise BackupError(f"{path} is not a readable backup archive: {error}.") from None
-    with archive:
-        manifest = read_manifest(archive)
-        data = _read_member(archive, "data.json")
-        if _sha256(data) != manifest["members"]["data.json"]["sha256"]:
-            raise BackupError("data.json does not match the manifest: the archive is damaged.")
-        media = {}
-        for entry in manifest["media"]:
-            name = _safe_media_name(entry["name"])
-            content = _read_member(archive, f"media/{name}")
-            if _sha256(content) != entry["sha256"]:
-                raise BackupError(f"The media file {name} does not match the manifest: the archive is damaged.")
-            media[name] = content
-
-    present = rows_present()
-    if present:
-        listed = ", ".join(f"{count} {label}" for label, count in sorted(present.items()))
-        raise BackupError(
-            f"The database is not empty ({listed}). A restore never merges into existing content: "
-            "restore into a new database after `manage.py migrate`."
-        )
-    clashes = [
-        name
-        for name, content in media.items()
-        if default_storage.exists(name) and default_storage.open(name, "rb").read() != content
-    ]
-    if clashes:
-        raise BackupError(
-            f"The media storage already holds different files under these names: "
-            f"{', '.join(clashes[:5])}{' …' if len(clashes) > 5 else ''}. Restore into empty media."
-        )
-
-    written = []
-    try:
-        for name, content in media.items():
-            if not default_storage.exists(name):
-                stored = default_storage.save(name, ContentFile(content))
-                written.append(stored)
-                if stored != name:
-                    raise BackupError(f"The storage renamed {name} to {stored}.")
-        with tempfile.TemporaryDirectory() as folder:
-            fixture = Path(folder) / "data.json"
-            fixture.write_bytes(data)
-            with transaction.atomic():
-                call_command("loaddata", str(fixture), verbosity=0)
-    except BaseException:
-        for name in written:
-            default_storage.delete(name)
-        raise
-
-    _rebuild_derived()
-    return BackupSummary(
-        path=path, rows=manifest["rows"], media_files=len(media), media_bytes=sum(len(c) for c in media.values())
-    )
-
-
-def _rebuild_derived() -> None:
-    from articles.publishing import caching
-
-    if "rebuild_search_index" in get_commands():
-        call_command("rebuild_search_index", verbosity=0, stdout=io.StringIO())
-    caching.invalidate_all()

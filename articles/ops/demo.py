@@ -189,18 +189,27 @@ ARTICLE: dict = {
 }
 
 
+# The edit summary of the article's first published version, which also holds the sections
+# marked ``first_version``; each later section is a version of its own, with its own summary.
+ARTICLE_SUMMARY = "First version: introduction, background, the 2013 intervention and the creation of MINUSMA"
+
+
 @dataclass(frozen=True)
 class DemoSection:
     anchor: str
     title: str
     body: str
+    summary: str  # the edit summary readers see in the article's history
     topics: tuple[str, ...] = ()
     parent: str | None = None  # the anchor of the main section this one belongs under
+    first_version: bool = False  # published with the article, in its version 1
 
 
 SECTIONS: list[DemoSection] = [
     DemoSection(
         anchor="background",
+        summary="Background: independence in 1960 and the scope of the article",
+        first_version=True,
         title="Background: an independent state since 1960",
         topics=("civil-military-relations",),
         body="""\
@@ -214,6 +223,8 @@ hosted, the regional security bodies it has joined, and the moments when it chos
     ),
     DemoSection(
         anchor="french-intervention-and-afisma",
+        summary="The French intervention and AFISMA in 2013, cited to resolution 2100",
+        first_version=True,
         title="2013: French forces and AFISMA",
         topics=("un-security-council", "civil-military-relations"),
         body="""\
@@ -228,6 +239,8 @@ and the UN framework followed it.
     ),
     DemoSection(
         anchor="minusma",
+        summary="MINUSMA: its creation, first aims and four key dates",
+        first_version=True,
         title="MINUSMA, 2013–2023",
         topics=("minusma", "un-security-council"),
         body="""\
@@ -247,6 +260,7 @@ The mission's life can be read from four dates:
     ),
     DemoSection(
         anchor="mandate-renewals",
+        summary="Add the 2014 and 2018 mandate extensions with their personnel ceilings",
         title="Extensions and personnel ceilings",
         parent="minusma",
         topics=("minusma", "un-security-council"),
@@ -267,6 +281,7 @@ Mali.[@sc-13400]
     ),
     DemoSection(
         anchor="g5-sahel",
+        summary="Add the G5 Sahel and its joint force, up to Mali's withdrawal in 2022",
         title="The G5 Sahel and its joint force",
         topics=("g5-sahel",),
         body="""\
@@ -280,6 +295,7 @@ Sahel body, the joint force among them.[@g5-withdrawal-2022]
     ),
     DemoSection(
         anchor="end-of-minusma",
+        summary="Add the end of MINUSMA: resolution 2690 and the withdrawal deadline",
         title="The end of the UN mission",
         topics=("minusma", "un-security-council", "civil-military-relations"),
         body="""\
@@ -295,6 +311,7 @@ starting on 1 January 2024.[@unsc-res-2690]
     ),
     DemoSection(
         anchor="leaving-ecowas",
+        summary="Add Mali's departure from ECOWAS, effective January 2025",
         title="Leaving ECOWAS",
         topics=("ecowas", "alliance-of-sahel-states"),
         body="""\
@@ -305,6 +322,7 @@ took effect, and allowed a transition period lasting until 29 July 2025.[@ecowas
     ),
     DemoSection(
         anchor="alliance-of-sahel-states",
+        summary="Add the Alliance of Sahel States, under the ECOWAS section",
         title="The Alliance of Sahel States",
         parent="leaving-ecowas",
         topics=("alliance-of-sahel-states",),
@@ -317,6 +335,7 @@ that had begun the year before.
     ),
     DemoSection(
         anchor="in-outline",
+        summary="Add a closing overview of the twelve years",
         title="Twelve years in outline",
         topics=("minusma", "g5-sahel", "ecowas", "alliance-of-sahel-states"),
         body="""\

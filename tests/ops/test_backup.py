@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import datetime
+import hashlib
 import io
 import json
+import secrets
 import tarfile
+import tracemalloc
 from pathlib import Path
 
 import pytest
@@ -14,13 +17,14 @@ from django.conf import settings
 from django.contrib.admin.models import ADDITION, LogEntry
 from django.contrib.auth.models import Group, Permission, User
 from django.contrib.contenttypes.models import ContentType
+from django.core import serializers
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.core.management import CommandError, call_command
 from django.utils import timezone
 from PIL import Image
 
 from articles.models import Article, Figure, Revision, RevisionStatus
-from articles.ops import backup
+from articles.ops import backup, restore
 from articles.revisions import moderation
 from tests import factories
 
@@ -174,7 +178,10 @@ def test_backup_and_restore_round_trip_everything(tmp_path):
     assert "Backup written" in out.getvalue()
     with tarfile.open(archive) as tar:
         names = tar.getnames()
-    assert {"manifest.json", "data.json"} <= set(names)
+    # One JSON-lines member per model, in loading order; the manifest, with every checksum, last.
+    assert names[-1] == "manifest.json"
+    tables = [name for name in names if name.startswith("data/")]
+    assert tables == [f"data/{model._meta.label_lower}.jsonl" for model in backup.backed_up_models()]
     assert {name.removeprefix("media/") for name in names if name.startswith("media/")} == media_before.keys()
 
     empty_the_site()
@@ -241,3 +248,169 @@ def test_every_model_of_the_app_is_backed_up_or_knowingly_derived():
     ours = {m._meta.label_lower for m in apps.get_app_config("articles").get_models()}
     kept = {m._meta.label_lower for m in backup.backed_up_models()}
     assert ours - kept == backup.DERIVED_MODELS
+
+
+# --- Streaming: the old format, all or nothing, memory, progress -----------------------------------
+
+
+def write_format_1_archive(path: Path) -> None:
+    """An archive as backups were written before format 2: every row in one data.json, manifest last."""
+    objects, rows = [], {}
+    for model in backup.backed_up_models():
+        serialised = serializers.serialize(
+            "python",
+            model._default_manager.order_by("pk"),
+            use_natural_foreign_keys=True,
+            use_natural_primary_keys=model._meta.label_lower == "auth.group",
+        )
+        objects += serialised
+        rows[model._meta.label_lower] = len(serialised)
+    data = json.dumps(objects, cls=backup._ExactJSONEncoder).encode()
+    media = media_contents()
+    manifest = {
+        "format": backup.FORMAT,
+        "version": 1,
+        "rows": rows,
+        "members": {"data.json": {"size": len(data), "sha256": hashlib.sha256(data).hexdigest()}},
+        "media": [
+            {"name": name, "size": len(content), "sha256": hashlib.sha256(content).hexdigest()}
+            for name, content in media.items()
+        ],
+    }
+    members = [("data.json", data), *((f"media/{n}", c) for n, c in media.items())]
+    with tarfile.open(path, "w:gz") as archive:
+        for name, content in [*members, ("manifest.json", json.dumps(manifest).encode())]:
+            info = tarfile.TarInfo(name)
+            info.size = len(content)
+            archive.addfile(info, io.BytesIO(content))
+
+
+def test_an_archive_of_the_previous_format_is_still_restored(tmp_path):
+    build_site()
+    before, media_before = database_contents(), media_contents()
+    archive = tmp_path / "old.tar.gz"
+    write_format_1_archive(archive)
+    empty_the_site()
+
+    call_command("restore", str(archive), stdout=io.StringIO())
+
+    assert database_contents() == before
+    assert media_contents() == media_before
+
+
+def rewrite(archive: Path, target: Path, member: str, change) -> None:
+    """Copy ``archive`` with ``change(bytes) -> bytes`` applied to one member, and the manifest to match."""
+    with tarfile.open(archive) as source:
+        contents = {m.name: source.extractfile(m).read() for m in source.getmembers()}
+    contents[member] = change(contents[member])
+    manifest = json.loads(contents["manifest.json"])
+    for table in manifest["tables"]:
+        if table["member"] == member:
+            table["size"], table["sha256"] = len(contents[member]), hashlib.sha256(contents[member]).hexdigest()
+    contents["manifest.json"] = json.dumps(manifest).encode()
+    with tarfile.open(target, "w:gz") as out:
+        for name, data in contents.items():
+            info = tarfile.TarInfo(name)
+            info.size = len(data)
+            out.addfile(info, io.BytesIO(data))
+
+
+def test_rows_that_break_a_constraint_restore_nothing_at_all(tmp_path):
+    """The archive checks out, but its last table points at a section that is not there: all is rolled back."""
+    build_site()
+    archive, broken = tmp_path / "site.tar.gz", tmp_path / "broken.tar.gz"
+    call_command("backup", str(archive), stdout=io.StringIO())
+
+    def orphan_citation(data: bytes) -> bytes:
+        lines = data.decode().splitlines(keepends=True)
+        row = json.loads(lines[0])
+        row["fields"]["section"] = 999_999
+        return (json.dumps(row) + "\n" + "".join(lines[1:])).encode()
+
+    rewrite(archive, broken, "data/articles.citation.jsonl", orphan_citation)
+    empty_the_site()
+    empty = database_contents()
+
+    with pytest.raises(CommandError, match="Nothing was restored. The archive's rows do not fit together"):
+        call_command("restore", str(broken), stdout=io.StringIO())
+
+    assert database_contents() == empty
+    assert media_contents() == {}
+
+
+def test_an_archive_of_an_unknown_format_is_refused(tmp_path):
+    build_site()
+    archive, future = tmp_path / "site.tar.gz", tmp_path / "future.tar.gz"
+    call_command("backup", str(archive), stdout=io.StringIO())
+    with tarfile.open(archive) as source, tarfile.open(future, "w:gz") as target:
+        for member in source.getmembers():
+            data = source.extractfile(member).read()
+            if member.name == "manifest.json":
+                data = json.dumps({**json.loads(data), "version": 3}).encode()
+                member.size = len(data)
+            target.addfile(member, io.BytesIO(data))
+    empty_the_site()
+
+    with pytest.raises(CommandError, match="backup format 3; this version of the site reads formats 1, 2"):
+        call_command("restore", str(future), stdout=io.StringIO())
+    assert User.objects.count() == 0
+
+
+def test_backup_and_restore_hold_one_batch_not_the_whole_database(tmp_path):
+    """A thousand rows, 8 MB of them, in batches of 25: the peak allocated stays a small part of that."""
+    user = factories.make_user("root", superuser=True)
+    content_type = ContentType.objects.get_for_model(Article)
+    # Random text, which compresses little (as real rows do), 8,000 characters a row.
+    messages = [secrets.token_hex(4000) for _ in range(1000)]
+    LogEntry.objects.bulk_create(
+        LogEntry(
+            user=user,
+            content_type=content_type,
+            object_id=str(n),
+            object_repr=f"Article {n}",
+            action_flag=ADDITION,
+            change_message=message,
+        )
+        for n, message in enumerate(messages)
+    )
+    data_size = sum(map(len, messages))  # 8 MB of rows: what a backup holding them all would hold at least
+    archive = tmp_path / "site.tar.gz"
+
+    tracemalloc.start()
+    try:
+        backup.write_backup(archive, batch_size=25)
+        _, backup_peak = tracemalloc.get_traced_memory()
+        LogEntry.objects.all().delete()
+        User.objects.all().delete()
+        tracemalloc.reset_peak()
+        restore.restore_backup(archive, batch_size=25)
+        _, restore_peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+
+    assert list(LogEntry.objects.order_by("pk").values_list("change_message", flat=True)) == messages
+    assert backup_peak < data_size / 4, f"backup peaked at {backup_peak:,} bytes"
+    assert restore_peak < data_size / 4, f"restore peaked at {restore_peak:,} bytes"
+
+
+def test_progress_is_shown_with_verbosity_two(tmp_path):
+    build_site()
+    archive = tmp_path / "site.tar.gz"
+    revisions = Revision.objects.count()
+
+    err = io.StringIO()
+    call_command("backup", str(archive), stdout=io.StringIO(), stderr=err, verbosity=2)
+    lines = err.getvalue().splitlines()
+    assert f"Backing up articles.revision: {revisions} of {revisions} rows (100%)" in lines
+    assert any(line.startswith("Backing up media: ") and line.endswith("files (100%)") for line in lines)
+
+    empty_the_site()
+    err = io.StringIO()
+    call_command("restore", str(archive), stdout=io.StringIO(), stderr=err, verbosity=2)
+    lines = err.getvalue().splitlines()
+    assert f"Restoring articles.revision: {revisions} of {revisions} rows (100%)" in lines
+    assert any(line.startswith("Checking the archive: ") for line in lines)
+
+    err = io.StringIO()
+    call_command("backup", str(tmp_path / "quiet.tar.gz"), stdout=io.StringIO(), stderr=err)
+    assert err.getvalue() == ""

@@ -3,6 +3,8 @@
 import html
 import io
 import re
+import shutil
+import subprocess
 import unicodedata
 from pathlib import Path
 
@@ -15,6 +17,7 @@ from PIL import Image
 
 from articles.models import (
     Article,
+    ArticleVersion,
     Citation,
     Figure,
     PublicationState,
@@ -25,10 +28,11 @@ from articles.models import (
     Topic,
 )
 from articles.ops import demo, demo_figure
+from articles.revisions import moderation
 from tests import factories
 
 SEED = Path(__file__).resolve().parents[3] / "shared" / "seeds" / "mali_military_deployments.txt"
-PASSWORD_LINE = re.compile(r"^\s*(editor|moderator) \((\w+)\) password: (\S+)$", re.MULTILINE)
+PASSWORD_LINE = re.compile(r"^\s*(editor|moderator|admin) \((\w+)\) password: (\S+)$", re.MULTILINE)
 
 
 def load_demo() -> str:
@@ -147,12 +151,16 @@ def test_topic_and_source_pages_list_the_demo_sections(client, article):
 
 def test_accounts_have_groups_and_the_printed_passwords_work(client, output):
     found = {username: (group, password) for username, group, password in PASSWORD_LINE.findall(output)}
-    assert set(found) == {"editor", "moderator"}
+    assert set(found) == {"editor", "moderator", "admin"}
     for username, (group, password) in found.items():
         user = User.objects.get(username=username)
-        assert user.is_staff and not user.is_superuser
-        assert list(user.groups.values_list("name", flat=True)) == [group]
-        assert group == username.capitalize()
+        assert user.is_staff
+        if username == "admin":
+            assert group == "administrator" and user.is_superuser and not user.groups.exists()
+        else:
+            assert not user.is_superuser
+            assert list(user.groups.values_list("name", flat=True)) == [group]
+            assert group == username.capitalize()
         assert client.login(username=username, password=password)
         client.logout()
     assert "http://127.0.0.1:8000/admin/" in output
@@ -161,7 +169,8 @@ def test_accounts_have_groups_and_the_printed_passwords_work(client, output):
 
 def test_existing_accounts_are_used_and_left_alone(db, editor, moderator):
     output = load_demo()
-    assert "password" not in output
+    assert {username for username, _, _ in PASSWORD_LINE.findall(output)} == {"admin"}
+    assert "editor: existing account kept unchanged" in output
     for user in (editor, moderator):
         user.refresh_from_db()
         assert user.check_password(factories.PASSWORD)
@@ -185,7 +194,9 @@ def test_clashing_source_key_stops_the_load_and_saves_nothing(db, moderator):
 
 
 def test_a_failure_midway_saves_nothing_and_leaves_no_file(db, settings, monkeypatch):
-    broken = demo.DemoSection(anchor="broken", title="Broken", body="Cites nothing real.[@no-such-source]")
+    broken = demo.DemoSection(
+        anchor="broken", title="Broken", summary="Add a broken section", body="Cites nothing real.[@no-such-source]"
+    )
     monkeypatch.setattr(demo, "SECTIONS", [*demo.SECTIONS, broken])
     before = row_counts()
     with pytest.raises(CommandError, match="no-such-source"):
@@ -201,7 +212,7 @@ def test_a_failure_midway_saves_nothing_and_leaves_no_file(db, settings, monkeyp
 def test_running_twice_changes_nothing(output):
     users = {u.username: u.password for u in User.objects.all()}
     before = row_counts()
-    assert before["articles.Revision"] > 0 and before["auth.User"] == 2
+    assert before["articles.Revision"] > 0 and before["auth.User"] == 3
     second = load_demo()
     assert "Demo already loaded; nothing changed." in second
     assert "password" not in second
@@ -243,3 +254,108 @@ def test_sections_cite_only_known_sources_and_keys_are_unique():
     anchors = [s.anchor for s in demo.SECTIONS]
     assert len(set(anchors)) == len(anchors)
     assert all(s.parent in anchors for s in demo.SECTIONS if s.parent)
+
+
+# --- The demo as a first-time user meets it (make run) ----------------------------------------------
+
+
+def test_accounts_have_addresses_and_a_proposal_reaches_the_moderators_by_e_mail(
+    output, mailoutbox, django_capture_on_commit_callbacks, run_tasks
+):
+    assert dict(User.objects.values_list("username", "email")) == {
+        "editor": "editor@example.org",
+        "moderator": "moderator@example.org",
+        "admin": "admin@example.org",
+    }
+    editor = User.objects.get(username="editor")
+    section = Section.objects.get(anchor="background")
+    mailoutbox.clear()
+    with django_capture_on_commit_callbacks(execute=True):
+        moderation.propose(
+            obj=section, author=editor, summary="Typo", data={**section.snapshot(), "body": section.body + "\nMore."}
+        )
+    run_tasks()
+    recipients = {address for message in mailoutbox for address in message.to}
+    assert recipients == {"moderator@example.org", "admin@example.org"}
+
+
+def test_the_public_history_tells_how_the_article_was_written(client, article):
+    versions = list(ArticleVersion.objects.filter(article=article).order_by("number"))
+    first = [spec for spec in demo.SECTIONS if spec.first_version]
+    later = [spec for spec in demo.SECTIONS if not spec.first_version]
+    assert first and later
+    # Version 1 is the article with its first sections, not an empty page; then one version per section.
+    assert [s["anchor"] for s in versions[0].sections] == [spec.anchor for spec in first]
+    assert versions[0].summary == demo.ARTICLE_SUMMARY
+    assert [v.summary for v in versions[1:]] == [spec.summary for spec in later]
+    assert [s["anchor"] for s in versions[-1].sections] == [spec.anchor for spec in demo.SECTIONS]
+    summaries = [v.summary for v in versions]
+    assert len(set(summaries)) == len(summaries) and "Demo content" not in summaries
+
+    page = html.unescape(client.get(f"/articles/{article.slug}/history/").content.decode())
+    for summary in summaries:
+        assert summary in page
+    first_page = client.get(f"/articles/{article.slug}/revisions/1/").content.decode()
+    assert html.escape(first[0].title) in first_page
+
+
+def test_subsections_follow_their_parent_in_reading_order():
+    anchors = [spec.anchor for spec in demo.SECTIONS]
+    for spec in demo.SECTIONS:
+        if spec.parent:
+            assert anchors.index(spec.parent) < anchors.index(spec.anchor)
+
+
+def test_import_article_works_right_after_the_demo(output, tmp_path):
+    path = tmp_path / "wells.txt"
+    path.write_text("Imaginary Wells\n\nAn introduction.\n\nFirst Part\n\nSome text.\n", encoding="utf-8")
+
+    out = io.StringIO()
+    call_command("import_article", str(path), publish=True, stdout=out, stderr=io.StringIO())
+
+    assert "Published by admin" in out.getvalue()
+    imported = Article.objects.get(title="Imaginary Wells")
+    assert imported.state == PublicationState.LIVE and imported.live_revision.author.username == "admin"
+
+
+def test_the_links_printed_use_the_port_served(db):
+    out = io.StringIO()
+    call_command("load_demo", host="127.0.0.1", port=8123, stdout=out)
+    assert "Admin:   http://127.0.0.1:8123/admin/" in out.getvalue()
+    assert "Article: http://127.0.0.1:8123/articles/malis-military-deployments/" in out.getvalue()
+
+    again = io.StringIO()
+    call_command("load_demo", host="0.0.0.0", port=8124, stdout=again)
+    assert "Demo already loaded; nothing changed." in again.getvalue()
+    assert "Admin:   http://127.0.0.1:8124/admin/" in again.getvalue()
+
+
+def test_make_run_passes_its_port_to_the_demo_and_the_server():
+    if shutil.which("make") is None:
+        pytest.skip("make is not installed")
+    project = Path(__file__).resolve().parents[2]
+    plan = subprocess.run(
+        ["make", "-n", "run", "PORT=8123"], cwd=project, capture_output=True, text=True, check=True
+    ).stdout
+    assert "manage.py load_demo --host 127.0.0.1 --port 8123" in plan
+    assert "manage.py runserver 127.0.0.1:8123" in plan
+    assert "DJANGO_SITE_URL:-http://127.0.0.1:8123" in plan
+
+
+def test_reset_passwords_gives_the_demo_accounts_new_ones(client, output):
+    old = {username: password for username, _, password in PASSWORD_LINE.findall(output)}
+    factories.make_user("someone-else")
+    before = row_counts()
+
+    out = io.StringIO()
+    call_command("load_demo", reset_passwords=True, stdout=out)
+
+    new = {username: password for username, _, password in PASSWORD_LINE.findall(out.getvalue())}
+    assert set(new) == {"editor", "moderator", "admin"}
+    for username in new:
+        assert new[username] != old[username]
+        assert not client.login(username=username, password=old[username])
+        assert client.login(username=username, password=new[username])
+        client.logout()
+    assert User.objects.get(username="someone-else").check_password(factories.PASSWORD)
+    assert row_counts() == before

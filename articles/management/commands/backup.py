@@ -2,12 +2,14 @@
 
     python manage.py backup /var/backups/mali-history-2026-11-25.tar.gz
 
-See articles/backup.py for what the archive holds; `manage.py restore` brings it back.
+See articles/ops/backup.py for what the archive holds; `manage.py restore` brings it back. Rows and
+media files are streamed, in constant memory; progress is shown on a terminal, or with --verbosity 2.
 """
 
 from django.core.management.base import BaseCommand, CommandError
 
 from articles.ops import backup
+from articles.ops.progress import Progress
 
 
 class Command(BaseCommand):
@@ -18,7 +20,7 @@ class Command(BaseCommand):
 
     def handle(self, *args, path, **options):
         try:
-            summary = backup.write_backup(path)
+            summary = backup.write_backup(path, progress=Progress.for_command(self, options["verbosity"]))
         except OSError as error:
             raise CommandError(f"The backup could not be written: {error}") from error
         self.stdout.write(

@@ -3,12 +3,15 @@
     python manage.py migrate
     python manage.py restore /var/backups/mali-history-2026-11-25.tar.gz
 
-It refuses a database that already holds content or accounts: a restore never merges.
+It refuses a database that already holds content or accounts: a restore never merges. The archive
+is checked, then loaded in one transaction, streamed; progress is shown on a terminal, or with
+--verbosity 2.
 """
 
 from django.core.management.base import BaseCommand, CommandError
 
-from articles.ops import backup
+from articles.ops import backup, restore
+from articles.ops.progress import Progress
 
 
 class Command(BaseCommand):
@@ -19,7 +22,7 @@ class Command(BaseCommand):
 
     def handle(self, *args, path, **options):
         try:
-            summary = backup.restore_backup(path)
+            summary = restore.restore_backup(path, progress=Progress.for_command(self, options["verbosity"]))
         except backup.BackupError as error:
             raise CommandError(f"Nothing was restored. {error}") from error
         self.stdout.write(
