@@ -10,8 +10,8 @@
 
 ``restore_backup(path)`` checks the archive against its manifest, refuses a database that already
 holds content or accounts (a restore never merges), writes the media files, loads the rows in one
-transaction and rebuilds what is derived (the search index, the page cache). Revisions are only
-ever inserted, which the append-only trigger on PostgreSQL allows.
+transaction and rebuilds what is derived (the search index, the page cache). Revisions and moderation
+events are only ever inserted, which the append-only triggers (migrations 0009 and 0014) allow.
 
 Sessions are not kept (everyone signs in again), nor is the search index (rebuilt from the
 restored content), nor statically published pages (``manage.py bake_site`` writes them again).
