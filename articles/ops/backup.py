@@ -6,7 +6,9 @@
 * ``data.json``: every row of the content, revisions, moderation events, reader corrections,
   article versions, users, groups and the admin's log, in Django's JSON serialisation with
   natural keys for content types, permissions and groups (their ids differ between databases);
-* ``media/…``: every file in the default storage (the figures), byte for byte.
+* ``media/…``: every file in the default storage (the published figures), byte for byte;
+* ``private_media/…``: every file in the private storage (uploads waiting for approval,
+  articles.content.figure_files), byte for byte.
 
 ``restore_backup(path)`` checks the archive against its manifest, refuses a database that already
 holds content or accounts (a restore never merges), writes the media files, loads the rows in one
@@ -32,7 +34,7 @@ import django
 from django.apps import apps
 from django.core import serializers
 from django.core.files.base import ContentFile
-from django.core.files.storage import default_storage
+from django.core.files.storage import storages
 from django.core.management import call_command, get_commands
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db import connection, transaction
@@ -46,6 +48,10 @@ EXTRA_MODELS = ("auth.Group", "auth.User", "admin.LogEntry")
 DERIVED_MODELS = {"articles.searchentry"}
 #: Models an empty, freshly migrated database may already hold rows of.
 CREATED_BY_MIGRATIONS = {"auth.group"}
+
+
+#: Archive folder (and manifest list) of each storage's files. Archives from before private media have none.
+STORAGE_FOLDERS = {"media": "default", "private_media": "private_media"}
 
 
 class BackupError(Exception):
@@ -137,7 +143,7 @@ def write_backup(path: str | Path) -> BackupSummary:
             with connection.cursor() as cursor:
                 cursor.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY")
         data, counts = _serialise_rows()
-        media = _media_names(default_storage)
+        media = {folder: _media_names(storages[alias]) for folder, alias in STORAGE_FOLDERS.items()}
 
     manifest = {
         "format": FORMAT,
@@ -147,24 +153,26 @@ def write_backup(path: str | Path) -> BackupSummary:
         "database": connection.vendor,
         "rows": counts,
         "members": {"data.json": {"size": len(data), "sha256": _sha256(data)}},
-        "media": [],
+        **{folder: [] for folder in STORAGE_FOLDERS},
     }
     media_bytes = 0
     temporary = path.with_name(f".{path.name}.partial")
     try:
         with tarfile.open(temporary, "w:gz") as archive:
             _add(archive, "data.json", data)
-            for name in media:
-                with default_storage.open(name, "rb") as handle:
-                    content = handle.read()
-                _add(archive, f"media/{name}", content)
-                manifest["media"].append({"name": name, "size": len(content), "sha256": _sha256(content)})
-                media_bytes += len(content)
+            for folder, alias in STORAGE_FOLDERS.items():
+                for name in media[folder]:
+                    with storages[alias].open(name, "rb") as handle:
+                        content = handle.read()
+                    _add(archive, f"{folder}/{name}", content)
+                    manifest[folder].append({"name": name, "size": len(content), "sha256": _sha256(content)})
+                    media_bytes += len(content)
             _add(archive, "manifest.json", json.dumps(manifest, indent=1).encode())
         temporary.replace(path)
     finally:
         temporary.unlink(missing_ok=True)
-    return BackupSummary(path=path, rows=counts, media_files=len(media), media_bytes=media_bytes)
+    files = sum(len(names) for names in media.values())
+    return BackupSummary(path=path, rows=counts, media_files=files, media_bytes=media_bytes)
 
 
 def _inside_outer_transaction() -> bool:
@@ -232,13 +240,14 @@ def restore_backup(path: str | Path) -> BackupSummary:
         data = _read_member(archive, "data.json")
         if _sha256(data) != manifest["members"]["data.json"]["sha256"]:
             raise BackupError("data.json does not match the manifest: the archive is damaged.")
-        media = {}
-        for entry in manifest["media"]:
-            name = _safe_media_name(entry["name"])
-            content = _read_member(archive, f"media/{name}")
-            if _sha256(content) != entry["sha256"]:
-                raise BackupError(f"The media file {name} does not match the manifest: the archive is damaged.")
-            media[name] = content
+        media = {}  # (storage alias, name): content
+        for folder, alias in STORAGE_FOLDERS.items():
+            for entry in manifest.get(folder, []):
+                name = _safe_media_name(entry["name"])
+                content = _read_member(archive, f"{folder}/{name}")
+                if _sha256(content) != entry["sha256"]:
+                    raise BackupError(f"The media file {name} does not match the manifest: the archive is damaged.")
+                media[alias, name] = content
 
     present = rows_present()
     if present:
@@ -249,8 +258,8 @@ def restore_backup(path: str | Path) -> BackupSummary:
         )
     clashes = [
         name
-        for name, content in media.items()
-        if default_storage.exists(name) and default_storage.open(name, "rb").read() != content
+        for (alias, name), content in media.items()
+        if storages[alias].exists(name) and storages[alias].open(name, "rb").read() != content
     ]
     if clashes:
         raise BackupError(
@@ -260,10 +269,10 @@ def restore_backup(path: str | Path) -> BackupSummary:
 
     written = []
     try:
-        for name, content in media.items():
-            if not default_storage.exists(name):
-                stored = default_storage.save(name, ContentFile(content))
-                written.append(stored)
+        for (alias, name), content in media.items():
+            if not storages[alias].exists(name):
+                stored = storages[alias].save(name, ContentFile(content))
+                written.append((alias, stored))
                 if stored != name:
                     raise BackupError(f"The storage renamed {name} to {stored}.")
         with tempfile.TemporaryDirectory() as folder:
@@ -272,8 +281,8 @@ def restore_backup(path: str | Path) -> BackupSummary:
             with transaction.atomic():
                 call_command("loaddata", str(fixture), verbosity=0)
     except BaseException:
-        for name in written:
-            default_storage.delete(name)
+        for alias, name in written:
+            storages[alias].delete(name)
         raise
 
     _rebuild_derived()

@@ -179,6 +179,16 @@ class PublishRevision:
             raise ValidationError(
                 _("This proposal is already %(status)s.") % {"status": revision.get_status_display().lower()}
             )
+        if revision.action in (RevisionAction.CREATE, RevisionAction.CHANGE, RevisionAction.RESTORE):
+            # Said here, before anything changes, so the review page, the admin list's bulk approval
+            # and scheduled publishing all refuse alike.
+            errors = [
+                error
+                for name in ("body", "dek", "text")
+                for error in publish.unapproved_figure_errors(revision.data.get(name) or "")
+            ]
+            if errors:
+                raise ValidationError(errors, code="unapproved_figure")
         if merging.is_stale(revision, self.obj):
             if self.publish_over:
                 self.over = True
