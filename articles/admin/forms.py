@@ -159,6 +159,10 @@ class ApproveForm(forms.Form):
         help_text=_("Leave empty to publish now."),
     )
     merge = forms.BooleanField(required=False, widget=forms.HiddenInput)
+    with_figures = forms.BooleanField(
+        label=_("Approve the figures it shows with it (they are not published yet)"),
+        required=False,
+    )
     override_stale = forms.BooleanField(
         label=_("I have read the newer changes; publish this proposal as it is, over them."),
         required=False,

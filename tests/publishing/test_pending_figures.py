@@ -217,3 +217,34 @@ def test_the_upload_service_writes_to_the_private_storage_only(editor):
     assert figure_files.private_storage().exists(figure.image.name)
     assert not figure_files.public_storage().exists(figure.image.name)
     assert figure_files.is_pending(figure.image.name)
+
+
+def test_the_review_page_offers_to_approve_the_figure_with_the_section(
+    client, moderator, section_showing_pending_figure, django_capture_on_commit_callbacks
+):
+    section, revision, figure = section_showing_pending_figure
+    figure_revision = Revision.objects.for_object(figure).get()
+    client.force_login(moderator)
+    review = client.get(reverse("admin:articles_revision_change", args=[revision.pk])).content.decode()
+    assert 'name="with_figures"' in review and figure_revision.get_admin_url() in review
+    assert f'src="{staff_url(figure)}"' in review
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.post(reverse("admin:articles_revision_approve", args=[revision.pk]), {"with_figures": "on"})
+    assert response.status_code == 302
+    assert Revision.objects.get(pk=figure_revision.pk).status == RevisionStatus.PUBLISHED
+    assert Revision.objects.get(pk=revision.pk).status == RevisionStatus.PUBLISHED
+    client.logout()
+    assert figure.image.url in client.get(section.article.get_absolute_url()).content.decode()
+    assert client.get(figure.image.url).status_code == 200
+
+
+def test_approving_with_figures_is_one_transaction(moderator, editor, section_showing_pending_figure):
+    """The section cannot be published (it became stale): its figure is not published either."""
+    section, revision, figure = section_showing_pending_figure
+    moderation.publish_directly(
+        obj=section, moderator=moderator, summary="Meanwhile", data={**section.snapshot(), "title": "Renamed"}
+    )
+    with pytest.raises(ValidationError, match="changed since"):
+        moderation.approve(revision=revision, moderator=moderator, with_figures=True)
+    assert Figure.objects.get(pk=figure.pk).state == PublicationState.DRAFT
+    assert Revision.objects.for_object(figure).get().status == RevisionStatus.PENDING
