@@ -248,3 +248,26 @@ def test_approving_with_figures_is_one_transaction(moderator, editor, section_sh
         moderation.approve(revision=revision, moderator=moderator, with_figures=True)
     assert Figure.objects.get(pk=figure.pk).state == PublicationState.DRAFT
     assert Revision.objects.for_object(figure).get().status == RevisionStatus.PENDING
+
+
+def test_uploads_from_before_this_change_are_moved_out_of_the_public_media(client, editor, moderator):
+    """Migration 0015 moves every upload no approved revision showed; its reverse moves them back."""
+    from importlib import import_module
+
+    from django.apps import apps
+
+    migration = import_module("articles.migrations.0015_figure_uploads_private")
+    pending = uploads.figure_upload(upload=png(name="pending.png"), author=editor)
+    published = factories.figure(moderator, png((1, 2, 3), name="live.png"))
+    rejected_figure = uploads.figure_upload(upload=png((9, 9, 9), name="refused.png"), author=editor)
+    moderation.reject(revision=Revision.objects.for_object(rejected_figure).get(), moderator=moderator, reason="No")
+
+    migration.move_them_back(apps, None)  # where uploads were kept before: all public
+    assert client.get(pending.image.url).status_code == 200
+    assert client.get(rejected_figure.image.url).status_code == 200
+    migration.move_unapproved_uploads(apps, None)
+    assert client.get(pending.image.url).status_code == 404
+    assert client.get(rejected_figure.image.url).status_code == 404
+    assert client.get(published.image.url).status_code == 200
+    client.force_login(moderator)
+    assert client.get(staff_url(pending)).status_code == 200
