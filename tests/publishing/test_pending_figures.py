@@ -271,3 +271,11 @@ def test_uploads_from_before_this_change_are_moved_out_of_the_public_media(clien
     assert client.get(published.image.url).status_code == 200
     client.force_login(moderator)
     assert client.get(staff_url(pending)).status_code == 200
+
+
+def test_the_figure_form_links_a_pending_image_to_the_staff_view(client, moderator, pending_uploads):
+    figure = pending_uploads[1]
+    client.force_login(moderator)
+    form = client.get(reverse("admin:articles_figure_change", args=[figure.pk])).content.decode()
+    assert f'href="{staff_url(figure)}"' in form and f'href="{figure.image.url}"' not in form
+    assert f'src="{staff_url(figure)}"' in client.get(reverse("admin:articles_figure_changelist")).content.decode()
