@@ -82,6 +82,17 @@ class ModeratedModelForm(BaseRevisionMixin, CitationCheckMixin, forms.ModelForm)
         help_text=_("Moderators only: untick to submit this change for review instead."),
     )
 
+    def clean(self):
+        cleaned = super().clean()
+        if cleaned.get("publish_now"):
+            # Published now, the text would show an image readers may not see yet: say which.
+            for name in self.markdown_fields:
+                if name in self.fields and cleaned.get(name):
+                    errors = publish.unapproved_figure_errors(cleaned[name])
+                    if errors:
+                        self.add_error(name, errors)
+        return cleaned
+
 
 class AuthorsField(forms.CharField):
     """Authors typed one per line, stored as a JSON list."""

@@ -279,3 +279,19 @@ def test_the_figure_form_links_a_pending_image_to_the_staff_view(client, moderat
     form = client.get(reverse("admin:articles_figure_change", args=[figure.pk])).content.decode()
     assert f'href="{staff_url(figure)}"' in form and f'href="{figure.image.url}"' not in form
     assert f'src="{staff_url(figure)}"' in client.get(reverse("admin:articles_figure_changelist")).content.decode()
+
+
+def test_publishing_a_section_edit_at_once_is_a_form_error_naming_the_figure(client, moderator, pending_uploads):
+    from tests.admin.test_admin import section_post_data
+
+    figure = pending_uploads[1]
+    article = factories.article(moderator)
+    section = factories.section(moderator, article, body="Before the map.")
+    client.force_login(moderator)
+    response = client.post(
+        reverse("admin:articles_section_change", args=[section.pk]),
+        section_post_data(section, body=f"![Map]({figure.image.url})", publish_now="on"),
+    )
+    assert response.status_code == 200
+    assert "The figure “Chosen”" in " ".join(response.context["adminform"].form.errors["body"])
+    assert Section.objects.get(pk=section.pk).body == "Before the map."
