@@ -179,16 +179,9 @@ class PublishRevision:
             raise ValidationError(
                 _("This proposal is already %(status)s.") % {"status": revision.get_status_display().lower()}
             )
-        if revision.action in (RevisionAction.CREATE, RevisionAction.CHANGE, RevisionAction.RESTORE):
-            # Said here, before anything changes, so the review page, the admin list's bulk approval
-            # and scheduled publishing all refuse alike.
-            errors = [
-                error
-                for name in ("body", "dek", "text")
-                for error in publish.unapproved_figure_errors(revision.data.get(name) or "")
-            ]
-            if errors:
-                raise ValidationError(errors, code="unapproved_figure")
+        # Said here, before anything changes, so the review page, the admin list's bulk approval
+        # and scheduled publishing all refuse alike.
+        refuse_unapproved_figures(revision)
         if merging.is_stale(revision, self.obj):
             if self.publish_over:
                 self.over = True
@@ -277,6 +270,7 @@ def approve(
             raise ValidationError(
                 _("This proposal is already %(status)s.") % {"status": revision.get_status_display().lower()}
             )
+        refuse_unapproved_figures(revision)
         revision.status = RevisionStatus.SCHEDULED
         revision.scheduled_for = publish_at
         revision.decided_by = moderator
@@ -300,6 +294,19 @@ def approve(
             _("This proposal is already %(status)s.") % {"status": action.revision.get_status_display().lower()}
         )
     return action.execute()
+
+
+def refuse_unapproved_figures(revision: Revision) -> None:
+    """Text that shows a figure readers may not see yet waits for it: the refusal names the figure."""
+    if revision.action not in (RevisionAction.CREATE, RevisionAction.CHANGE, RevisionAction.RESTORE):
+        return
+    errors = [
+        error
+        for name in ("body", "dek", "text")
+        for error in publish.unapproved_figure_errors(revision.data.get(name) or "")
+    ]
+    if errors:
+        raise ValidationError(errors, code="unapproved_figure")
 
 
 def figure_proposals_shown_by(revision: Revision) -> list[Revision]:

@@ -295,3 +295,19 @@ def test_publishing_a_section_edit_at_once_is_a_form_error_naming_the_figure(cli
     assert response.status_code == 200
     assert "The figure “Chosen”" in " ".join(response.context["adminform"].form.errors["body"])
     assert Section.objects.get(pk=section.pk).body == "Before the map."
+
+
+def test_scheduling_a_section_that_shows_a_pending_figure_is_refused(moderator, section_showing_pending_figure):
+    import datetime
+
+    from django.utils import timezone
+
+    section, revision, figure = section_showing_pending_figure
+    later = timezone.now() + datetime.timedelta(days=1)
+    with pytest.raises(ValidationError, match="The figure “Chosen”"):
+        moderation.approve(revision=revision, moderator=moderator, publish_at=later)
+    assert Revision.objects.get(pk=revision.pk).status == RevisionStatus.PENDING
+    # Approved with its figure: the figure now, the section at its time.
+    moderation.approve(revision=revision, moderator=moderator, publish_at=later, with_figures=True)
+    assert Revision.objects.get(pk=revision.pk).status == RevisionStatus.SCHEDULED
+    assert Figure.objects.get(pk=figure.pk).state == PublicationState.LIVE
