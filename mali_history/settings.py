@@ -170,6 +170,9 @@ STATIC_ROOT = Path(os.environ.get("DJANGO_STATIC_ROOT", BASE_DIR / "staticfiles"
 STATICFILES_DIRS = [BASE_DIR / "static"]
 MEDIA_URL = "/media/"
 MEDIA_ROOT = Path(os.environ.get("DJANGO_MEDIA_ROOT", BASE_DIR / "media"))
+# Uploaded figures waiting for approval (articles.content.figure_files): never under MEDIA_ROOT,
+# which the web server publishes; staff see them through a view that checks their permission.
+PRIVATE_MEDIA_ROOT = Path(os.environ.get("DJANGO_PRIVATE_MEDIA_ROOT", BASE_DIR / "private_media"))
 WHITENOISE_USE_FINDERS = DEBUG
 WHITENOISE_AUTOREFRESH = DEBUG
 STORAGES = {
@@ -180,6 +183,14 @@ STORAGES = {
         "OPTIONS": json.loads(os.environ.get("DJANGO_MEDIA_STORAGE_OPTIONS") or "{}"),
     },
     # "baked" (added below when static publishing is on): the pages nginx serves to anonymous readers.
+    # Pending figure uploads: any storage readers cannot reach, e.g. a private S3 bucket with
+    # DJANGO_PRIVATE_MEDIA_STORAGE=storages.backends.s3.S3Storage and DJANGO_PRIVATE_MEDIA_STORAGE_OPTIONS.
+    "private_media": {
+        "BACKEND": os.environ.get("DJANGO_PRIVATE_MEDIA_STORAGE", "django.core.files.storage.FileSystemStorage"),
+        "OPTIONS": json.loads(
+            os.environ.get("DJANGO_PRIVATE_MEDIA_STORAGE_OPTIONS") or json.dumps({"location": str(PRIVATE_MEDIA_ROOT)})
+        ),
+    },
     "staticfiles": {
         "BACKEND": (
             "django.contrib.staticfiles.storage.StaticFilesStorage"

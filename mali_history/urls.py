@@ -12,6 +12,8 @@ urlpatterns = [
     # these staff-only views answer at the same URL names instead.
     path("markdownx/upload/", uploads.markdownx_upload, name="markdownx_upload"),
     path("markdownx/markdownify/", uploads.markdownx_preview, name="markdownx_markdownify"),
+    # Uploaded figures waiting for approval are in a private storage; staff see them here.
+    path("admin/pending-figures/<path:name>", uploads.pending_figure_image, name="pending_figure_image"),
     # The Markdown editor's own strings (static/articles/admin/markdown-editor.js), in the admin's language.
     path("admin/jsi18n/articles/", JavaScriptCatalog.as_view(packages=["articles"]), name="articles_jsi18n"),
     path("admin/", admin.site.urls),

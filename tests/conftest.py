@@ -11,6 +11,14 @@ from tests import factories
 @pytest.fixture(autouse=True)
 def _isolated_media(tmp_path, settings):
     settings.MEDIA_ROOT = tmp_path / "media"
+    settings.PRIVATE_MEDIA_ROOT = tmp_path / "private_media"
+    settings.STORAGES = {
+        **settings.STORAGES,
+        "private_media": {
+            "BACKEND": "django.core.files.storage.FileSystemStorage",
+            "OPTIONS": {"location": str(settings.PRIVATE_MEDIA_ROOT)},
+        },
+    }
     # Hashing strength is not under test; the default hasher costs a third of a second a user.
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
     yield

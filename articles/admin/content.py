@@ -250,7 +250,9 @@ class FigureAdmin(ModeratedAdmin):
     def thumbnail(self, obj):
         if not obj.image:
             return "—"
-        return format_html('<img src="{}" alt="" width="80" class="figure-thumbnail">', obj.image.url)
+        # A figure not (yet) approved has its file in the private storage, shown to staff by its own view.
+        url = obj.image.url if obj.is_live else reverse("pending_figure_image", args=[obj.image.name])
+        return format_html('<img src="{}" alt="" width="80" class="figure-thumbnail">', url)
 
 
 # --- Timeline events (articles.publishing.timeline) ---------------------------------------------------

@@ -1,12 +1,13 @@
 """Admin forms: validation that names what to fix, and the fields moderation adds."""
 
 from django import forms
+from django.contrib.admin.widgets import AdminFileWidget
 from django.core.exceptions import ValidationError
-from django.urls import reverse_lazy
+from django.urls import reverse, reverse_lazy
 from django.utils.translation import gettext_lazy as _
 from markdownx.widgets import AdminMarkdownxWidget
 
-from articles.content import images
+from articles.content import figure_files, images
 from articles.models import Figure, Source
 from articles.publishing import publish, timeline
 
@@ -81,6 +82,17 @@ class ModeratedModelForm(BaseRevisionMixin, CitationCheckMixin, forms.ModelForm)
         help_text=_("Moderators only: untick to submit this change for review instead."),
     )
 
+    def clean(self):
+        cleaned = super().clean()
+        if cleaned.get("publish_now"):
+            # Published now, the text would show an image readers may not see yet: say which.
+            for name in self.markdown_fields:
+                if name in self.fields and cleaned.get(name):
+                    errors = publish.unapproved_figure_errors(cleaned[name])
+                    if errors:
+                        self.add_error(name, errors)
+        return cleaned
+
 
 class AuthorsField(forms.CharField):
     """Authors typed one per line, stored as a JSON list."""
@@ -130,11 +142,34 @@ class NormalisedImageField(forms.ImageField):
         return normalised.as_content_file(getattr(upload, "name", "figure").rsplit(".", 1)[0])
 
 
+class _StaffImageLink:
+    """The current image as the file widget shows it, linked where staff can see it."""
+
+    def __init__(self, name: str):
+        self.name = name
+        self.url = reverse("pending_figure_image", args=[name])
+
+    def __str__(self):
+        return self.name
+
+
+class FigureImageInput(AdminFileWidget):
+    """The admin's file input; a current image that waits for approval links to the staff view (its
+    public address answers 404 until then)."""
+
+    def format_value(self, value):
+        value = super().format_value(value)
+        if value and figure_files.is_pending(getattr(value, "name", "")):
+            return _StaffImageLink(value.name)
+        return value
+
+
 class FigureForm(ModeratedModelForm):
     class Meta:
         model = Figure
         fields = "__all__"  # noqa: DJ007 - the ModelAdmin chooses the fields
         field_classes = {"image": NormalisedImageField}
+        widgets = {"image": FigureImageInput}
 
 
 class RejectForm(forms.Form):
@@ -159,6 +194,10 @@ class ApproveForm(forms.Form):
         help_text=_("Leave empty to publish now."),
     )
     merge = forms.BooleanField(required=False, widget=forms.HiddenInput)
+    with_figures = forms.BooleanField(
+        label=_("Approve the figures it shows with it (they are not published yet)"),
+        required=False,
+    )
     override_stale = forms.BooleanField(
         label=_("I have read the newer changes; publish this proposal as it is, over them."),
         required=False,

@@ -221,6 +221,8 @@ class RevisionAdmin(EditorialRecordAdmin):
             "reject_form": RejectForm(),
             "approve_form": ApproveForm(initial={"merge": bool(merged and merged.is_clean)}),
             "events": revision.events.select_related("actor").order_by("at", "pk"),
+            # Figures its text shows that wait for approval: offered to approve with it.
+            "pending_figures": moderation.figure_proposals_shown_by(revision) if revision.is_pending else [],
         }
         request.current_app = self.admin_site.name
         return TemplateResponse(request, "admin/articles/revision_review.html", context)
@@ -253,6 +255,7 @@ class RevisionAdmin(EditorialRecordAdmin):
                 override_stale=form.cleaned_data["override_stale"],
                 merge=form.cleaned_data["merge"],
                 publish_at=publish_at,
+                with_figures=form.cleaned_data["with_figures"],
             ),
         )
         if failed:

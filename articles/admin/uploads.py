@@ -4,18 +4,21 @@ The package's own views accept anonymous requests and trust the browser's file n
 content type. These answer at the same URL names: staff only, every image validated and
 re-encoded by ``articles.content.images``, stored as a Figure that waits for moderation like any content.
 
-Both answer in a form the editor script (``static/articles/admin/markdown-editor.js``) can show
+``pending_figure_image`` shows staff the uploads that wait for approval, which readers cannot reach
+(articles.content.figure_files).
+
+Both editor endpoints answer in a form the editor script (``static/articles/admin/markdown-editor.js``) can show
 as it is: the preview as HTML, an upload as JSON with either ``image_code`` or a readable ``error``.
 """
 
-from django.core.exceptions import ValidationError
+from django.core.exceptions import SuspiciousFileOperation, ValidationError
 from django.db import transaction
-from django.http import HttpResponse, JsonResponse
+from django.http import FileResponse, Http404, HttpResponse, HttpResponseRedirect, JsonResponse
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST
 
-from articles.content import images
+from articles.content import figure_files, images
 from articles.content.markup import markdownify
 from articles.models import Figure, PublicationState
 from articles.revisions import moderation
@@ -35,7 +38,8 @@ def markdownx_preview(request):
     denied = _staff_only(request)
     if denied:
         return denied
-    return HttpResponse(markdownify(request.POST.get("content", "")), content_type="text/html; charset=utf-8")
+    html = figure_files.for_staff(markdownify(request.POST.get("content", "")))
+    return HttpResponse(html, content_type="text/html; charset=utf-8")
 
 
 @transaction.atomic
@@ -82,3 +86,34 @@ def markdownx_upload(request):
         return JsonResponse({"error": " ".join(error.messages)}, status=400)
     alt = figure.alt_text.replace("[", "").replace("]", "")
     return JsonResponse({"image_code": f"![{alt}]({figure.image.url})", "figure_id": figure.pk})
+
+
+CONTENT_TYPES = {"png": "image/png", "jpg": "image/jpeg", "jpeg": "image/jpeg", "webp": "image/webp"}
+
+
+@never_cache
+def pending_figure_image(request, name):
+    """An uploaded image waiting for approval, for staff who may view figures; 404 for anyone else.
+
+    Not even a login redirect: for readers these files do not exist. Once the figure is approved
+    the file is public, and this address sends staff there.
+    """
+    user = request.user
+    if not (user.is_active and user.is_staff and user.has_perm("articles.view_figure")):
+        raise Http404
+    extension = name.rsplit(".", 1)[-1].lower()
+    if not figure_files.is_upload_name(name) or extension not in CONTENT_TYPES:
+        raise Http404
+    try:
+        if figure_files.public_storage().exists(name):
+            return HttpResponseRedirect(figure_files.public_storage().url(name))
+        private = figure_files.private_storage()
+        if not private.exists(name):
+            raise Http404
+        stored = private.open(name, "rb")
+    except SuspiciousFileOperation:
+        raise Http404 from None
+    response = FileResponse(stored, content_type=CONTENT_TYPES[extension])
+    response["Cache-Control"] = "private, no-store"
+    response["X-Content-Type-Options"] = "nosniff"
+    return response

@@ -10,7 +10,7 @@ from django.db.models import Q
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
-from articles.content import dates
+from articles.content import dates, figure_files
 from articles.models.base import ModeratedContent, ModeratedQuerySet, PublicationState
 from articles.models.sources import Source
 
@@ -33,6 +33,8 @@ class Figure(ModeratedContent):
     image = models.ImageField(
         _("image"),
         upload_to="figures/",
+        # Kept private until the figure is approved (articles.content.figure_files).
+        storage=figure_files.figure_storage,
         width_field="width",
         height_field="height",
         help_text=_("PNG, JPEG or WebP, at most 5 MB. Location data and other metadata are removed."),

@@ -7,8 +7,9 @@
   and the admin's log, one JSON object per line in Django's serialisation, with natural keys for
   content types, permissions and groups (their ids differ between databases; every other row
   keeps its id);
-* ``media/…``: every file in the default storage (the figures), byte for byte (one folder per
-  storage of ``STORAGE_FOLDERS``);
+* ``media/…``: every file in the default storage (the published figures), byte for byte, and
+  ``private_media/…``, the uploads waiting for approval (articles.content.figure_files): one folder
+  per storage of ``STORAGE_FOLDERS``;
 * ``manifest.json``, last: format, date, and the rows, size and SHA-256 of every other member.
 
 Nothing is held whole: rows are read ``BATCH_SIZE`` at a time with a queryset iterator, serialised
@@ -66,7 +67,7 @@ NAMED_BY_NATURAL_KEY = {"contenttypes.contenttype", "auth.permission", "auth.gro
 
 
 #: Archive folder (and manifest list) of each file storage's files, by its alias in STORAGES.
-STORAGE_FOLDERS = {"media": "default"}
+STORAGE_FOLDERS = {"media": "default", "private_media": "private_media"}
 
 
 class BackupError(Exception):

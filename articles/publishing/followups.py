@@ -29,7 +29,7 @@ from django.contrib.contenttypes.models import ContentType
 from django.db import transaction
 from django.utils import timezone
 
-from articles.content import languages
+from articles.content import figure_files, languages
 from articles.models import Figure, FollowUp, ModeratedContent, Revision, Section
 from articles.publishing import baking, caching, dependencies, fragments, renditions
 
@@ -83,6 +83,8 @@ def _refresh_formatting_fragments(obj: ModeratedContent, found: dependencies.App
     """A figure's renditions, and the sections that show it rendered again with them; their tags bumped."""
     tags = set()
     if isinstance(obj, Figure):
+        if obj.is_live and obj.image:
+            figure_files.publish(obj.image.name)  # done after the approval's commit; again if that failed
         with transaction.atomic():
             renditions.refresh_figure(obj)
         for section in found.sections.iterator(chunk_size=100):

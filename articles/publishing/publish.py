@@ -14,17 +14,21 @@ taken in the order that module documents.
 
 from __future__ import annotations
 
+import re
+from urllib.parse import unquote
+
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
-from articles.content import markup
+from articles.content import figure_files, markup
 from articles.models import (
     Article,
     ArticleVersion,
     Citation,
+    Figure,
     ModeratedContent,
     PublicationState,
     RetiredSlug,
@@ -91,6 +95,35 @@ def _unpublished_sources(states: dict[str, str], what: str) -> list[str]:
 PLACES_NAMED = 5
 
 
+def shown_media_names(text: str) -> set[str]:
+    """Names of the figure files ``text`` shows by their public address, in Markdown or in an ``<img>``."""
+    found = re.findall(re.escape(settings.MEDIA_URL) + r"(figures/[^\s()<>\[\]\"']+)", text or "")
+    return {unquote(name) for name in found}
+
+
+def unapproved_figure_errors(text: str) -> list[str]:
+    """Refuse text that shows an image readers may not see yet: a figure waiting for approval."""
+    names = shown_media_names(text)
+    if not names:
+        return []
+    figures = {figure.image.name: figure for figure in Figure.objects.filter(image__in=names)}
+    errors = []
+    for name in sorted(names):
+        figure = figures.get(name)
+        if figure is not None and figure.is_live:
+            continue
+        if figure is None and not figure_files.is_pending(name):
+            continue  # an address that is no upload: shown as it is, like any outside image
+        errors.append(
+            _(
+                "The figure “%(figure)s” (%(file)s) is not approved yet: approve it before this text, "
+                "or together with it."
+            )
+            % {"figure": figure if figure is not None else name.rsplit("/", 1)[-1], "file": name.rsplit("/", 1)[-1]}
+        )
+    return errors
+
+
 def check_publishable(obj: ModeratedContent, action: str) -> None:
     """Refuse to publish content that would give readers a broken page."""
     errors = []
@@ -101,6 +134,7 @@ def check_publishable(obj: ModeratedContent, action: str) -> None:
                 errors.extend(citation_errors(getattr(obj, name), states))
                 if isinstance(obj, (Section, TimelineEvent)):
                     errors.extend(_unpublished_sources(states, "section" if isinstance(obj, Section) else "event"))
+                errors.extend(unapproved_figure_errors(getattr(obj, name)))
         if isinstance(obj, Section):
             errors.extend(timeline.directive_errors(obj.body))
     if action in (RevisionAction.DELETE, RevisionAction.UNPUBLISH) and isinstance(obj, Source):
@@ -147,6 +181,11 @@ def apply_revision(revision: Revision, obj: ModeratedContent) -> ModeratedConten
         getattr(obj, name).set(pks)
     if old_slug:
         RetiredSlug.objects.retire(obj, old_slug)
+    if isinstance(obj, Figure) and obj.is_live and obj.image:
+        # Readers may reach the file only once the approval is committed: a rolled-back approval
+        # leaves it private. The figure's follow-up publishes it again if this copy failed.
+        name = obj.image.name
+        transaction.on_commit(lambda: figure_files.publish(name))
     refresh_own_records(obj, before, revision)
     schedule_follow_up(obj, before=before, revision=revision)
     return obj

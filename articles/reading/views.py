@@ -12,6 +12,7 @@ from django.shortcuts import get_object_or_404, render
 from django.urls import reverse
 from django.views.decorators.cache import never_cache
 
+from articles.content import figure_files
 from articles.models import Article, ArticleVersion, RetiredSlug, Revision, Section, Source, TimelineEvent, Topic
 from articles.publishing import article_page, dependencies, publish
 from articles.publishing.caching import depends_on, public_page
@@ -147,7 +148,7 @@ def article_preview(request, slug, revision_id):
     if revision.article_id != article.pk and not (revision.model_class is Article and revision.object_id == article.pk):
         raise Http404("This revision does not belong to this article.")
     page = publish.preview_article(article, revision)
-    return render(
+    response = render(
         request,
         "articles/article_detail.html",
         {
@@ -159,6 +160,9 @@ def article_preview(request, slug, revision_id):
             "preview_revision": revision,
         },
     )
+    # Images uploaded with the proposal are not public yet: staff see them through the staff view.
+    response.content = figure_files.for_staff(response.content.decode()).encode()
+    return response
 
 
 @public_page

@@ -179,6 +179,9 @@ class PublishRevision:
             raise ValidationError(
                 _("This proposal is already %(status)s.") % {"status": revision.get_status_display().lower()}
             )
+        # Said here, before anything changes, so the review page, the admin list's bulk approval
+        # and scheduled publishing all refuse alike.
+        refuse_unapproved_figures(revision)
         if merging.is_stale(revision, self.obj):
             if self.publish_over:
                 self.over = True
@@ -246,15 +249,20 @@ def approve(
     publish_at: datetime.datetime | None = None,
     event_kind: str = ModerationEvent.Kind.APPROVED,
     notify: bool = True,
+    with_figures: bool = False,
 ) -> Revision:
     """Publish a pending proposal, now or at ``publish_at``.
 
     A stale proposal is refused, unless ``merge`` (after the moderator saw the merged result:
     non-overlapping edits are merged three ways, overlapping ones raise MergeConflictError) or
     ``override_stale`` (the moderator read the newer changes and publishes over them; recorded).
+    ``with_figures`` first approves the pending figures its text shows, in the same transaction.
     """
     if not can_moderate(moderator):
         raise PermissionDenied(_("Only moderators can approve proposals."))
+    if with_figures:
+        for figure_revision in figure_proposals_shown_by(revision):
+            approve(revision=figure_revision, moderator=moderator, notify=notify)
     if publish_at is not None and publish_at > timezone.now():
         # of=("self",): lock the revision row only, not the content type it is joined to.
         revision = Revision.objects.select_for_update(of=("self",)).select_related("content_type").get(pk=revision.pk)
@@ -262,6 +270,7 @@ def approve(
             raise ValidationError(
                 _("This proposal is already %(status)s.") % {"status": revision.get_status_display().lower()}
             )
+        refuse_unapproved_figures(revision)
         revision.status = RevisionStatus.SCHEDULED
         revision.scheduled_for = publish_at
         revision.decided_by = moderator
@@ -285,6 +294,35 @@ def approve(
             _("This proposal is already %(status)s.") % {"status": action.revision.get_status_display().lower()}
         )
     return action.execute()
+
+
+def refuse_unapproved_figures(revision: Revision) -> None:
+    """Text that shows a figure readers may not see yet waits for it: the refusal names the figure."""
+    if revision.action not in (RevisionAction.CREATE, RevisionAction.CHANGE, RevisionAction.RESTORE):
+        return
+    errors = [
+        error
+        for name in ("body", "dek", "text")
+        for error in publish.unapproved_figure_errors(revision.data.get(name) or "")
+    ]
+    if errors:
+        raise ValidationError(errors, code="unapproved_figure")
+
+
+def figure_proposals_shown_by(revision: Revision) -> list[Revision]:
+    """The pending proposals of figures whose image the proposal's text shows (not public yet)."""
+    names = set()
+    for name in ("body", "dek", "text"):
+        names |= publish.shown_media_names(revision.data.get(name) or "")
+    if not names or revision.action not in (RevisionAction.CREATE, RevisionAction.CHANGE, RevisionAction.RESTORE):
+        return []
+    return list(
+        Revision.objects.pending()
+        .filter(content_type__app_label="articles", content_type__model="figure", data__image__in=sorted(names))
+        .exclude(action__in=(RevisionAction.DELETE, RevisionAction.UNPUBLISH))
+        .select_related("content_type")
+        .order_by("created_at", "pk")
+    )
 
 
 # Sources, topics and figures go first (sections and articles cite and show them), in the lock order.

@@ -173,7 +173,8 @@ def test_section_editor_preview_keyboard_and_uploads(live_server, watched_page, 
     assert "is-success" in status.get_attribute("class")
     assert "Invalid response" not in value
     assert Figure.objects.get().state == PublicationState.DRAFT
-    uploaded = preview.locator("img[src^='/media/figures/']")
+    # The preview shows it through the staff view: its public address answers 404 until approval.
+    uploaded = preview.locator("img[src^='/admin/pending-figures/figures/']")
     uploaded.wait_for(state="attached")
     page.wait_for_function("img => img.complete && img.naturalWidth === 120", arg=uploaded.element_handle())
 

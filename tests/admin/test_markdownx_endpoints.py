@@ -86,9 +86,10 @@ def bomb_png(width: int, height: int) -> bytes:
     )
 
 
-def stored_files() -> list[Path]:
-    root = Path(settings.MEDIA_ROOT)
-    return [path for path in root.rglob("*") if path.is_file()] if root.exists() else []
+def stored_files(root=None) -> list[Path]:
+    """Files written by uploads: pending ones are in the private storage, not under MEDIA_ROOT."""
+    roots = [Path(root)] if root else [Path(settings.MEDIA_ROOT), Path(settings.PRIVATE_MEDIA_ROOT)]
+    return [path for root in roots if root.exists() for path in root.rglob("*") if path.is_file()]
 
 
 def assert_nothing_stored():
@@ -238,6 +239,7 @@ def test_real_images_become_draft_figures_named_by_their_format(fmt, extension, 
     assert revision.data["image"] == figure.image.name
 
     (stored,) = stored_files()
+    assert stored_files(settings.MEDIA_ROOT) == []  # nothing public before approval
     assert stored.suffix == f".{extension}"
     with Image.open(stored) as reopened:
         assert reopened.format == fmt
@@ -268,7 +270,7 @@ def test_hostile_file_names_do_not_reach_the_text_or_the_disk(editor_client):
     code = response.json()["image_code"]
     assert re.fullmatch(r"!\[[^\[\]()<>]*\]\(/media/figures/[\w-]+\.png\)", code), code
     (stored,) = stored_files()
-    assert stored.parent == Path(settings.MEDIA_ROOT) / "figures"
+    assert stored.parent == Path(settings.PRIVATE_MEDIA_ROOT) / "figures"
 
 
 @pytest.mark.parametrize("name", [".png", "..png", "...", "-.png", "%00.png"])

@@ -85,6 +85,8 @@ MATRIX.update(
         ("articles:robots_txt", "GET"): PUBLIC,
         ("markdownx_markdownify", "POST"): (403, 403, 200, 200, 200),
         ("markdownx_upload", "POST"): (403, 403, 200, 200, 200),
+        # An upload waiting for approval: it does not exist for readers, not even as a login page.
+        ("pending_figure_image", "GET"): (404, 404, 200, 200, 200),
     }
 )
 
@@ -134,7 +136,13 @@ def world(moderator):
         "timelineevent": timeline_event,
     }
     correction = CorrectionSuggestion.objects.create(section=section, problem="A date is wrong.")
+    from articles.admin import uploads
+
+    pending_figure = uploads.figure_upload(
+        upload=SimpleUploadedFile("new.png", _png().read(), "image/png"), author=author
+    )
     return {
+        "pending_figure": pending_figure,
         "correction": correction,
         "objects": objects,
         "first": first,
@@ -171,6 +179,8 @@ def _url(name, world):
         return reverse(name)
     if name == "admin:articles_article_review":
         return reverse(name, args=[world["article"].pk])
+    if name == "pending_figure_image":
+        return reverse(name, args=[world["pending_figure"].image.name])
     if name.startswith("admin:articles_correctionsuggestion_") and not name.endswith(("_changelist", "_add")):
         return reverse(name, args=[world["correction"].pk])
     if name.startswith("admin:articles_revision_") or name.startswith("admin:articles_moderationevent_"):
@@ -281,7 +291,7 @@ def _named_urls():
 
 
 def test_every_url_of_the_site_has_a_row_in_the_matrix():
-    ours = {n for n in _named_urls() if n.startswith(("admin:articles_", "articles:", "markdownx_"))}
+    ours = {n for n in _named_urls() if n.startswith(("admin:articles_", "articles:", "markdownx_", "pending_figure"))}
     ours.add("admin:autocomplete")
     covered = {name for name, _ in MATRIX}
     assert len(ours) >= 50

@@ -147,11 +147,12 @@ def admin_upload(client, name, data):
 
 
 def stored_files() -> list[Path]:
-    root = Path(settings.MEDIA_ROOT)
-    return [p for p in root.rglob("*") if p.is_file()] if root.exists() else []
+    roots = [Path(settings.MEDIA_ROOT), Path(settings.PRIVATE_MEDIA_ROOT)]
+    return [p for root in roots if root.exists() for p in root.rglob("*") if p.is_file()]
 
 
-def assert_stored_safely(figure: Figure, extension: str, check, client):
+def assert_stored_safely(figure: Figure, extension: str, check, client, url):
+    """The stored copy is clean, and served at ``url`` (public once approved, else the staff view)."""
     assert figure.image.name.endswith(f".{extension}")
     stored = Path(figure.image.path).read_bytes()
     for marker in HOSTILE_MARKERS:
@@ -163,8 +164,9 @@ def assert_stored_safely(figure: Figure, extension: str, check, client):
         if check is not None:
             assert check(image)
     # Served with the type of what it really is, and browsers told not to guess otherwise.
-    client.logout()
-    response = client.get(figure.image.url)
+    if url == figure.image.url:
+        client.logout()
+    response = client.get(url)
     assert response.status_code == 200
     assert response["Content-Type"] == CONTENT_TYPES[extension]
     assert response["X-Content-Type-Options"] == "nosniff"
@@ -172,14 +174,17 @@ def assert_stored_safely(figure: Figure, extension: str, check, client):
 
 
 @pytest.mark.parametrize("case", STORED, ids=list(STORED))
-def test_admin_figure_form_stores_a_clean_copy(case, client, moderator, media_served_from_this_tests_root):
+def test_admin_figure_form_stores_a_clean_copy(
+    case, client, moderator, media_served_from_this_tests_root, django_capture_on_commit_callbacks
+):
     name, make, extension, check = STORED[case]
     client.force_login(moderator)
-    response = admin_upload(client, name, make())
+    with django_capture_on_commit_callbacks(execute=True):  # published: public once committed
+        response = admin_upload(client, name, make())
     assert response.status_code == 302, response.context["adminform"].form.errors
     figure = Figure.objects.get()
     assert figure.state == PublicationState.LIVE
-    assert_stored_safely(figure, extension, check, client)
+    assert_stored_safely(figure, extension, check, client, figure.image.url)
 
 
 @pytest.mark.parametrize("case", STORED, ids=list(STORED))
@@ -191,7 +196,10 @@ def test_editor_upload_endpoint_stores_a_clean_copy(case, client, editor, media_
     figure = Figure.objects.get()
     assert figure.state == PublicationState.DRAFT
     assert re.fullmatch(rf"!\[[^\]]*\]\(/media/figures/[\w-]+\.{extension}\)", response.json()["image_code"])
-    assert_stored_safely(figure, extension, check, client)
+    # Waiting for approval: staff see it through their own view, readers not at all.
+    assert_stored_safely(figure, extension, check, client, reverse("pending_figure_image", args=[figure.image.name]))
+    client.logout()
+    assert client.get(figure.image.url).status_code == 404
 
 
 @pytest.mark.parametrize("case", REFUSED, ids=list(REFUSED))

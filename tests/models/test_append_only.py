@@ -6,7 +6,7 @@ from django.contrib.auth.models import User
 from django.core.exceptions import PermissionDenied
 from django.db import IntegrityError, connection, transaction
 
-from articles.models import Revision, RevisionStatus
+from articles.models import ModerationEvent, Revision, RevisionStatus
 from articles.revisions import moderation
 from tests import factories
 from tests.conftest import require_postgres
@@ -151,3 +151,118 @@ def test_the_migration_has_a_real_reverse():
     with connection.schema_editor() as editor:
         migration.create_trigger(apps, editor)
     assert installed() == (1, 1)
+
+
+# --- The whole record of a decision, and the audit trail (migration 0015) -------------------------
+#
+# These run on SQLite and on PostgreSQL: both refuse an UPDATE. Only PostgreSQL refuses a DELETE
+# of a moderation event (SQLite's test flush deletes rows; see the migration).
+
+
+def _other_user():
+    return User.objects.create_user("someone-else")
+
+
+@pytest.mark.parametrize(
+    "column,value",
+    [
+        ("summary", "A nicer summary"),
+        ("author_name", "Somebody else"),
+        ("created_at", "2001-01-01 00:00:00+00:00"),
+        ("decided_at", "2001-01-01 00:00:00+00:00"),
+        ("decision_note", "Another reason"),
+        ("object_repr", "Another object"),
+        ("author_id", "other user"),
+        ("decided_by_id", "other user"),
+    ],
+)
+@pytest.mark.parametrize("which", ["published", "rejected"])
+def test_the_database_refuses_to_rewrite_who_decided_what_and_when(which, column, value, revisions):
+    revision = revisions[which]
+    value = _other_user().pk if value == "other user" else value
+    before = Revision.objects.values().get(pk=revision.pk)
+    with pytest.raises(IntegrityError, match="decided revision cannot be changed"):
+        raw(f"UPDATE articles_revision SET {column} = %s WHERE id = %s", value, revision.pk)
+    assert Revision.objects.values().get(pk=revision.pk) == before
+
+
+def test_a_pending_proposal_can_still_be_amended_and_decided_on_every_database(revisions, editor, moderator):
+    pending = revisions["pending"]
+    assert raw("UPDATE articles_revision SET summary = %s WHERE id = %s", "Better summary", pending.pk) == 1
+    moderation.amend(revision=pending, user=editor, data={**pending.data, "body": "Amended."}, summary="Typo")
+    moderation.approve(revision=Revision.objects.get(pk=pending.pk), moderator=moderator)
+    assert Revision.objects.get(pk=pending.pk).status == RevisionStatus.PUBLISHED
+
+
+@pytest.mark.parametrize(
+    "column,value",
+    [
+        ("note", "Nothing to see"),
+        ("kind", "approved"),
+        ("actor_name", "Somebody else"),
+        ("at", "2001-01-01 00:00:00+00:00"),
+        ("revision_id", "another revision"),
+        ("actor_id", "other user"),
+    ],
+)
+def test_the_database_refuses_to_change_a_moderation_event(column, value, revisions):
+    event = ModerationEvent.objects.filter(revision=revisions["rejected"], kind="rejected").get()
+    value = {"other user": lambda: _other_user().pk, "another revision": lambda: revisions["pending"].pk}.get(
+        value, lambda: value
+    )()
+    before = ModerationEvent.objects.values().get(pk=event.pk)
+    with pytest.raises(IntegrityError, match="append-only"):
+        raw(f"UPDATE articles_moderationevent SET {column} = %s WHERE id = %s", value, event.pk)
+    assert ModerationEvent.objects.values().get(pk=event.pk) == before
+
+
+def test_the_database_refuses_to_delete_moderation_events(revisions):
+    require_postgres()
+    count = ModerationEvent.objects.count()
+    with pytest.raises(IntegrityError, match="append-only"):
+        raw("DELETE FROM articles_moderationevent")
+    with pytest.raises(IntegrityError, match="append-only"), transaction.atomic():
+        ModerationEvent.objects.filter(revision=revisions["rejected"]).delete()
+    assert ModerationEvent.objects.count() == count
+
+
+def test_deleting_an_account_keeps_its_decisions_and_events_under_its_name(revisions, editor):
+    """on_delete=SET_NULL is the one change the database allows to the record: the name stays."""
+    rejected = revisions["rejected"]
+    User.objects.filter(pk=editor.pk).delete()
+    rejected = Revision.objects.get(pk=rejected.pk)
+    assert rejected.author_id is None and rejected.author_name
+    proposed = ModerationEvent.objects.get(revision=rejected, kind="proposed")
+    assert proposed.actor_id is None and proposed.actor_name == rejected.author_name
+
+
+def test_the_audit_triggers_are_installed():
+    """SQLite drops a table's triggers when a migration rebuilds it: this notices."""
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            cursor.execute("SELECT tgname FROM pg_trigger WHERE NOT tgisinternal AND tgname LIKE 'articles_%%'")
+        else:
+            cursor.execute("SELECT name FROM sqlite_master WHERE type = 'trigger'")
+        names = {row[0] for row in cursor.fetchall()}
+    assert {"articles_revision_append_only", "articles_moderationevent_append_only"} <= names
+
+
+def test_the_audit_migration_has_a_real_reverse(revisions):
+    """0015's reverse leaves 0009's trigger alone and events deletable again; applying it restores the rules."""
+    require_postgres()
+    from importlib import import_module
+
+    from django.apps import apps
+
+    migration = import_module("articles.migrations.0015_audit_append_only")
+    event = ModerationEvent.objects.filter(revision=revisions["rejected"]).first()
+    with connection.schema_editor() as editor:
+        migration.drop_triggers(apps, editor)
+    assert raw("UPDATE articles_revision SET summary = 'x' WHERE id = %s", revisions["rejected"].pk) == 1
+    assert raw("UPDATE articles_moderationevent SET note = 'x' WHERE id = %s", event.pk) == 1
+    with connection.schema_editor() as editor:
+        migration.create_triggers(apps, editor)
+    with pytest.raises(IntegrityError, match="append-only"):
+        raw("UPDATE articles_moderationevent SET note = 'y' WHERE id = %s", event.pk)
+    with pytest.raises(IntegrityError, match="decided revision"):
+        raw("UPDATE articles_revision SET summary = 'y' WHERE id = %s", revisions["rejected"].pk)

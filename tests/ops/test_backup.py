@@ -23,6 +23,7 @@ from django.core.management import CommandError, call_command
 from django.utils import timezone
 from PIL import Image
 
+from articles.admin import uploads
 from articles.models import Article, Figure, Revision, RevisionStatus
 from articles.ops import backup, restore
 from articles.revisions import moderation
@@ -50,6 +51,7 @@ def build_site():
     topic = factories.topic(moderator, name="MINUSMA", slug="minusma", body="Peacekeeping [@unsc-res-2100].")
     figure = factories.figure(moderator, png((200, 20, 20)), caption="Gao, 2013")
     factories.figure(moderator, png((20, 20, 200)), alt_text="Another")
+    uploads.figure_upload(upload=png((20, 200, 20)), author=editor)  # waiting for approval: private media
     article = factories.article(moderator, title="Deployments", slug="deployments", lead_figure=figure)
     first = factories.section(moderator, article, topics=[topic], body="Para one.\n\nPara two [@unsc-res-2100, p. 4].")
     second = factories.section(moderator, article, body="Second section.")
@@ -139,22 +141,26 @@ def database_contents() -> dict:
     return tables
 
 
-def media_contents() -> dict[str, bytes]:
-    root = Path(settings.MEDIA_ROOT)
+def media_contents(root=None) -> dict[str, bytes]:
+    root = Path(root or settings.MEDIA_ROOT)
     return {str(p.relative_to(root)): p.read_bytes() for p in sorted(root.rglob("*")) if p.is_file()}
 
 
 def empty_the_site():
-    """What a new server has: a migrated database (groups included) and no media."""
+    """What a new server has: a migrated database (groups included) and no media, public or private."""
     call_command("flush", interactive=False, verbosity=0)
     factories.ensure_groups()
-    for path in sorted(Path(settings.MEDIA_ROOT).rglob("*"), reverse=True):
-        path.unlink() if path.is_file() else path.rmdir()
+    for root in (settings.MEDIA_ROOT, settings.PRIVATE_MEDIA_ROOT):
+        for path in sorted(Path(root).rglob("*"), reverse=True):
+            path.unlink() if path.is_file() else path.rmdir()
 
 
 def test_backup_and_restore_round_trip_everything(tmp_path):
     build_site()
     before, media_before = database_contents(), media_contents()
+    private_before = media_contents(settings.PRIVATE_MEDIA_ROOT)
+    pending = Figure.objects.get(state="draft").image.name
+    assert list(private_before) == [pending] and pending not in media_before
     for label in (
         "articles.revision",
         "articles.moderationevent",
@@ -169,7 +175,7 @@ def test_backup_and_restore_round_trip_everything(tmp_path):
         "admin.logentry",
     ):
         assert before[label], label
-    originals = {figure.image.name for figure in Figure.objects.all()}
+    originals = {figure.image.name for figure in Figure.objects.exclude(state="draft")}
     assert len(originals) == 2 and originals <= media_before.keys()  # plus any renditions made from them
     archive = tmp_path / "site.tar.gz"
 
@@ -183,9 +189,11 @@ def test_backup_and_restore_round_trip_everything(tmp_path):
     tables = [name for name in names if name.startswith("data/")]
     assert tables == [f"data/{model._meta.label_lower}.jsonl" for model in backup.backed_up_models()]
     assert {name.removeprefix("media/") for name in names if name.startswith("media/")} == media_before.keys()
+    assert {name.removeprefix("private_media/") for name in names if name.startswith("private_media/")} == {pending}
 
     empty_the_site()
     assert Revision.objects.count() == 0 and media_contents() == {}
+    assert media_contents(settings.PRIVATE_MEDIA_ROOT) == {}
 
     out = io.StringIO()
     call_command("restore", str(archive), stdout=out)
@@ -196,6 +204,7 @@ def test_backup_and_restore_round_trip_everything(tmp_path):
     for label in before:
         assert after[label] == before[label], label
     assert media_contents() == media_before
+    assert media_contents(settings.PRIVATE_MEDIA_ROOT) == private_before  # and still not public
     # And the site works on it: the restored users sign in, the restored page shows the restored figure.
     editor = User.objects.get(username="editor")
     assert editor.check_password(factories.PASSWORD) and editor.groups.filter(name="Editor").exists()

@@ -190,16 +190,20 @@ def test_images_of_figures_in_section_text_become_lazy_pictures(client, article,
     assert '<img src="/media/figures/unknown.png" alt="elsewhere" loading="lazy">' in section
 
 
-def test_a_figure_published_after_the_section_updates_the_article(client, moderator, editor):
+def test_a_section_showing_a_pending_figure_is_published_with_it(client, moderator, editor):
+    """The section waits for its figure (tests/publishing/test_pending_figures.py); approved together,
+    the article shows the figure's renditions."""
     figure = Figure(alt_text="Later", state=PublicationState.DRAFT)
     upload = image_upload(name="later.png")
     figure.image.save(upload.name, upload, save=False)
     figure.save()
-    revision = moderation.propose(obj=figure, author=editor, summary="Add", action="create")
+    figure_revision = moderation.propose(obj=figure, author=editor, summary="Add", action="create")
     article = factories.article(moderator, slug="later")
-    factories.section(moderator, article, body=f"![Later]({figure.image.url})")
-    assert "<picture>" not in page(client.get(article.get_absolute_url()))
-    moderation.approve(revision=revision, moderator=moderator)
+    section = factories.section(moderator, article, body="Soon a map.")
+    section_revision = moderation.propose(
+        obj=section, author=editor, summary="Map", data={**section.snapshot(), "body": f"![Later]({figure.image.url})"}
+    )
+    moderation.approve_many(revisions=[section_revision, figure_revision], moderator=moderator)
     factories.finish_follow_ups()
     assert "<picture>" in page(client.get(article.get_absolute_url()))
 
