@@ -58,19 +58,23 @@ def _marked(tokens: list[str], changed: set[int], tag: str, label: str) -> str:
 
     A run closes before any tag, so the marks never cross the rendered HTML's own elements.
     """
-    out, open_run = [], False
+    out, open_run, spaces = [], False, ""
     for index, token in enumerate(tokens):
+        if open_run and index not in changed and token.isspace():
+            spaces += token  # inside the mark only if another changed word follows
+            continue
         if index in changed:  # a word, or an image (a void element: it may sit inside the mark)
             if not open_run:
                 out.append(f'<{tag} class="rendered-change"><span class="mh-sr-only">{label} </span>')
                 open_run = True
-        elif open_run and (token.startswith("<") or not token.isspace()):
+        elif open_run:
             out.append(f"</{tag}>")
             open_run = False
-        out.append(token)
+        out.append(spaces + token)
+        spaces = ""
     if open_run:
         out.append(f"</{tag}>")
-    return "".join(out)
+    return "".join(out) + spaces
 
 
 def mark_rendered_changes(old_html: str, new_html: str) -> tuple[str, str]:
