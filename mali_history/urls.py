@@ -1,22 +1,26 @@
 from django.conf import settings
 from django.conf.urls.i18n import i18n_patterns
 from django.contrib import admin
+from django.http import HttpResponsePermanentRedirect
+from django.templatetags.static import static
 from django.urls import include, path
 from django.views.i18n import JavaScriptCatalog
 from django.views.static import serve
 
-from articles.admin import uploads
+from articles.admin import preview, uploads
 
 urlpatterns = [
     # django-markdownx's own endpoints accept anonymous uploads and trust the browser's file type;
     # these staff-only views answer at the same URL names instead.
     path("markdownx/upload/", uploads.markdownx_upload, name="markdownx_upload"),
-    path("markdownx/markdownify/", uploads.markdownx_preview, name="markdownx_markdownify"),
+    path("markdownx/markdownify/", preview.markdownx_preview, name="markdownx_markdownify"),
     # Uploaded figures waiting for approval are in a private storage; staff see them here.
     path("admin/pending-figures/<path:name>", uploads.pending_figure_image, name="pending_figure_image"),
     # The Markdown editor's own strings (static/articles/admin/markdown-editor.js), in the admin's language.
     path("admin/jsi18n/articles/", JavaScriptCatalog.as_view(packages=["articles"]), name="articles_jsi18n"),
     path("admin/", admin.site.urls),
+    # Browsers and feed readers ask for /favicon.ico whatever the page links to.
+    path("favicon.ico", lambda request: HttpResponsePermanentRedirect(static("img/favicon.ico"))),
 ]
 # Public pages in every interface language: English at /articles/..., French at /fr/articles/...
 # (articles.content.languages). The admin above takes the staff member's browser language instead.

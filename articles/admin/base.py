@@ -38,6 +38,24 @@ admin.site.disable_action("delete_selected")
 MARKDOWN_WIDGETS = {"widget": MarkdownEditorWidget}
 
 
+def markdown_widget(request, db_field, *, in_article_form: bool = False) -> dict:
+    """The Markdown editor for ``db_field``, told which section or article its preview is for.
+
+    The preview numbers a section's notes within its article; the server checks the ids it is sent.
+    ``in_article_form``: the field is in a row of the article's form (the script finds each row's section).
+    """
+    match = getattr(request, "resolver_match", None)
+    object_id = str(match.kwargs.get("object_id", "")) if match else ""
+    attrs = {"data-preview-field": db_field.name}
+    if object_id.isdigit():
+        model = db_field.model._meta.model_name
+        if in_article_form or model == "article":
+            attrs["data-preview-article"] = object_id
+        elif model == "section":
+            attrs["data-preview-section"] = object_id
+    return {"widget": MarkdownEditorWidget(attrs=attrs)}
+
+
 def snapshot_from_form(obj, form) -> dict:
     """The proposed content: concrete fields from the (unsaved) instance, many-to-many from the form."""
     for name in obj.REVISION_FIELDS:
@@ -67,7 +85,7 @@ class ModeratedAdmin(admin.ModelAdmin):
 
     def formfield_for_dbfield(self, db_field, request, **kwargs):
         if db_field.name in diffing.MARKDOWN_FIELDS:
-            kwargs.update(MARKDOWN_WIDGETS)
+            kwargs.update(markdown_widget(request, db_field))
         return super().formfield_for_dbfield(db_field, request, **kwargs)
 
     def get_form(self, request, obj=None, change=False, **kwargs):

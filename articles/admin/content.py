@@ -14,7 +14,7 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
 from articles.admin.addresses import OldAddressesAdmin
-from articles.admin.base import MARKDOWN_WIDGETS, ModeratedAdmin
+from articles.admin.base import ModeratedAdmin, markdown_widget
 from articles.admin.forms import (
     FigureForm,
     InlineModelForm,
@@ -49,7 +49,7 @@ class SectionInline(admin.StackedInline):
 
     def formfield_for_dbfield(self, db_field, request, **kwargs):
         if db_field.name == "body":
-            kwargs.update(MARKDOWN_WIDGETS)
+            kwargs.update(markdown_widget(request, db_field, in_article_form=True))
         return super().formfield_for_dbfield(db_field, request, **kwargs)
 
     def get_queryset(self, request):

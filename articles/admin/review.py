@@ -15,6 +15,7 @@ from django.utils.timesince import timesince
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
+from articles.admin import conflicts as conflict_forms
 from articles.admin.base import EditorialRecordAdmin
 from articles.admin.forms import (
     ApproveForm,
@@ -185,20 +186,7 @@ class RevisionAdmin(EditorialRecordAdmin):
         since_base = diffing.compare(model, revision.base.data if revision.base else {}, live) if stale else []
         merged = merging.merge_with_live(revision, obj) if stale and revision.action == RevisionAction.CHANGE else None
         merged_changes = diffing.compare(model, live, merged.data) if merged and merged.is_clean else []
-        conflicts = [
-            {
-                "name": f.name,
-                "label": str(model._meta.get_field(f.name).verbose_name).capitalize(),
-                "is_text": f.name in merging.TEXT_FIELDS and isinstance(f.proposed, (str, type(None))),
-                "base": diffing.display_value(model, f.name, f.base),
-                "live": diffing.display_value(model, f.name, f.live),
-                "proposed": diffing.display_value(model, f.name, f.proposed),
-                "marked": f.marked_text()
-                if f.name in merging.TEXT_FIELDS and isinstance(f.proposed, (str, type(None)))
-                else "",
-            }
-            for f in (merged.conflicts if merged else [])
-        ]
+        conflicts = conflict_forms.conflict_context(model, merged) if merged else []
         article = revision.article or (obj if isinstance(obj, Article) else None)
         context = {
             **self.admin_site.each_context(request),
@@ -275,16 +263,18 @@ class RevisionAdmin(EditorialRecordAdmin):
         if request.method != "POST" or not moderation.can_propose(request.user):
             raise PermissionDenied
         revision = get_object_or_404(Revision.objects.select_related("content_type", "base"), pk=revision_id)
-        merged = merging.merge_with_live(revision)
-        resolutions = {}
-        for conflict in merged.conflicts:
-            key = f"resolve_{conflict.name}"
-            if conflict.name in merging.TEXT_FIELDS and isinstance(conflict.proposed, (str, type(None))):
-                if key in request.POST:
-                    resolutions[conflict.name] = request.POST[key].replace("\r\n", "\n")
-            elif request.POST.get(key) in ("live", "proposed"):
-                resolutions[conflict.name] = getattr(conflict, request.POST[key])
+        obj = revision.get_object()
+        if obj is None:
+            raise Http404(_("The content this proposal changes no longer exists."))
         try:
+            # The choices were made against one published version: if another was published since,
+            # they may no longer fit the text.
+            if request.POST.get("live_revision", str(obj.live_revision_id)) != str(obj.live_revision_id):
+                raise ValidationError(
+                    _("The published version changed while you were choosing. Look at the conflicts again.")
+                )
+            merged = merging.merge_with_live(revision, obj)
+            resolutions = conflict_forms.resolutions_from_post(revision.model_class, merged, request.POST)
             merging.resolve_conflicts(revision=revision, user=request.user, resolutions=resolutions)
         except ValidationError as error:
             self.message_user(request, " ".join(error.messages), messages.ERROR)

@@ -1,4 +1,4 @@
-"""Staff-only replacements for django-markdownx's upload and preview endpoints.
+"""Staff-only replacement for django-markdownx's upload endpoint (the preview: ``articles.admin.preview``).
 
 The package's own views accept anonymous requests and trust the browser's file name and
 content type. These answer at the same URL names: staff only, every image validated and
@@ -7,19 +7,18 @@ re-encoded by ``articles.content.images``, stored as a Figure that waits for mod
 ``pending_figure_image`` shows staff the uploads that wait for approval, which readers cannot reach
 (articles.content.figure_files).
 
-Both editor endpoints answer in a form the editor script (``static/articles/admin/markdown-editor.js``) can show
-as it is: the preview as HTML, an upload as JSON with either ``image_code`` or a readable ``error``.
+The upload endpoint answers in a form the editor script (``static/articles/admin/markdown-editor.js``) can show
+as it is: JSON with either ``image_code`` or a readable ``error``.
 """
 
 from django.core.exceptions import SuspiciousFileOperation, ValidationError
 from django.db import transaction
-from django.http import FileResponse, Http404, HttpResponse, HttpResponseRedirect, JsonResponse
+from django.http import FileResponse, Http404, HttpResponseRedirect, JsonResponse
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST
 
 from articles.content import figure_files, images
-from articles.content.markup import markdownify
 from articles.models import Figure, PublicationState
 from articles.revisions import moderation
 
@@ -29,17 +28,6 @@ def _staff_only(request):
     if not (user.is_authenticated and user.is_active and user.is_staff and moderation.can_propose(user)):
         return JsonResponse({"error": _("Sign in as an editor to use the editor.")}, status=403)
     return None
-
-
-@never_cache
-@require_POST
-def markdownx_preview(request):
-    """The editor's live preview: exactly the renderer readers get."""
-    denied = _staff_only(request)
-    if denied:
-        return denied
-    html = figure_files.for_staff(markdownify(request.POST.get("content", "")))
-    return HttpResponse(html, content_type="text/html; charset=utf-8")
 
 
 @transaction.atomic

@@ -176,6 +176,19 @@ def _render_citation(self: Any, tokens: Sequence[Token], idx: int, options: Any,
 _ALIGN_RE = re.compile(r"text-align:\s*(left|center|right)")
 
 
+def _render_table_open(self: Any, tokens: Sequence[Token], idx: int, options: Any, env: dict) -> str:
+    # A wide table scrolls inside its own box, which the keyboard can reach (arrow keys scroll it)
+    # and which says what it is; the stylesheet shades the edge that has more to show.
+    from django.utils.translation import gettext
+
+    label = escape(gettext("Table (scrolls sideways on narrow screens)"), quote=True)
+    return f'<div class="table-scroll" role="region" tabindex="0" aria-label="{label}">\n<table>\n'
+
+
+def _render_table_close(self: Any, tokens: Sequence[Token], idx: int, options: Any, env: dict) -> str:
+    return "</table>\n</div>\n"
+
+
 def _table_align_classes(state: StateCore) -> None:
     for token in state.tokens:
         if token.type in ("th_open", "td_open") and token.attrs:
@@ -264,6 +277,8 @@ def _build_parser() -> MarkdownIt:
     md.inline.ruler.after("footnote_ref", "citation", _citation_rule)
     md.core.ruler.after("block", "table_align_classes", _table_align_classes)
     md.add_render_rule("citation", _render_citation)
+    md.add_render_rule("table_open", _render_table_open)
+    md.add_render_rule("table_close", _render_table_close)
     md.add_render_rule("heading_open", _render_heading_open)
     md.add_render_rule("heading_close", _render_heading_close)
     md.add_render_rule("footnote_ref", _render_footnote_ref)

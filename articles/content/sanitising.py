@@ -14,7 +14,7 @@ _TAGS = {
     "p", "h1", "h2", "h3", "h4", "h5", "h6", "em", "strong", "i", "b", "s", "del",
     "code", "pre", "blockquote", "ul", "ol", "li", "a", "img", "table", "thead",
     "tbody", "tr", "th", "td", "hr", "br", "sup", "sub", "section", "span", "cite",
-    "small",
+    "small", "div",
 }  # fmt: skip
 
 _ATTRIBUTES = {
@@ -30,6 +30,7 @@ _ATTRIBUTES = {
     "hr": {"class"},
     "code": {"class"},
     "span": {"class"},
+    "div": {"class", "role", "tabindex", "aria-label"},
 }
 
 #: Class values the renderer produces, per tag. Anything else is stripped.
@@ -46,6 +47,7 @@ ALLOWED_CLASSES: dict[str, set[str]] = {
     "hr": {"footnotes-sep"},
     "span": {"note-unknown", "note-locator", "note-key"},
     "code": set(),
+    "div": {"table-scroll"},
 }
 _CODE_LANG_CLASS = re.compile(r"language-[A-Za-z0-9_+#.\-]{1,40}")
 _ID_RE = re.compile(r"[A-Za-z][A-Za-z0-9_\-:.]{0,100}")
@@ -61,6 +63,10 @@ def _attribute_filter(tag: str, attr: str, value: str) -> str | None:
         return " ".join(kept) or None
     if attr == "id":
         return value if _ID_RE.fullmatch(value) else None
+    if attr == "role":
+        return value if value == "region" else None
+    if attr == "tabindex":
+        return "0" if value.strip() == "0" else None
     if attr in ("start", "width", "height"):
         return value if _DIGITS.fullmatch(value.strip()) else None
     if tag == "img" and attr == "src":

@@ -199,6 +199,8 @@ def rewrite_images(html_text: str) -> str:
                 "alt": attributes.get("alt") or figure.alt_text,
                 "sizes": PROSE_SIZES,
                 "lazy": True,
+                # Readers on a phone open the image itself to read its detail.
+                "full_size_url": figure.image.url,
             },
         ).strip()
     if not replacements:

@@ -46,6 +46,68 @@ def word_diff_html(old: str, new: str) -> str:
     return mark_safe("".join(str(part) for part in out))
 
 
+# Sanitised HTML as tags, runs of whitespace and words (character references stay inside their word).
+# The sanitiser writes every attribute in double quotes; a ">" inside one does not end the tag.
+_HTML_TOKEN = re.compile(r'<(?:[^>"]|"[^"]*")*>|\s+|[^<\s]+')
+# Tags that show something without words: compared like words, so an added image is marked too.
+_SHOWN_TAG = re.compile(r"<img\b", re.I)
+_ID_ATTRIBUTE = re.compile(r'\s(?:id|href)="[^"]*"')
+
+
+def _diff_key(token: str) -> str | None:
+    """What is compared of a token: words and images; None for other tags and whitespace."""
+    if token.startswith("<"):
+        # Note and footnote ids differ between the two sides by their prefix, not by content.
+        return _ID_ATTRIBUTE.sub("", token) if _SHOWN_TAG.match(token) else None
+    return None if token.isspace() else token
+
+
+def _marked(tokens: list[str], changed: set[int], tag: str, label: str) -> str:
+    """``tokens`` joined, each run of changed words inside one text stretch wrapped in ``<tag>``.
+
+    A run closes before any tag, so the marks never cross the rendered HTML's own elements.
+    """
+    out, open_run, spaces = [], False, ""
+    for index, token in enumerate(tokens):
+        if open_run and index not in changed and token.isspace():
+            spaces += token  # inside the mark only if another changed word follows
+            continue
+        if index in changed:  # a word, or an image (a void element: it may sit inside the mark)
+            if not open_run:
+                out.append(f'<{tag} class="rendered-change"><span class="mh-sr-only">{label} </span>')
+                open_run = True
+        elif open_run:
+            out.append(f"</{tag}>")
+            open_run = False
+        out.append(spaces + token)
+        spaces = ""
+    if open_run:
+        out.append(f"</{tag}>")
+    return "".join(out) + spaces
+
+
+def mark_rendered_changes(old_html: str, new_html: str) -> tuple[str, str]:
+    """Two renderings of sanitised HTML with the words that differ marked: <del> in the old, <ins> in the new.
+
+    Words are compared with difflib, as in the source diff; tags are kept as they are, and the
+    marks carry a label for screen readers in the interface language.
+    """
+    old_tokens, new_tokens = _HTML_TOKEN.findall(old_html or ""), _HTML_TOKEN.findall(new_html or "")
+    old_keyed = [(i, key) for i, token in enumerate(old_tokens) if (key := _diff_key(token)) is not None]
+    new_keyed = [(i, key) for i, token in enumerate(new_tokens) if (key := _diff_key(token)) is not None]
+    matcher = difflib.SequenceMatcher(a=[k for _, k in old_keyed], b=[k for _, k in new_keyed], autojunk=False)
+    removed, added = set(), set()
+    for op, a1, a2, b1, b2 in matcher.get_opcodes():
+        if op in ("delete", "replace"):
+            removed.update(i for i, _ in old_keyed[a1:a2])
+        if op in ("insert", "replace"):
+            added.update(i for i, _ in new_keyed[b1:b2])
+    return (
+        mark_safe(_marked(old_tokens, removed, "del", escape(_("removed:")))),
+        mark_safe(_marked(new_tokens, added, "ins", escape(_("added:")))),
+    )
+
+
 def change_size(old: str, new: str) -> tuple[int, int]:
     """(words added, words removed), for the queue's "size of change" column."""
     old_words = (old or "").split()
@@ -114,8 +176,10 @@ def compare(model: type[ModeratedContent], old: dict | None, new: dict | None) -
         if name in MARKDOWN_FIELDS:
             # A review page shows several of these side by side: each gets its own note ids.
             n = next(_preview_numbers)
-            change.old_html = mark_safe(fragments.render_standalone(old_text, id_prefix=f"p{n}a-"))
-            change.new_html = mark_safe(fragments.render_standalone(new_text, id_prefix=f"p{n}b-"))
+            change.old_html, change.new_html = mark_rendered_changes(
+                fragments.render_standalone(old_text, id_prefix=f"p{n}a-"),
+                fragments.render_standalone(new_text, id_prefix=f"p{n}b-"),
+            )
         changes.append(change)
     return changes
 

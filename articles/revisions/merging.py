@@ -68,6 +68,79 @@ class FieldMerge:
         return _merge_text(self.base or "", self.live or "", self.proposed or "", mark=True)[0]
 
 
+# --- Conflicts hunk by hunk (the review page's buttons) ----------------------------------------
+
+#: A moderator's choice for one conflicting stretch.
+HUNK_CHOICES = ("live", "proposed", "both")
+
+
+def text_hunks(base: str, live: str, proposed: str) -> list[str | ConflictRegion]:
+    """The three-way merge of a text as it reads: merged stretches (str) between conflicting ones.
+
+    The same regions as ``_merge_text`` finds (lines, then words within conflicting lines), so
+    joining the merged stretches with one side of every conflict gives that side's whole text.
+    """
+    if live in (proposed, base) or proposed == base:
+        return [_merge_text(base, live, proposed)[0]]
+    segments: list[str | ConflictRegion] = []
+    lines = merge3.Merge3(_split_lines(base), _split_lines(live), _split_lines(proposed))
+    for region in lines.merge_regions():
+        if region[0] != "conflict":
+            segments.append("".join(_region_text(lines, region)))
+            continue
+        _, z1, z2, a1, a2, b1, b2 = region
+        sides = ("".join(seq) for seq in (lines.base[z1:z2], lines.a[a1:a2], lines.b[b1:b2]))
+        words = merge3.Merge3(*(_WORDS.findall(side) for side in sides))
+        for sub in words.merge_regions():
+            if sub[0] != "conflict":
+                segments.append("".join(_region_text(words, sub)))
+            else:
+                _, y1, y2, c1, c2, d1, d2 = sub
+                segments.append(
+                    ConflictRegion("".join(words.base[y1:y2]), "".join(words.a[c1:c2]), "".join(words.b[d1:d2]))
+                )
+    # Adjacent merged stretches read as one.
+    joined: list[str | ConflictRegion] = []
+    for segment in segments:
+        if isinstance(segment, str) and joined and isinstance(joined[-1], str):
+            joined[-1] += segment
+        elif segment != "":
+            joined.append(segment)
+    return joined
+
+
+def _region_text(m: merge3.Merge3, region: tuple) -> list[str]:
+    kind = region[0]
+    if kind == "unchanged":
+        return m.base[region[1] : region[2]]
+    if kind in ("a", "same"):
+        return m.a[region[1] : region[2]]
+    return m.b[region[1] : region[2]]
+
+
+def resolve_hunks(hunks: list[str | ConflictRegion], choices: list[str], edited: list[str | None]) -> str:
+    """The text with each conflict settled: the published words, the proposal's, or both as edited.
+
+    ``choices`` and ``edited`` hold one entry per conflict, in order; raises ValidationError for a
+    missing or unknown choice.
+    """
+    conflicts = [h for h in hunks if isinstance(h, ConflictRegion)]
+    if len(choices) != len(conflicts) or any(choice not in HUNK_CHOICES for choice in choices):
+        raise ValidationError(_("Choose what to keep for every conflict."))
+    out, index = [], 0
+    for hunk in hunks:
+        if isinstance(hunk, str):
+            out.append(hunk)
+            continue
+        choice, text = choices[index], edited[index]
+        if choice == "both":
+            out.append(text if text is not None else hunk.live + hunk.proposed)
+        else:
+            out.append(getattr(hunk, choice))
+        index += 1
+    return "".join(out)
+
+
 @dataclass
 class MergeResult:
     fields: list[FieldMerge]
@@ -204,6 +277,15 @@ def rebase(revision: Revision, obj: ModeratedContent, data: dict, actor: User, k
     audit.record(revision, kind, actor, note)
 
 
+def field_label(model: type[ModeratedContent], name: str) -> str:
+    """A field's name as its form shows it ("Text", not ``body``)."""
+    return str(model._meta.get_field(name).verbose_name).capitalize()
+
+
+def _labels(model: type[ModeratedContent], names: list[str]) -> str:
+    return ", ".join(field_label(model, name) for name in names)
+
+
 @transaction.atomic
 def resolve_conflicts(*, revision: Revision, user: User, resolutions: dict) -> Revision:
     """Settle a stale proposal's conflicts; it becomes a proposal based on the live version."""
@@ -219,12 +301,15 @@ def resolve_conflicts(*, revision: Revision, user: User, resolutions: dict) -> R
     data = dict(merged.data)
     missing = [f.name for f in merged.conflicts if f.name not in resolutions]
     if missing:
-        raise ValidationError(_("Choose a version for: %(fields)s.") % {"fields": ", ".join(missing)})
+        raise ValidationError(
+            _("Choose a version for: %(fields)s.") % {"fields": _labels(revision.model_class, missing)}
+        )
     data.update({name: value for name, value in resolutions.items() if name in revision.model_class.REVISION_FIELDS})
     marked = has_conflict_markers(data)
     if marked:
         raise ValidationError(
-            _("Remove the conflict markers (<<<<<<< … >>>>>>>) from: %(fields)s.") % {"fields": ", ".join(marked)}
+            _("Remove the conflict markers (<<<<<<< … >>>>>>>) from: %(fields)s.")
+            % {"fields": _labels(revision.model_class, marked)}
         )
     validation.validate_data(obj, data, revision.action)
     rebase(

@@ -111,7 +111,6 @@ def test_section_editor_preview_keyboard_and_uploads(live_server, watched_page, 
 
     container = page.locator(".field-body .markdownx")
     textarea = container.locator("textarea.markdownx-editor")
-    preview = container.locator(".markdownx-preview")
     status = container.locator(".markdown-editor-status")
     page.wait_for_selector(".field-body .markdownx[data-editor-ready]")
 
@@ -126,8 +125,9 @@ def test_section_editor_preview_keyboard_and_uploads(live_server, watched_page, 
     # Live preview, through the readers' renderer.
     textarea.click()
     textarea.fill(MARKDOWN)
-    preview.locator("strong", has_text="scholarship").wait_for()
-    assert preview.locator("table td", has_text="Djenné").count() == 1
+    frame = container.frame_locator(".markdownx-preview iframe")
+    frame.locator("strong", has_text="scholarship").wait_for()
+    assert frame.locator("table td", has_text="Djenné").count() == 1
 
     # No keyboard trap: Tab and Shift+Tab leave the textarea, and insert nothing.
     before = textarea.input_value()
@@ -174,7 +174,7 @@ def test_section_editor_preview_keyboard_and_uploads(live_server, watched_page, 
     assert "Invalid response" not in value
     assert Figure.objects.get().state == PublicationState.DRAFT
     # The preview shows it through the staff view: its public address answers 404 until approval.
-    uploaded = preview.locator("img[src^='/admin/pending-figures/figures/']")
+    uploaded = frame.locator("img[src^='/admin/pending-figures/figures/']")
     uploaded.wait_for(state="attached")
     page.wait_for_function("img => img.complete && img.naturalWidth === 120", arg=uploaded.element_handle())
 
@@ -288,8 +288,8 @@ def test_rows_added_with_add_another_get_an_editor(live_server, watched_page, ed
 
     second = rows.nth(1)
     second.locator("textarea").fill("A new section about **the Niger**.")
-    second.locator(".markdownx-preview strong", has_text="the Niger").wait_for()
-    assert rows.nth(0).locator(".markdownx-preview strong").count() == 0
+    second.frame_locator(".markdownx-preview iframe").locator("strong", has_text="the Niger").wait_for()
+    assert rows.nth(0).frame_locator(".markdownx-preview iframe").locator("strong").count() == 0
     ARTIFACTS.mkdir(exist_ok=True)
     page.screenshot(path=str(ARTIFACTS / "editor-inline.png"), full_page=True)
 

@@ -21,8 +21,8 @@ from django.test import Client
 from django.urls import reverse
 from PIL import ExifTags, Image
 
-from articles.content.markup import markdownify
 from articles.models import Figure, PublicationState, Revision, RevisionAction, RevisionStatus
+from articles.publishing.fragments import render_standalone
 from tests import factories
 
 pytestmark = pytest.mark.django_db
@@ -183,15 +183,18 @@ def test_preview_is_the_readers_renderer(editor_client):
 
     assert response.status_code == 200
     assert response["Content-Type"] == "text/html; charset=utf-8"
-    assert response.content.decode() == markdownify(text)
-    assert "<strong>bold</strong>" in response.content.decode()
-    assert "<table>" in response.content.decode()
+    html = response.content.decode()
+    # A page of its own for the editor's frame, with the public stylesheet and the readers' renderer.
+    assert re.search(r'<link rel="stylesheet" href="/static/css/site\.css', html)
+    assert render_standalone(text) in html
+    assert "<strong>bold</strong>" in html
+    assert "<table>" in html
 
 
 def test_preview_never_returns_hostile_markup(editor_client):
     html = editor_client.post(PREVIEW_URL, {"content": HOSTILE_MARKDOWN}).content.decode()
 
-    assert html == markdownify(HOSTILE_MARKDOWN)
+    assert render_standalone(HOSTILE_MARKDOWN) in html
     assert "<strong>world</strong>" in html
     tags = Tags()
     tags.feed(html)
@@ -205,7 +208,7 @@ def test_empty_preview(editor_client):
     response = editor_client.post(PREVIEW_URL, {})
 
     assert response.status_code == 200
-    assert response.content.decode() == markdownify("")
+    assert '<div class="section-body prose"></div>' in response.content.decode()
 
 
 # ---------------------------------------------------------------- accepted uploads

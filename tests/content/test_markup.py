@@ -389,7 +389,9 @@ def test_hostile_markdown_is_neutralised(text):
     assert not re.search(r"<[^>]*\son\w+\s*=", html, re.I)
     assert not re.search(r"<[^>]*javascript:", html, re.I)
     assert not re.search(r"<[^>]*(?:vbscript|data):", html, re.I)
-    assert not re.search(r"<(script|iframe|object|style|div|svg)", html, re.I)
+    assert not re.search(r"<(script|iframe|object|style|svg)", html, re.I)
+    # The one <div>: the scrolling box markup puts around a table.
+    assert all(tag == TABLE_SCROLL_OPEN for tag in re.findall(r"<div[^>]*>", html, re.I))
     assert not re.search(r"<[^>]*\sstyle\s*=", html, re.I)
 
 
@@ -447,3 +449,23 @@ def test_sanitiser_policy():
     assert "evil" not in out
     assert 'rel="noopener noreferrer"' in out
     assert "comment" not in out
+
+
+# ---------------------------------------------------------------- tables scroll in their own box
+
+TABLE_SCROLL_OPEN = (
+    '<div class="table-scroll" role="region" tabindex="0" aria-label="Table (scrolls sideways on narrow screens)">'
+)
+
+
+def test_a_table_is_published_inside_a_labelled_scrolling_box():
+    html = markup.render_markdown("| Resolution | Year |\n|:--|--:|\n| 2100 | 2013 |")
+    assert html.startswith(TABLE_SCROLL_OPEN + "\n<table>")
+    assert html.rstrip().endswith("</table>\n</div>")
+
+
+def test_the_sanitiser_keeps_only_the_scrolling_box_of_a_div():
+    html = sanitise_html(
+        '<div class="table-scroll evil" role="button" tabindex="-1" onclick="x()" style="x" aria-label="A">t</div>'
+    )
+    assert html == '<div class="table-scroll" aria-label="A">t</div>'

@@ -374,4 +374,7 @@ def test_a_moderator_reviews_a_proposed_event_with_its_text_compared(moderator_c
     )
     html = page(moderator_client.get(reverse("admin:articles_revision_change", args=[revision.pk])))
     assert "Say which resolution" in html
-    assert "<em>creates</em>" in html, "the Markdown is compared rendered, as for sections"
+    # Rendered, as for sections, with the new words marked.
+    assert re.search(
+        r'<em><ins class="rendered-change"><span class="mh-sr-only">added: </span>creates</ins></em>', html
+    )

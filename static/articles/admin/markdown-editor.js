@@ -5,7 +5,9 @@
  * It replaces the package's own script, which traps Tab, pastes "Invalid response" into the
  * text when an upload fails and never sets up inline rows added with "Add another".
  *
- * - live preview from the site's own renderer (the data-markdownx-urls-path endpoint);
+ * - live preview from the site's own renderer (the data-markdownx-urls-path endpoint), told which
+ *   section or article the text is for (data-preview-* attributes, an inline row's own id, the
+ *   form's article field), shown in a sandboxed frame with the public stylesheet;
  * - images uploaded by drag-and-drop, paste or the "Upload image…" button
  *   (data-markdownx-upload-urls-path); errors are announced under the editor, never
  *   written into the Markdown;
@@ -163,6 +165,13 @@
     this.preview.setAttribute("role", "region");
     this.preview.setAttribute("aria-labelledby", this.previewHeading.id);
     this.preview.classList.add("markdown-editor-preview");
+    // A frame of its own: the public stylesheet applies inside and nowhere else. Sandboxed without
+    // scripts; same origin only so that its height can follow its content.
+    this.frame = element("iframe", "markdown-editor-frame");
+    this.frame.title = gettext("Preview (as readers will see it)");
+    this.frame.setAttribute("sandbox", "allow-same-origin");
+    this.preview.textContent = "";
+    this.preview.appendChild(this.frame);
 
     this.editor.after(this.toolbar, this.status);
     this.preview.before(this.previewHeading);
@@ -207,12 +216,52 @@
     this.timer = setTimeout(function () { self.refreshPreview(); }, this.latency);
   };
 
+  /** Which section or article the text belongs to, so that the server numbers its notes in place. */
+  MarkdownEditor.prototype.previewContext = function (body) {
+    var editor = this.editor;
+    var form = editor.form;
+    var section = editor.getAttribute("data-preview-section") || "";
+    var article = editor.getAttribute("data-preview-article") || "";
+    var name = editor.name || "";
+    var dash = name.lastIndexOf("-");
+    if (form && dash !== -1) {
+      // An inline row ("sections-0-body"): its own id field says which section it is.
+      var own = form.querySelector("input[name='" + name.slice(0, dash + 1) + "id']");
+      section = own && /^\d+$/.test(own.value) ? own.value : "";
+    }
+    if (form && !article && !section) {
+      var chosen = form.querySelector("[name='article']");
+      if (chosen && /^\d+$/.test(chosen.value)) article = chosen.value;
+    }
+    body.append("field", editor.getAttribute("data-preview-field") || name.slice(dash + 1));
+    if (section) body.append("section", section);
+    if (article) body.append("article", article);
+  };
+
+  MarkdownEditor.prototype.fitFrame = function () {
+    var doc = this.frame.contentDocument;
+    if (!doc || !doc.documentElement) return;
+    this.frame.style.height = Math.ceil(doc.documentElement.getBoundingClientRect().height) + "px";
+  };
+
+  MarkdownEditor.prototype.showPreview = function (html) {
+    var self = this;
+    this.frame.onload = function () {
+      self.fitFrame();
+      var doc = self.frame.contentDocument;
+      // Fonts and images arrive after "load": follow the page's height as it settles.
+      if (doc && window.ResizeObserver) new ResizeObserver(function () { self.fitFrame(); }).observe(doc.documentElement);
+      self.container.dispatchEvent(new CustomEvent("markdownx.update", { bubbles: true, detail: html }));
+    };
+    this.frame.srcdoc = html;
+  };
+
   MarkdownEditor.prototype.refreshPreview = function () {
     var self = this;
     var request = ++this.previewRequest;
     clearTimeout(this.timer);
     if (!this.editor.value.trim()) {
-      this.preview.textContent = "";
+      this.frame.removeAttribute("srcdoc");
       this.preview.classList.add("is-empty");
       this.preview.setAttribute("data-empty-text", gettext("Nothing to preview yet."));
       return Promise.resolve();
@@ -220,6 +269,7 @@
     if (!this.previewUrl) return Promise.resolve();
     var body = new FormData();
     body.append("content", this.editor.value);
+    this.previewContext(body);
     this.container.classList.add("is-previewing");
     return post(this.editor, this.previewUrl, body)
       .then(function (response) {
@@ -229,11 +279,10 @@
       .then(function (html) {
         // A slower, older answer must not overwrite a newer one.
         if (request !== self.previewRequest) return;
-        // The endpoint returns the site's own sanitised rendering (articles.markup).
-        self.preview.innerHTML = html;
+        // The endpoint returns a page around the site's own sanitised rendering (articles.admin.preview).
         self.preview.classList.remove("is-empty");
+        self.showPreview(html);
         if (self.statusKind === "preview-error") self.clearStatus();
-        self.container.dispatchEvent(new CustomEvent("markdownx.update", { bubbles: true, detail: html }));
       })
       .catch(function (problem) {
         if (request !== self.previewRequest) return;
