@@ -13,7 +13,7 @@ from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
-from articles.admin.base import MARKDOWN_WIDGETS, ModeratedAdmin
+from articles.admin.base import MARKDOWN_WIDGETS, ModeratedAdmin, without_delete_icon
 from articles.admin.forms import (
     FigureForm,
     InlineModelForm,
@@ -49,7 +49,7 @@ class SectionInline(admin.StackedInline):
     def formfield_for_dbfield(self, db_field, request, **kwargs):
         if db_field.name == "body":
             kwargs.update(MARKDOWN_WIDGETS)
-        return super().formfield_for_dbfield(db_field, request, **kwargs)
+        return without_delete_icon(super().formfield_for_dbfield(db_field, request, **kwargs))
 
     def get_queryset(self, request):
         return super().get_queryset(request).exclude(state=PublicationState.DELETED).select_related("parent")

@@ -10,6 +10,7 @@ from django.shortcuts import get_object_or_404
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils import timezone
+from django.utils.formats import date_format
 from django.utils.html import format_html
 from django.utils.timesince import timesince
 from django.utils.translation import gettext_lazy as _
@@ -56,15 +57,13 @@ class RevisionStatusFilter(admin.SimpleListFilter):
         return queryset if value == "all" else queryset.filter(status=value)
 
 
-class MineFilter(admin.SimpleListFilter):
-    title = _("author")
-    parameter_name = "mine"
+class AuthorFilter(admin.RelatedOnlyFieldListFilter):
+    """One "By author" filter: the authors of the listed revisions, yourself first as "My proposals"."""
 
-    def lookups(self, request, model_admin):
-        return [("1", _("My proposals"))]
-
-    def queryset(self, request, queryset):
-        return queryset.filter(author=request.user) if self.value() == "1" else queryset
+    def field_choices(self, field, request, model_admin):
+        choices = super().field_choices(field, request, model_admin)
+        mine = [(pk, _("My proposals")) for pk, _name in choices if pk == request.user.pk]
+        return mine + [(pk, name) for pk, name in choices if pk != request.user.pk]
 
 
 class ContentTypeFilter(admin.SimpleListFilter):
@@ -80,19 +79,18 @@ class ContentTypeFilter(admin.SimpleListFilter):
 
 @admin.register(Revision)
 class RevisionAdmin(EditorialRecordAdmin):
+    # Few, narrow columns: summary, size and status stay in a 1280 px window beside the filters.
     list_display = (
         "object_link",
-        "kind",
         "article",
         "author_name",
         "age",
         "summary",
         "size_of_change",
         "status_display",
-        "scheduled_for",
     )
     list_display_links = None
-    list_filter = (RevisionStatusFilter, MineFilter, ContentTypeFilter, "author", "article")
+    list_filter = (RevisionStatusFilter, ContentTypeFilter, ("author", AuthorFilter), "article")
     list_select_related = ("content_type", "article", "base", "author")
     search_fields = ("object_repr", "summary", "author_name")
     ordering = ("created_at", "pk")
@@ -113,10 +111,12 @@ class RevisionAdmin(EditorialRecordAdmin):
     @admin.display(description=_("Object"), ordering="object_repr")
     def object_link(self, obj):
         return format_html(
-            '<a href="{}">{}</a>', reverse("admin:articles_revision_change", args=[obj.pk]), obj.object_repr or "—"
+            '<a href="{}">{}</a><span class="revision-kind">{}</span>',
+            reverse("admin:articles_revision_change", args=[obj.pk]),
+            obj.object_repr or "—",
+            self.kind(obj),
         )
 
-    @admin.display(description=_("Kind"))
     def kind(self, obj):
         return f"{obj.get_action_display()} {obj.content_type.name}"
 
@@ -136,6 +136,11 @@ class RevisionAdmin(EditorialRecordAdmin):
 
     @admin.display(description=_("Status"), ordering="status")
     def status_display(self, obj):
+        if obj.scheduled_for:
+            return _("%(status)s, for %(when)s") % {
+                "status": obj.get_status_display(),
+                "when": date_format(timezone.localtime(obj.scheduled_for), "SHORT_DATETIME_FORMAT"),
+            }
         return obj.get_status_display()
 
     # --- The review page -------------------------------------------------------------------
@@ -320,7 +325,9 @@ class RevisionAdmin(EditorialRecordAdmin):
         if failed:
             return failed
         self.message_user(request, _("Withdrawn. It stays in the history."), messages.SUCCESS)
-        return HttpResponseRedirect(reverse("admin:articles_revision_changelist") + "?mine=1")
+        return HttpResponseRedirect(
+            reverse("admin:articles_revision_changelist") + f"?author__id__exact={request.user.pk}"
+        )
 
     # --- Bulk moderation -------------------------------------------------------------------
 
