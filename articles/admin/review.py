@@ -17,6 +17,7 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
 from articles.admin.base import EditorialRecordAdmin
+from articles.admin.desk import REVIEW_QUEUE
 from articles.admin.forms import (
     ApproveForm,
     RejectForm,
@@ -105,6 +106,7 @@ class RevisionAdmin(EditorialRecordAdmin):
         extra_context = {
             **(extra_context or {}),
             "open_corrections": CorrectionSuggestion.objects.filter(status=CorrectionStatus.OPEN).count(),
+            "title": REVIEW_QUEUE,
         }
         return super().changelist_view(request, extra_context)
 
@@ -241,6 +243,17 @@ class RevisionAdmin(EditorialRecordAdmin):
             return HttpResponseRedirect(reverse("admin:articles_revision_change", args=[revision.pk]))
         return None
 
+    def _next_in_queue(self, request):
+        """After a decision, the oldest proposal still waiting; the queue itself once none is left."""
+        following = Revision.objects.pending().order_by("created_at", "pk").values_list("pk", "object_repr").first()
+        if following is None:
+            self.message_user(request, _("Nothing else is waiting in the review queue."), messages.INFO)
+            return HttpResponseRedirect(reverse("admin:articles_revision_changelist"))
+        self.message_user(
+            request, _("Next in the review queue: “%(object)s”.") % {"object": following[1]}, messages.INFO
+        )
+        return HttpResponseRedirect(reverse("admin:articles_revision_change", args=[following[0]]))
+
     def approve_view(self, request, revision_id):
         if not moderation.can_moderate(request.user):
             raise PermissionDenied
@@ -271,7 +284,7 @@ class RevisionAdmin(EditorialRecordAdmin):
             )
         else:
             self.message_user(request, _("Approved and published. Readers see it now."), messages.SUCCESS)
-        return HttpResponseRedirect(reverse("admin:articles_revision_changelist"))
+        return self._next_in_queue(request)
 
     def resolve_view(self, request, revision_id):
         if request.method != "POST" or not moderation.can_propose(request.user):
@@ -313,7 +326,7 @@ class RevisionAdmin(EditorialRecordAdmin):
         if failed:
             return failed
         self.message_user(request, _("Rejected. The author has been told why."), messages.SUCCESS)
-        return HttpResponseRedirect(reverse("admin:articles_revision_changelist"))
+        return self._next_in_queue(request)
 
     def withdraw_view(self, request, revision_id):
         if not moderation.can_propose(request.user):
