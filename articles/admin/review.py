@@ -16,6 +16,7 @@ from django.utils.timesince import timesince
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
+from articles.admin import figure_review
 from articles.admin.base import EditorialRecordAdmin
 from articles.admin.desk import REVIEW_QUEUE
 from articles.admin.forms import (
@@ -228,6 +229,8 @@ class RevisionAdmin(EditorialRecordAdmin):
             "reject_form": RejectForm(),
             "approve_form": ApproveForm(initial={"merge": bool(merged and merged.is_clean)}),
             "events": revision.events.select_related("actor").order_by("at", "pk"),
+            "figure": figure_review.figure_proposal(revision),
+            "together": figure_review.proposed_together(revision),
         }
         request.current_app = self.admin_site.name
         return TemplateResponse(request, "admin/articles/revision_review.html", context)

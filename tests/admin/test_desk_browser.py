@@ -97,3 +97,33 @@ def test_edit_links_only_for_signed_in_editors_and_a_suggestion_page_in_the_site
         textarea = page.evaluate(style, "#id_problem")
         assert textarea[1:4] == search_box[1:4], f"{scheme}: the fields have the site's colours and borders"
         page.context.close()
+
+
+def test_figure_proposals_on_the_review_page_pass_axe(browser, live_server, desk):
+    from django.test import Client
+
+    from articles.models import Figure, Revision
+    from tests.admin.test_markdownx_endpoints import UPLOAD_URL, image_bytes, upload
+    from tests.reading.test_accessibility_browser import _axe_violations
+
+    client = Client()
+    client.force_login(desk["editor"])
+    response = client.post(UPLOAD_URL, {"image": upload("map.png", image_bytes("PNG"), "image/png")})
+    figure = Figure.objects.get(pk=response.json()["figure_id"])
+    part = desk["parts"][0]
+    text = moderation.propose(
+        obj=part,
+        author=desk["editor"],
+        summary="Add a map",
+        data={**part.snapshot(), "body": "A map.\n\n" + response.json()["image_code"]},
+    )
+    pages = {
+        "figure proposal": f"/admin/articles/revision/{Revision.objects.for_object(figure).get().pk}/change/",
+        "text with its figure": f"/admin/articles/revision/{text.pk}/change/",
+    }
+    problems = []
+    for scheme in ("light", "dark"):
+        problems += _axe_violations(
+            browser, live_server.url, pages, color_scheme=scheme, user=desk["moderator"], live_server=live_server
+        )
+    assert not problems, "axe-core found:\n" + "\n".join(problems)
