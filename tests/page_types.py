@@ -57,6 +57,7 @@ class DemoSite:
         published = Revision.objects.for_object(self.section).published().order_by("pk")
         older, newer = published[0].pk, published.last().pk
         return {
+            "admin index": "/admin/",
             "revision review": f"/admin/articles/revision/{self.revision.pk}/change/",
             "review queue": "/admin/articles/revision/",
             "object history": f"/admin/articles/section/{self.section.pk}/history/",

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 from django.contrib import admin, messages
+from django.contrib.admin.options import IS_POPUP_VAR
 from django.contrib.admin.utils import unquote
+from django.contrib.admin.widgets import RelatedFieldWidgetWrapper
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.http import Http404, HttpResponseRedirect
@@ -11,6 +13,7 @@ from django.shortcuts import get_object_or_404
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils.html import format_html
+from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext_lazy as _
 
 from articles.admin.forms import (
@@ -27,15 +30,10 @@ from articles.models import (
 )
 from articles.revisions import corrections, diffing, moderation
 
-admin.site.site_header = _("Mali History editorial desk")
-admin.site.site_title = _("Mali History")
-admin.site.index_title = _("Content and moderation")
 # Repeated failed sign-ins lock the username out from that address for a while (shared cache).
 admin.site.login_form = ThrottledAdminAuthenticationForm
 # The stock bulk delete removes rows outright, around moderation.
 admin.site.disable_action("delete_selected")
-
-MARKDOWN_WIDGETS = {"widget": MarkdownEditorWidget}
 
 
 def markdown_widget(request, db_field, *, in_article_form: bool = False) -> dict:
@@ -54,6 +52,13 @@ def markdown_widget(request, db_field, *, in_article_form: bool = False) -> dict
         elif model == "section":
             attrs["data-preview-section"] = object_id
     return {"widget": MarkdownEditorWidget(attrs=attrs)}
+
+
+def without_delete_icon(formfield):
+    """No "delete" icon beside a related field: deleting a parent section from a child's form is a surprise."""
+    if formfield is not None and isinstance(formfield.widget, RelatedFieldWidgetWrapper):
+        formfield.widget.can_delete_related = False
+    return formfield
 
 
 def snapshot_from_form(obj, form) -> dict:
@@ -86,7 +91,7 @@ class ModeratedAdmin(admin.ModelAdmin):
     def formfield_for_dbfield(self, db_field, request, **kwargs):
         if db_field.name in diffing.MARKDOWN_FIELDS:
             kwargs.update(markdown_widget(request, db_field))
-        return super().formfield_for_dbfield(db_field, request, **kwargs)
+        return without_delete_icon(super().formfield_for_dbfield(db_field, request, **kwargs))
 
     def get_form(self, request, obj=None, change=False, **kwargs):
         form_class = super().get_form(request, obj, change=change, **kwargs)
@@ -352,7 +357,24 @@ class ModeratedAdmin(admin.ModelAdmin):
 
     def response_change(self, request, obj):
         request.moderation_results = getattr(request, "moderation_results", [])
-        return super().response_change(request, obj)
+        response = super().response_change(request, obj)
+        return_to = self._public_page_to_return_to(request)
+        staying = {"_continue", "_addanother", "_saveasnew", IS_POPUP_VAR} & set(request.POST)
+        if return_to and isinstance(response, HttpResponseRedirect) and not staying:
+            return HttpResponseRedirect(return_to)
+        return response
+
+    def _public_page_to_return_to(self, request):
+        """The public page an "Edit" link came from (``?next=``): after saving, the editor goes back
+        there, with the notice that the change waits for review. Only a page of this site, never
+        the admin itself."""
+        target = request.GET.get("next", "")
+        safe = url_has_allowed_host_and_scheme(
+            target, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+        )
+        if not safe or not target.startswith("/") or target.startswith(reverse("admin:index")):
+            return None
+        return target
 
     # --- History, compare and revert -------------------------------------------------------
 

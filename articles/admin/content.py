@@ -14,7 +14,7 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
 from articles.admin.addresses import OldAddressesAdmin
-from articles.admin.base import ModeratedAdmin, markdown_widget
+from articles.admin.base import ModeratedAdmin, markdown_widget, without_delete_icon
 from articles.admin.forms import (
     FigureForm,
     InlineModelForm,
@@ -50,7 +50,7 @@ class SectionInline(admin.StackedInline):
     def formfield_for_dbfield(self, db_field, request, **kwargs):
         if db_field.name == "body":
             kwargs.update(markdown_widget(request, db_field, in_article_form=True))
-        return super().formfield_for_dbfield(db_field, request, **kwargs)
+        return without_delete_icon(super().formfield_for_dbfield(db_field, request, **kwargs))
 
     def get_queryset(self, request):
         return super().get_queryset(request).exclude(state=PublicationState.DELETED).select_related("parent")

@@ -78,8 +78,9 @@ class ModeratedModelForm(BaseRevisionMixin, CitationCheckMixin, forms.ModelForm)
     publish_now = forms.BooleanField(
         label=_("Publish now"),
         required=False,
-        initial=True,
-        help_text=_("Moderators only: untick to submit this change for review instead."),
+        # Unticked by default: publishing without review is a choice, never an accident.
+        initial=False,
+        help_text=_("Moderators only: tick to publish at once, without waiting for review."),
     )
 
     def clean(self):

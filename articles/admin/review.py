@@ -10,13 +10,16 @@ from django.shortcuts import get_object_or_404
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils import timezone
+from django.utils.formats import date_format
 from django.utils.html import format_html
 from django.utils.timesince import timesince
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
 from articles.admin import conflicts as conflict_forms
+from articles.admin import figure_review
 from articles.admin.base import EditorialRecordAdmin
+from articles.admin.desk import REVIEW_QUEUE
 from articles.admin.forms import (
     ApproveForm,
     RejectForm,
@@ -57,15 +60,13 @@ class RevisionStatusFilter(admin.SimpleListFilter):
         return queryset if value == "all" else queryset.filter(status=value)
 
 
-class MineFilter(admin.SimpleListFilter):
-    title = _("author")
-    parameter_name = "mine"
+class AuthorFilter(admin.RelatedOnlyFieldListFilter):
+    """One "By author" filter: the authors of the listed revisions, yourself first as "My proposals"."""
 
-    def lookups(self, request, model_admin):
-        return [("1", _("My proposals"))]
-
-    def queryset(self, request, queryset):
-        return queryset.filter(author=request.user) if self.value() == "1" else queryset
+    def field_choices(self, field, request, model_admin):
+        choices = super().field_choices(field, request, model_admin)
+        mine = [(pk, _("My proposals")) for pk, _name in choices if pk == request.user.pk]
+        return mine + [(pk, name) for pk, name in choices if pk != request.user.pk]
 
 
 class ContentTypeFilter(admin.SimpleListFilter):
@@ -81,19 +82,18 @@ class ContentTypeFilter(admin.SimpleListFilter):
 
 @admin.register(Revision)
 class RevisionAdmin(EditorialRecordAdmin):
+    # Few, narrow columns: summary, size and status stay in a 1280 px window beside the filters.
     list_display = (
         "object_link",
-        "kind",
         "article",
         "author_name",
         "age",
         "summary",
         "size_of_change",
         "status_display",
-        "scheduled_for",
     )
     list_display_links = None
-    list_filter = (RevisionStatusFilter, MineFilter, ContentTypeFilter, "author", "article")
+    list_filter = (RevisionStatusFilter, ContentTypeFilter, ("author", AuthorFilter), "article")
     list_select_related = ("content_type", "article", "base", "author")
     search_fields = ("object_repr", "summary", "author_name")
     ordering = ("created_at", "pk")
@@ -108,16 +108,19 @@ class RevisionAdmin(EditorialRecordAdmin):
         extra_context = {
             **(extra_context or {}),
             "open_corrections": CorrectionSuggestion.objects.filter(status=CorrectionStatus.OPEN).count(),
+            "title": REVIEW_QUEUE,
         }
         return super().changelist_view(request, extra_context)
 
     @admin.display(description=_("Object"), ordering="object_repr")
     def object_link(self, obj):
         return format_html(
-            '<a href="{}">{}</a>', reverse("admin:articles_revision_change", args=[obj.pk]), obj.object_repr or "—"
+            '<a href="{}">{}</a><span class="revision-kind">{}</span>',
+            reverse("admin:articles_revision_change", args=[obj.pk]),
+            obj.object_repr or "—",
+            self.kind(obj),
         )
 
-    @admin.display(description=_("Kind"))
     def kind(self, obj):
         return obj.action_phrase
 
@@ -137,6 +140,11 @@ class RevisionAdmin(EditorialRecordAdmin):
 
     @admin.display(description=_("Status"), ordering="status")
     def status_display(self, obj):
+        if obj.scheduled_for:
+            return _("%(status)s, for %(when)s") % {
+                "status": obj.get_status_display(),
+                "when": date_format(timezone.localtime(obj.scheduled_for), "SHORT_DATETIME_FORMAT"),
+            }
         return obj.get_status_display()
 
     # --- The review page -------------------------------------------------------------------
@@ -211,6 +219,8 @@ class RevisionAdmin(EditorialRecordAdmin):
             "events": revision.events.select_related("actor").order_by("at", "pk"),
             # Figures its text shows that wait for approval: offered to approve with it.
             "pending_figures": moderation.figure_proposals_shown_by(revision) if revision.is_pending else [],
+            "figure": figure_review.figure_proposal(revision),
+            "together": figure_review.proposed_together(revision),
         }
         request.current_app = self.admin_site.name
         return TemplateResponse(request, "admin/articles/revision_review.html", context)
@@ -225,6 +235,17 @@ class RevisionAdmin(EditorialRecordAdmin):
             self.message_user(request, " ".join(error.messages), messages.ERROR)
             return HttpResponseRedirect(reverse("admin:articles_revision_change", args=[revision.pk]))
         return None
+
+    def _next_in_queue(self, request):
+        """After a decision, the oldest proposal still waiting; the queue itself once none is left."""
+        following = Revision.objects.pending().order_by("created_at", "pk").values_list("pk", "object_repr").first()
+        if following is None:
+            self.message_user(request, _("Nothing else is waiting in the review queue."), messages.INFO)
+            return HttpResponseRedirect(reverse("admin:articles_revision_changelist"))
+        self.message_user(
+            request, _("Next in the review queue: “%(object)s”.") % {"object": following[1]}, messages.INFO
+        )
+        return HttpResponseRedirect(reverse("admin:articles_revision_change", args=[following[0]]))
 
     def approve_view(self, request, revision_id):
         if not moderation.can_moderate(request.user):
@@ -257,7 +278,7 @@ class RevisionAdmin(EditorialRecordAdmin):
             )
         else:
             self.message_user(request, _("Approved and published. Readers see it now."), messages.SUCCESS)
-        return HttpResponseRedirect(reverse("admin:articles_revision_changelist"))
+        return self._next_in_queue(request)
 
     def resolve_view(self, request, revision_id):
         if request.method != "POST" or not moderation.can_propose(request.user):
@@ -301,7 +322,7 @@ class RevisionAdmin(EditorialRecordAdmin):
         if failed:
             return failed
         self.message_user(request, _("Rejected. The author has been told why."), messages.SUCCESS)
-        return HttpResponseRedirect(reverse("admin:articles_revision_changelist"))
+        return self._next_in_queue(request)
 
     def withdraw_view(self, request, revision_id):
         if not moderation.can_propose(request.user):
@@ -313,7 +334,9 @@ class RevisionAdmin(EditorialRecordAdmin):
         if failed:
             return failed
         self.message_user(request, _("Withdrawn. It stays in the history."), messages.SUCCESS)
-        return HttpResponseRedirect(reverse("admin:articles_revision_changelist") + "?mine=1")
+        return HttpResponseRedirect(
+            reverse("admin:articles_revision_changelist") + f"?author__id__exact={request.user.pk}"
+        )
 
     # --- Bulk moderation -------------------------------------------------------------------
 

@@ -37,10 +37,11 @@ def figure_upload(*, upload, author) -> Figure:
     Raises ValidationError with an editor-readable message when the file is refused.
     """
     normalised = images.normalise_image(upload)
-    # The browser's name is only a hint for the alt text and the stored name: the extension
-    # always comes from the detected format, and an empty or dotted name ("..png") is harmless.
+    # The browser's name is only a hint for the stored name: the extension always comes from the
+    # detected format, and an empty or dotted name ("..png") is harmless. It is never the alt text,
+    # which someone must write: the figure cannot be approved without it (publish.check_publishable).
     stem = images.safe_stem(getattr(upload, "name", ""))
-    figure = Figure(alt_text=stem.replace("-", " ").replace("_", " ")[:300], state=PublicationState.DRAFT)
+    figure = Figure(alt_text="", state=PublicationState.DRAFT)
     content = normalised.as_content_file(stem)
     figure.image.save(content.name, content, save=False)
     stored_name = figure.image.name

@@ -65,7 +65,8 @@ class Figure(ModeratedContent):
         ordering = ["-created_at"]
 
     def __str__(self):
-        return self.caption or self.alt_text
+        # An upload has neither caption nor alt text yet: its file name still names it in lists.
+        return self.caption or self.alt_text or (self.image.name.rsplit("/", 1)[-1] if self.image else "")
 
     def get_absolute_url(self):
         return self.image.url if self.image else ""

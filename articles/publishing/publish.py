@@ -137,6 +137,12 @@ def check_publishable(obj: ModeratedContent, action: str) -> None:
                 errors.extend(unapproved_figure_errors(getattr(obj, name)))
         if isinstance(obj, Section):
             errors.extend(timeline.directive_errors(obj.body))
+        if isinstance(obj, Figure) and not (obj.alt_text or "").strip():
+            errors.append(
+                _(
+                    "This figure has no alt text. Write what the image shows for readers who cannot see it, then approve."
+                )
+            )
     if action in (RevisionAction.DELETE, RevisionAction.UNPUBLISH) and isinstance(obj, Source):
         citing = Section.objects.published().filter(citations__source=obj).distinct()
         places = list(citing.select_related("article").order_by("article__title", "position")[: PLACES_NAMED + 1])

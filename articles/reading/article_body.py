@@ -13,6 +13,7 @@ Sections are live ``Section`` rows (``.pk``; edit and correction links) or a fro
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from urllib.parse import quote
 
 from django.urls import NoReverseMatch, reverse
 from django.utils.html import escape
@@ -53,8 +54,13 @@ class _Labels:
         return f"<span{self.content_attr}>{title_html}</span>"
 
 
-def sections_html(sections: Sequence, *, article_slug: str, edit_links: bool, suggest_links: bool) -> SafeString:
-    """Every section of the page: heading, anchor link, body, topics, edit and correction links."""
+def sections_html(
+    sections: Sequence, *, article_slug: str, edit_links: bool, suggest_links: bool, return_to: str = ""
+) -> SafeString:
+    """Every section of the page: heading, anchor link, body, topics, edit and correction links.
+
+    An edit link brings the editor back to ``return_to`` (the page's path) at the section once saved.
+    """
     if not sections:
         return mark_safe("")
     labels = _Labels()
@@ -80,8 +86,9 @@ def sections_html(sections: Sequence, *, article_slug: str, edit_links: bool, su
         )
         pk = getattr(section, "pk", None)
         if edit_url and pk:
+            back = escape(f"?next={quote(return_to, safe='')}%23{quote(section.anchor, safe='')}") if return_to else ""
             parts.append(
-                f'<a class="edit-link" href="{edit_url(pk)}" rel="nofollow" title="{labels.edit_title}"{ia}>'
+                f'<a class="edit-link" href="{edit_url(pk)}{back}" rel="nofollow" title="{labels.edit_title}"{ia}>'
                 f"{labels.edit % in_title}</a>\n"
             )
         parts.append(f'</div>\n<div class="section-body prose">{fragments.in_page_language(section.html)}</div>\n')

@@ -5,7 +5,9 @@
 """
 
 from functools import wraps
+from urllib.parse import urlencode
 
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.http import Http404, HttpResponsePermanentRedirect
 from django.shortcuts import get_object_or_404, render
@@ -18,7 +20,24 @@ from articles.publishing import article_page, dependencies, publish
 from articles.publishing.caching import depends_on, public_page
 from articles.reading import metadata
 from articles.reading.forms import CorrectionForm
-from articles.revisions import corrections, diffing
+from articles.revisions import corrections, diffing, permissions
+
+
+def signed_in_editor(request) -> bool:
+    """Whether to offer "Edit" links: signed-in staff who may propose changes.
+
+    Without a session cookie the user is not even looked up, so an anonymous reader's page stays
+    the same for every reader and the page cache may share it (articles.publishing.caching).
+    """
+    if settings.SESSION_COOKIE_NAME not in request.COOKIES:
+        return False
+    user = request.user
+    return user.is_active and user.is_staff and permissions.can_propose(user)
+
+
+def section_edit_url(section, return_to: str) -> str:
+    """The section's admin form; saving it brings the editor back to ``return_to`` (a public page)."""
+    return f"{reverse('admin:articles_section_change', args=[section.pk])}?{urlencode({'next': return_to})}"
 
 
 def follows_old_slugs(model, kwarg="slug"):
@@ -76,6 +95,7 @@ def article_detail(request, slug):
             "cite_version": latest,
             "cite_url": request.build_absolute_uri((latest or article).get_absolute_url()),
             "structured_data": metadata.article_structured_data(request, article, page.bibliography),
+            "can_edit": signed_in_editor(request),
         },
     )
 
@@ -246,9 +266,18 @@ def suggest_correction(request, slug, anchor):
             except ValidationError as error:
                 form.add_error(None, error)
     status = 429 if form.errors and any(e.code == "rate_limited" for e in form.non_field_errors().as_data()) else 200
+    # Editors who arrive signed out sign in here and go straight to the section's form; saving it
+    # brings them back to the section.
     return render(
         request,
         "articles/suggest_correction.html",
-        {"section": section, "article": section.article, "form": form, "sent": sent},
+        {
+            "section": section,
+            "article": section.article,
+            "form": form,
+            "sent": sent,
+            "can_edit": signed_in_editor(request),
+            "edit_url": section_edit_url(section, section.get_absolute_url()),  # in the page's language
+        },
         status=status,
     )

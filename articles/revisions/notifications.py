@@ -7,13 +7,18 @@ from django.contrib.auth import get_user_model
 from django.core.mail import send_mail, send_mass_mail
 from django.db.models import Q
 from django.tasks import task
+from django.urls import reverse
 from django.utils.translation import gettext as _
 
 from articles.models import Revision
 
 
+def _absolute(path: str) -> str:
+    return f"{settings.SITE_URL.rstrip('/')}{path}"
+
+
 def _admin_link(revision: Revision) -> str:
-    return f"{settings.SITE_URL.rstrip('/')}{revision.get_admin_url()}"
+    return _absolute(revision.get_admin_url())
 
 
 def moderator_emails() -> list[str]:
@@ -35,11 +40,16 @@ def proposal_submitted(revision: Revision) -> None:
     if not recipients:
         return
     subject = _("Proposal to review: %(object)s") % {"object": revision.object_repr}
-    body = _("%(author)s proposed a change to “%(object)s”.\n\nEdit summary: %(summary)s\n\nReview it: %(link)s\n") % {
+    body = _(
+        "%(author)s proposed a change to “%(object)s”.\n\nEdit summary: %(summary)s\n\nReview it: %(link)s\n\n"
+        "Review queue: %(queue)s\n"
+    ) % {
         "author": revision.author_name or _("Someone"),
         "object": revision.object_repr,
         "summary": revision.summary,
-        "link": _admin_link(revision),
+        # The review page itself; a signed-out moderator passes through the sign-in page to it.
+        "link": _absolute(revision.get_admin_url()),
+        "queue": _absolute(reverse("admin:articles_revision_changelist")),
     }
     send_mass_mail([(subject, body, None, [email]) for email in recipients], fail_silently=False)
 

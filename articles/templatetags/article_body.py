@@ -10,12 +10,15 @@ register = template.Library()
 
 @register.simple_tag(takes_context=True)
 def article_sections(context, sections):
-    """Live sections get edit links (not in a preview) and correction links (not on a version)."""
+    """Live sections get edit links for signed-in editors (not in a preview; saving brings the
+    editor back here) and correction links (not on a version)."""
     preview = bool(context.get("preview_revision"))
+    request = context.get("request")
     return article_body.sections_html(
         sections,
         article_slug=context["article"].slug,
-        edit_links=not preview,
+        edit_links=bool(context.get("can_edit")) and not preview,
+        return_to=request.path if request is not None else "",
         suggest_links=not preview and not context.get("version"),
     )
 

@@ -232,7 +232,7 @@ def test_real_images_become_draft_figures_named_by_their_format(fmt, extension, 
     assert ".gif" not in figure.image.name and ".html" not in figure.image.name
     assert (figure.width, figure.height) == (40, 30)
     assert data["image_code"] == f"![{figure.alt_text}]({figure.image.url})"
-    assert re.fullmatch(r"!\[[^\[\]]+\]\(/media/figures/[\w-]+\.(png|jpg|webp)\)", data["image_code"])
+    assert re.fullmatch(r"!\[\]\(/media/figures/[\w-]+\.(png|jpg|webp)\)", data["image_code"])
 
     revision = Revision.objects.get()
     assert revision.status == RevisionStatus.PENDING

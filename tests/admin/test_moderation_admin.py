@@ -194,12 +194,17 @@ def test_preview_shows_the_proposal_to_staff_only_and_is_never_cached(client, ed
     assert "Previewed text." not in client.get("/articles/deployments/").content.decode()
 
 
-def test_edit_link_beside_each_section_leads_editors_to_its_form(client, editor, live_section):
+def test_edit_link_beside_each_section_leads_signed_in_editors_to_its_form(client, editor, live_section):
     link = f"/admin/articles/section/{live_section.pk}/change/"
-    assert link in client.get("/articles/deployments/").content.decode()
+    page = client.get("/articles/deployments/").content.decode()
+    assert link not in page and "Suggest a correction" in page  # readers get no Edit link
     response = client.get(link)
     assert response.status_code == 302 and "/admin/login/" in response["Location"]  # readers cannot edit
     client.force_login(editor)
+    assert (
+        f'{link}?next=%2Farticles%2Fdeployments%2F%23early-years"'
+        in client.get("/articles/deployments/").content.decode()
+    )
     assert client.get(link).status_code == 200
 
 

@@ -57,7 +57,7 @@ class Command(BaseCommand):
             "--publish",
             action="store_true",
             help="Publish everything at once (the user must be a moderator). "
-            "Without it the import waits in the moderation queue.",
+            "Without it the import waits in the review queue.",
         )
         parser.add_argument(
             "--replace",
@@ -140,7 +140,7 @@ class Command(BaseCommand):
         if publish and not moderation.can_moderate(user):
             raise CommandError(
                 f"“{name}” may not publish: only moderators can. Leave out --publish to send the "
-                "import to the moderation queue, or pass --user with a moderator."
+                "import to the review queue, or pass --user with a moderator."
             )
         if not moderation.can_propose(user):
             raise CommandError(f"“{name}” may not propose changes: add them to the Editor group first.")
@@ -190,7 +190,7 @@ class Command(BaseCommand):
             write(self.style.SUCCESS(f"Published by {name} ({result.revisions} revision{plural})."))
         else:
             write(
-                f"Waiting for review: {result.revisions} proposal{plural} by {name} in the moderation queue. "
+                f"Waiting for review: {result.revisions} proposal{plural} by {name} in the review queue. "
                 "Readers see no change until a moderator approves them."
             )
         write(article.get_absolute_url())
