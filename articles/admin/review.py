@@ -16,6 +16,7 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
 from articles.admin.base import EditorialRecordAdmin
+from articles.admin.filters import AuthorFilter, RecentArticleFilter
 from articles.admin.forms import (
     ApproveForm,
     RejectForm,
@@ -56,17 +57,6 @@ class RevisionStatusFilter(admin.SimpleListFilter):
         return queryset if value == "all" else queryset.filter(status=value)
 
 
-class MineFilter(admin.SimpleListFilter):
-    title = _("author")
-    parameter_name = "mine"
-
-    def lookups(self, request, model_admin):
-        return [("1", _("My proposals"))]
-
-    def queryset(self, request, queryset):
-        return queryset.filter(author=request.user) if self.value() == "1" else queryset
-
-
 class ContentTypeFilter(admin.SimpleListFilter):
     title = _("kind of content")
     parameter_name = "kind"
@@ -92,9 +82,9 @@ class RevisionAdmin(EditorialRecordAdmin):
         "scheduled_for",
     )
     list_display_links = None
-    list_filter = (RevisionStatusFilter, MineFilter, ContentTypeFilter, "author", "article")
+    list_filter = (RevisionStatusFilter, ContentTypeFilter, ("author", AuthorFilter), RecentArticleFilter)
     list_select_related = ("content_type", "article", "base", "author")
-    search_fields = ("object_repr", "summary", "author_name")
+    search_fields = ("object_repr", "summary", "author_name", "article__title")
     ordering = ("created_at", "pk")
     actions = ["approve_selected", "reject_selected"]
     list_per_page = 50
