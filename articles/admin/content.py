@@ -6,6 +6,8 @@ from django.contrib import admin, messages
 from django.contrib.admin.utils import unquote
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
+from django.db.models import Count, OuterRef, Subquery
+from django.db.models.functions import Coalesce
 from django.http import Http404, HttpResponseRedirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
@@ -97,13 +99,16 @@ class ArticleAdmin(ModeratedAdmin):
     )
 
     def get_queryset(self, request):
-        from django.db.models import Count, Q
-
-        return (
-            super()
-            .get_queryset(request)
-            .annotate(live_sections=Count("sections", filter=Q(sections__state=PublicationState.LIVE)))
+        # A subquery per listed row rather than a join grouped over every section of the site:
+        # only the page of articles shown is counted.
+        live = (
+            Section.objects.filter(article=OuterRef("pk"), state=PublicationState.LIVE)
+            .order_by()
+            .values("article")
+            .annotate(count=Count("pk"))
+            .values("count")
         )
+        return super().get_queryset(request).annotate(live_sections=Coalesce(Subquery(live), 0))
 
     @admin.display(description=_("Published sections"), ordering="live_sections")
     def section_count(self, obj):
@@ -265,6 +270,7 @@ class SectionAdmin(ModeratedAdmin):
     list_display = ("title", "article", "parent", "position", "state", "updated_at")
     list_filter = (StateListFilter, RecentArticleFilter, "topics")
     list_select_related = ("article", "parent")
+    show_full_result_count = False  # One count of tens of thousands of rows per page is enough.
     # An article's title finds its sections: the filter above lists only recent articles.
     search_fields = ("title", "anchor", "body", "article__title")
     autocomplete_fields = ("article", "parent", "topics")

@@ -181,3 +181,21 @@ def test_history_pages_cost_the_same_for_few_and_many_revisions(client, moderato
         )
         section.refresh_from_db()
     assert [count_queries(client, url) for url in urls] == few
+
+
+def test_the_article_list_counts_each_article_s_published_sections(client, moderator):
+    article = factories.article(moderator, title="Serval")
+    for n in range(3):
+        factories.section(moderator, article, title=f"Part {n}")
+    Section.objects.create(article=article, title="A draft", anchor="a-draft")  # Not published: not counted.
+    factories.article(moderator, title="Empty")
+    client.force_login(moderator)
+    html = client.get("/admin/articles/article/", {"o": "-3"}).content.decode()
+    counts = dict(
+        re.findall(
+            r'<a href="/admin/articles/article/\d+/change/[^"]*">([^<]*)</a></th>'
+            r'<td class="field-state">[^<]*</td><td class="field-section_count">(\d+)</td>',
+            html,
+        )
+    )
+    assert counts == {"Serval": "3", "Empty": "0"}
