@@ -34,6 +34,8 @@ class DemoSite:
         slug = self.article.slug
         paths = {
             "home": "/",
+            "article index": "/contents/",
+            "article index by date": "/contents/by-date/",
             "article": f"/articles/{slug}/",
             "topic list": "/topics/",
             "topic": f"/topics/{self.topic.slug}/",

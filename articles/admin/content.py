@@ -6,15 +6,19 @@ from django.contrib import admin, messages
 from django.contrib.admin.utils import unquote
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
+from django.db.models import Count, OuterRef, Subquery
+from django.db.models.functions import Coalesce
 from django.http import Http404, HttpResponseRedirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
-from django.utils.html import format_html
+from django.utils.html import format_html, format_html_join
+from django.utils.safestring import mark_safe
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
 from articles.admin.addresses import OldAddressesAdmin
 from articles.admin.base import ModeratedAdmin, markdown_widget, without_delete_icon
+from articles.admin.filters import RecentArticleFilter
 from articles.admin.forms import (
     FigureForm,
     InlineModelForm,
@@ -35,6 +39,9 @@ from articles.models import (
 from articles.revisions import diffing, merging, moderation
 
 # --- Content admins ----------------------------------------------------------------------
+
+# Above this many sections the article's change form lists them instead of inlining a form for each.
+INLINE_SECTIONS_LIMIT = 30
 
 
 class SectionInline(admin.StackedInline):
@@ -93,17 +100,88 @@ class ArticleAdmin(OldAddressesAdmin, ModeratedAdmin):
     )
 
     def get_queryset(self, request):
-        from django.db.models import Count, Q
-
-        return (
-            super()
-            .get_queryset(request)
-            .annotate(live_sections=Count("sections", filter=Q(sections__state=PublicationState.LIVE)))
+        # A subquery per listed row rather than a join grouped over every section of the site:
+        # only the page of articles shown is counted.
+        live = (
+            Section.objects.filter(article=OuterRef("pk"), state=PublicationState.LIVE)
+            .order_by()
+            .values("article")
+            .annotate(count=Count("pk"))
+            .values("count")
         )
+        return super().get_queryset(request).annotate(live_sections=Coalesce(Subquery(live), 0))
 
     @admin.display(description=_("Published sections"), ordering="live_sections")
     def section_count(self, obj):
         return obj.live_sections
+
+    # --- Long articles: a list of their sections instead of a form for each ----------------------
+
+    def _section_total(self, request, obj) -> int:
+        """The article's sections (deleted ones aside), counted once per request."""
+        totals = request.__dict__.setdefault("_article_section_totals", {})
+        if obj.pk not in totals:
+            totals[obj.pk] = Section.objects.filter(article_id=obj.pk).exclude(state=PublicationState.DELETED).count()
+        return totals[obj.pk]
+
+    def _is_long(self, request, obj) -> bool:
+        return obj is not None and obj.pk is not None and self._section_total(request, obj) > INLINE_SECTIONS_LIMIT
+
+    def get_inlines(self, request, obj):
+        # A form per section is fine for a short article; for a long one the page would weigh
+        # megabytes and take minutes. Its sections are then edited on their own change pages.
+        return [] if self._is_long(request, obj) else super().get_inlines(request, obj)
+
+    def get_fieldsets(self, request, obj=None):
+        fieldsets = super().get_fieldsets(request, obj)
+        if self._is_long(request, obj):
+            fieldsets = [*fieldsets[:-1], (_("Sections"), {"fields": ("section_overview",)}), fieldsets[-1]]
+        return fieldsets
+
+    def get_readonly_fields(self, request, obj=None):
+        return (*super().get_readonly_fields(request, obj), "section_overview")
+
+    @admin.display(description=_("Sections in reading order"))
+    def section_overview(self, obj):
+        """Position, title (linking to the section's change page), state: one query, one line each."""
+        if obj is None or obj.pk is None:
+            return "—"
+        sections = (
+            Section.objects.filter(article_id=obj.pk)
+            .exclude(state=PublicationState.DELETED)
+            .order_by("position", "pk")
+            .values_list("pk", "position", "title", "state", "parent_id")
+        )
+        states = dict(PublicationState.choices)
+        rows = format_html_join(
+            "\n",
+            '<tr{}><td class="position">{}</td><td><a href="{}">{}</a></td><td>{}</td></tr>',
+            (
+                (
+                    mark_safe(' class="subsection"') if parent_id else "",
+                    position,
+                    reverse("admin:articles_section_change", args=[pk]),
+                    title,
+                    states.get(state, state),
+                )
+                for pk, position, title, state, parent_id in sections
+            ),
+        )
+        changelist = reverse("admin:articles_section_changelist") + f"?article__id__exact={obj.pk}"
+        return format_html(
+            '<p>{} <a href="{}">{}</a> · <a href="{}">{}</a></p>'
+            '<table class="section-overview"><thead><tr><th scope="col">{}</th><th scope="col">{}</th>'
+            '<th scope="col">{}</th></tr></thead><tbody>{}</tbody></table>',
+            _("This article is long: edit each section on its own page."),
+            changelist,
+            _("Search and filter its sections"),
+            reverse("admin:articles_section_add") + f"?article={obj.pk}",
+            _("Add a section"),
+            _("Position"),
+            _("Title"),
+            _("State"),
+            rows,
+        )
 
     def get_urls(self):
         return [
@@ -191,9 +269,11 @@ class ArticleAdmin(OldAddressesAdmin, ModeratedAdmin):
 @admin.register(Section)
 class SectionAdmin(ModeratedAdmin):
     list_display = ("title", "article", "parent", "position", "state", "updated_at")
-    list_filter = (StateListFilter, "article", "topics")
+    list_filter = (StateListFilter, RecentArticleFilter, "topics")
     list_select_related = ("article", "parent")
-    search_fields = ("title", "anchor", "body")
+    show_full_result_count = False  # One count of tens of thousands of rows per page is enough.
+    # An article's title finds its sections: the filter above lists only recent articles.
+    search_fields = ("title", "anchor", "body", "article__title")
     autocomplete_fields = ("article", "parent", "topics")
     prepopulated_fields = {"anchor": ("title",)}
     ordering = ("article", "position")

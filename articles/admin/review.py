@@ -20,6 +20,7 @@ from articles.admin import conflicts as conflict_forms
 from articles.admin import figure_review
 from articles.admin.base import EditorialRecordAdmin
 from articles.admin.desk import REVIEW_QUEUE
+from articles.admin.filters import AuthorFilter, RecentArticleFilter
 from articles.admin.forms import (
     ApproveForm,
     RejectForm,
@@ -60,15 +61,6 @@ class RevisionStatusFilter(admin.SimpleListFilter):
         return queryset if value == "all" else queryset.filter(status=value)
 
 
-class AuthorFilter(admin.RelatedOnlyFieldListFilter):
-    """One "By author" filter: the authors of the listed revisions, yourself first as "My proposals"."""
-
-    def field_choices(self, field, request, model_admin):
-        choices = super().field_choices(field, request, model_admin)
-        mine = [(pk, _("My proposals")) for pk, _name in choices if pk == request.user.pk]
-        return mine + [(pk, name) for pk, name in choices if pk != request.user.pk]
-
-
 class ContentTypeFilter(admin.SimpleListFilter):
     title = _("kind of content")
     parameter_name = "kind"
@@ -93,9 +85,9 @@ class RevisionAdmin(EditorialRecordAdmin):
         "status_display",
     )
     list_display_links = None
-    list_filter = (RevisionStatusFilter, ContentTypeFilter, ("author", AuthorFilter), "article")
+    list_filter = (RevisionStatusFilter, ContentTypeFilter, ("author", AuthorFilter), RecentArticleFilter)
     list_select_related = ("content_type", "article", "base", "author")
-    search_fields = ("object_repr", "summary", "author_name")
+    search_fields = ("object_repr", "summary", "author_name", "article__title")
     ordering = ("created_at", "pk")
     actions = ["approve_selected", "reject_selected"]
     list_per_page = 50

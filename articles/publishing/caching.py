@@ -24,6 +24,7 @@ pages (deploy/nginx.conf.example) mirrors its cookie names.
 from __future__ import annotations
 
 import hashlib
+import re
 import secrets
 import time
 from collections.abc import Callable, Iterable, Sequence
@@ -98,27 +99,33 @@ def anonymous_reader(request: HttpRequest) -> bool:
 
 
 @overload
-def public_page(view: ViewCallable, *, query: bool = False, tags: Iterable[str] = ()) -> ViewCallable: ...
+def public_page(
+    view: ViewCallable, *, query: bool = False, paged: str = "", tags: Iterable[str] = ()
+) -> ViewCallable: ...
 
 
 @overload
 def public_page(
-    view: None = None, *, query: bool = False, tags: Iterable[str] = ()
+    view: None = None, *, query: bool = False, paged: str = "", tags: Iterable[str] = ()
 ) -> Callable[[ViewCallable], ViewCallable]: ...
 
 
 def public_page(
-    view: ViewCallable | None = None, *, query: bool = False, tags: Iterable[str] = ()
+    view: ViewCallable | None = None, *, query: bool = False, paged: str = "", tags: Iterable[str] = ()
 ) -> ViewCallable | Callable[[ViewCallable], ViewCallable]:
     """Declare a view's page the same for every anonymous reader, so the page cache may share it.
 
     Its page is stored only without a query string, unless ``query=True`` says the output
-    depends on it (each query string is then a page of its own). The view names what the page
-    shows with :func:`depends_on`, or ``tags`` when that is known in advance. Signed-in users
-    get it fresh and marked private.
+    depends on it (each query string is then a page of its own). ``paged`` names the page
+    parameter of a paged list (``"page"``; ``"p"`` for Django's sitemaps): ``?page=N`` alone, N a
+    plain number, is then stored too. Every page of a list names the same tags, so one bump
+    retires them all; a number past the end is a 404, never stored, so the entries are bounded by
+    the real pages. The view names what the page shows with :func:`depends_on`, or ``tags`` when
+    that is known in advance. Signed-in users get it fresh and marked private.
     """
     if view is None:
-        return lambda view: public_page(view, query=query, tags=tags)
+        return lambda view: public_page(view, query=query, paged=paged, tags=tags)
+    page_query = re.compile(rf"{re.escape(paged)}=[1-9][0-9]{{0,8}}") if paged else None
 
     @wraps(view)
     def wrapped(request: HttpRequest, *args, **kwargs) -> HttpResponseBase:
@@ -126,7 +133,11 @@ def public_page(
         response = view(request, *args, **kwargs)
         if _signed_in(request):
             patch_cache_control(response, private=True, no_cache=True)
-        elif query or not request.META.get("QUERY_STRING"):
+        elif (
+            query
+            or not (query_string := request.META.get("QUERY_STRING"))
+            or (page_query is not None and page_query.fullmatch(query_string))
+        ):
             response.public_page = True
         return response
 

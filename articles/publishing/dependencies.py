@@ -65,8 +65,9 @@ def url(name: str, **kwargs: str) -> str | None:
 
 
 def discovery_paths() -> set[str | None]:
-    """Feeds and the sitemap: every publish can change them."""
+    """Feeds, the sitemap, home and the article index: every publish can change them."""
     names = ("feed_articles_rss", "feed_articles_atom", "feed_changes_rss", "feed_changes_atom", "sitemap", "home")
+    names += ("article_index", "article_index_by_date")  # Their first pages are baked; ?page=N never is.
     return {url(name) for name in names}
 
 

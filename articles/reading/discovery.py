@@ -4,11 +4,10 @@ The feeds, the sitemap and robots.txt are Django's own views (``articles.reading
 ``articles.reading.sitemaps``, a template); ``articles.reading.urls`` wraps them in ``@public_page``.
 """
 
-from django.core.paginator import Paginator
 from django.shortcuts import render
 
 from articles.publishing.caching import public_page
-from articles.reading import search
+from articles.reading import pagination, search
 
 RESULTS_PER_PAGE = 20
 
@@ -21,7 +20,15 @@ def search_page(request):
     query = search.parse_query(request.GET.get("q"))
     context = {"query": query, "searched": "q" in request.GET}
     if not query.problem:
-        paginator = Paginator(search.run(query), RESULTS_PER_PAGE)
-        page = paginator.get_page(request.GET.get("page"))  # A bad or past-the-end ?page= is not an error.
-        context.update(page=page, hits=search.hits(page.object_list, query), count=paginator.count)
+        found = search.count(query)  # At most MAX_RESULTS + 1: past that, "more than 1,000".
+        shown = min(found, search.MAX_RESULTS)
+        page = pagination.paginate(request, search.run(query), RESULTS_PER_PAGE, keep=("q",), count=shown)
+        context.update(
+            page=page,
+            page_obj=page,
+            hits=search.hits(page.object_list, query),
+            count=shown,
+            more=found > search.MAX_RESULTS,
+            max_results=search.MAX_RESULTS,
+        )
     return render(request, "articles/search.html", context)

@@ -35,6 +35,9 @@ from articles.models import SearchEntry
 _QUOTES = str.maketrans({"“": '"', "”": '"', "„": '"', "«": '"', "»": '"', "＂": '"'})
 
 MAX_QUERY_LENGTH = 200
+# Matches ranked and counted at most: a common word finds "more than 1,000", never every entry.
+# The database stops reading its full-text index there, so a search costs the same on any site.
+MAX_RESULTS = 1000
 MAX_WORDS = 10
 PREFIX_MIN_LENGTH = 3
 # Relative weight of a match in the title against one in the text.
@@ -96,7 +99,11 @@ def parse_query(text: str | None) -> Query:
 
 
 def run(query: Query):
-    """The entries matching ``query``, best first, as something ``Paginator`` can page through."""
+    """The entries matching ``query``, best first, as something ``Paginator`` can page through.
+
+    At most ``MAX_RESULTS`` are ranked: the first ones the full-text index yields, so a word
+    found everywhere costs one bounded index scan. ``more_than(query)`` says whether there were more.
+    """
     if query.problem:
         return []
     if connection.vendor == "postgresql":
@@ -104,6 +111,19 @@ def run(query: Query):
     if connection.vendor == "sqlite":
         return FtsResults(query)
     raise NotImplementedError(f"Site search supports PostgreSQL and SQLite, not {connection.vendor}.")
+
+
+def _postgres_tsquery(query: Query) -> SearchQuery:
+    return SearchQuery(postgres_tsquery(query), search_type="raw", config="simple")
+
+
+def count(query: Query) -> int:
+    """How many entries match, counting no further than ``MAX_RESULTS + 1``."""
+    if query.problem:
+        return 0
+    if connection.vendor == "postgresql":
+        return SearchEntry.objects.filter(vector=_postgres_tsquery(query))[: MAX_RESULTS + 1].count()
+    return FtsResults(query).count()
 
 
 def postgres_tsquery(query: Query) -> str:
@@ -118,9 +138,10 @@ def postgres_tsquery(query: Query) -> str:
 
 
 def _postgres_results(query: Query):
-    tsquery = SearchQuery(postgres_tsquery(query), search_type="raw", config="simple")
+    tsquery = _postgres_tsquery(query)
+    first = SearchEntry.objects.filter(vector=tsquery).values("pk")[:MAX_RESULTS]
     return (
-        SearchEntry.objects.filter(vector=tsquery)
+        SearchEntry.objects.filter(pk__in=first)
         # Titles are weight A and text weight D (search_index), so one mention in a title
         # outranks several in the text.
         .annotate(rank=SearchRank(F("vector"), tsquery))
@@ -146,14 +167,17 @@ class FtsResults:
     def __init__(self, query: Query):
         self.match = fts_match(query)
 
-    _FROM = (
+    # The first matches only, each with its score: the LIMIT inside stops FTS5's scan there.
+    _MATCHES = (
+        f"SELECT {FTS_TABLE}.rowid AS id, bm25({FTS_TABLE}, {TITLE_WEIGHT}, {TEXT_WEIGHT}) AS score "
         f"FROM {FTS_TABLE} JOIN articles_searchentry AS entry ON entry.id = {FTS_TABLE}.rowid "
-        f"WHERE {FTS_TABLE} MATCH %s"
+        f"WHERE {FTS_TABLE} MATCH %s LIMIT %s"
     )
 
     def count(self) -> int:
+        """Matches, counted up to ``MAX_RESULTS + 1``."""
         with connection.cursor() as cursor:
-            cursor.execute(f"SELECT count(*) {self._FROM}", [self.match])
+            cursor.execute(f"SELECT count(*) FROM ({self._MATCHES})", [self.match, MAX_RESULTS + 1])
             return cursor.fetchone()[0]
 
     def __len__(self):
@@ -166,9 +190,10 @@ class FtsResults:
         limit = -1 if key.stop is None else max(key.stop - start, 0)
         with connection.cursor() as cursor:
             cursor.execute(
-                f"SELECT entry.id, bm25({FTS_TABLE}, {TITLE_WEIGHT}, {TEXT_WEIGHT}) AS score {self._FROM} "
-                "ORDER BY score, entry.title, entry.id LIMIT %s OFFSET %s",
-                [self.match, limit, start],
+                f"SELECT matches.id, matches.score FROM ({self._MATCHES}) AS matches "
+                "JOIN articles_searchentry AS entry ON entry.id = matches.id "
+                "ORDER BY matches.score, entry.title, entry.id LIMIT %s OFFSET %s",
+                [self.match, MAX_RESULTS, limit, start],
             )
             ranked = cursor.fetchall()
         entries = SearchEntry.objects.defer("vector").in_bulk([pk for pk, _ in ranked])

@@ -1,4 +1,4 @@
-from django.contrib.sitemaps.views import sitemap
+from django.contrib.sitemaps import views as sitemap_views
 from django.urls import path
 from django.views.generic import TemplateView
 
@@ -9,6 +9,9 @@ app_name = "articles"
 
 urlpatterns = [
     path("", views.home, name="home"),
+    # The index of every article, a page at a time (articles.reading.pagination).
+    path("contents/", views.article_index, name="article_index"),
+    path("contents/by-date/", views.article_index, {"order": "date"}, name="article_index_by_date"),
     path("articles/<slug:slug>/", views.article_detail, name="article_detail"),
     path("articles/<slug:slug>/preview/<int:revision_id>/", views.article_preview, name="article_preview"),
     path("articles/<slug:slug>/revisions/<int:number>/", views.article_version, name="article_version"),
@@ -26,7 +29,19 @@ urlpatterns = [
     path("feeds/articles.atom", public_page(feeds.ArticlesAtomFeed(), tags=[PUBLISH]), name="feed_articles_atom"),
     path("feeds/changes.rss", public_page(feeds.ChangesFeed(), tags=[PUBLISH]), name="feed_changes_rss"),
     path("feeds/changes.atom", public_page(feeds.ChangesAtomFeed(), tags=[PUBLISH]), name="feed_changes_atom"),
-    path("sitemap.xml", public_page(sitemap, tags=[PUBLISH]), {"sitemaps": sitemaps.SITEMAPS}, name="sitemap"),
+    # A sitemap index naming one sitemap per kind of page, each paged with ?p=N (Sitemap.limit).
+    path(
+        "sitemap.xml",
+        public_page(sitemap_views.index, tags=[PUBLISH]),
+        {"sitemaps": sitemaps.SITEMAPS, "sitemap_url_name": "articles:sitemap_section"},
+        name="sitemap",
+    ),
+    path(
+        "sitemap-<slug:section>.xml",
+        public_page(sitemap_views.sitemap, paged="p", tags=[PUBLISH]),
+        {"sitemaps": sitemaps.SITEMAPS},
+        name="sitemap_section",
+    ),
     path(
         "robots.txt",
         public_page(TemplateView.as_view(template_name="robots.txt", content_type="text/plain; charset=utf-8")),

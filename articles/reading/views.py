@@ -18,7 +18,7 @@ from articles.content import figure_files
 from articles.models import Article, ArticleVersion, RetiredSlug, Revision, Section, Source, TimelineEvent, Topic
 from articles.publishing import article_page, dependencies, publish
 from articles.publishing.caching import depends_on, public_page
-from articles.reading import metadata
+from articles.reading import lists, metadata, pagination
 from articles.reading.forms import CorrectionForm
 from articles.revisions import corrections, diffing, permissions
 
@@ -68,9 +68,22 @@ def follows_old_slugs(model, kwarg="slug"):
 
 @public_page
 def home(request):
+    """What is new, and the way to everything else: the index of all articles is paged."""
     depends_on(request, dependencies.ARTICLES, dependencies.FIGURES)
-    articles = Article.objects.published().select_related("lead_figure")
-    return render(request, "articles/home.html", {"articles": articles})
+    articles = lists.newest_articles()
+    return render(
+        request,
+        "articles/home.html",
+        {"articles": articles, "article_count": Article.objects.published().count()},
+    )
+
+
+@public_page(paged=pagination.PAGE_PARAMETER)
+def article_index(request, order=lists.BY_TITLE):
+    """Every published article, by title or newest first, a page at a time."""
+    depends_on(request, dependencies.ARTICLES)
+    page = pagination.paginate(request, lists.article_index(order), lists.INDEX_PER_PAGE)
+    return render(request, "articles/article_index.html", {"page_obj": page, "order": order})
 
 
 @public_page
@@ -192,25 +205,32 @@ def topic_list(request):
     return render(request, "articles/topic_list.html", {"topics": topics})
 
 
-@public_page
+@public_page(paged=pagination.PAGE_PARAMETER)
 @follows_old_slugs(Topic)
 def topic_detail(request, slug):
     topic = get_object_or_404(Topic.objects.published(), slug=slug)
-    # Its sections are listed under their articles' titles, with the sources they cite and the events.
+    # Its sections, under their articles' titles, with the sources they cite and the events.
+    # Every page of the list names the same tags, so a publish retires them together.
     depends_on(request, dependencies.tag(topic), dependencies.ARTICLES, dependencies.SOURCES, dependencies.TIMELINE)
-    sections = (
-        Section.objects.visible()
-        .filter(topics=topic)
-        .select_related("article")
-        .order_by("article__title", "position", "pk")
+    totals = lists.topic_totals(topic)
+    page = pagination.paginate(request, lists.articles_on(topic), lists.ARTICLES_PER_PAGE, count=totals["articles"])
+    shown = lists.attach_sections(
+        page.object_list, Section.objects.published().filter(topics=topic), fields=("body_html",)
     )
-    sources = Source.objects.published().filter(citations__section__in=sections).distinct().order_by("title")
+    # The sources of the sections on this page: bounded by the page, not by the topic.
+    sources = Source.objects.published().filter(citations__section__in=[s.pk for s in shown]).distinct()
     # --- Timeline (articles.publishing.timeline): the topic's events, in date order ---
     events = TimelineEvent.objects.published().filter(topics=topic)
     return render(
         request,
         "articles/topic_detail.html",
-        {"topic": topic, "sections": sections, "sources": sources, "events": events},
+        {
+            "topic": topic,
+            "page_obj": page,
+            "totals": totals,
+            "sources": sources.order_by("title"),
+            "events": events,
+        },
     )
 
 
@@ -231,19 +251,18 @@ def source_list(request):
     return render(request, "articles/source_list.html", {"sources": sources})
 
 
-@public_page
+@public_page(paged=pagination.PAGE_PARAMETER)
 @follows_old_slugs(Source, "key")
 def source_detail(request, key):
+    """The source, how often it is cited, and where: a page of citing articles with their sections."""
     source = get_object_or_404(Source.objects.published(), key=key)
     depends_on(request, dependencies.tag(source), dependencies.ARTICLES)
-    sections = (
-        Section.objects.visible()
-        .filter(citations__source=source)
-        .select_related("article")
-        .distinct()
-        .order_by("article__title", "position")
+    totals = lists.citation_totals(source)
+    page = pagination.paginate(
+        request, lists.articles_citing(source), lists.ARTICLES_PER_PAGE, count=totals["articles"]
     )
-    return render(request, "articles/source_detail.html", {"source": source, "sections": sections})
+    lists.attach_sections(page.object_list, lists.sections_citing(source))
+    return render(request, "articles/source_detail.html", {"source": source, "page_obj": page, "totals": totals})
 
 
 @never_cache

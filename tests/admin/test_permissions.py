@@ -82,6 +82,9 @@ MATRIX.update(
         ("articles:feed_changes_rss", "GET"): PUBLIC,
         ("articles:feed_changes_atom", "GET"): PUBLIC,
         ("articles:sitemap", "GET"): PUBLIC,
+        ("articles:sitemap_section", "GET"): PUBLIC,
+        ("articles:article_index", "GET"): PUBLIC,
+        ("articles:article_index_by_date", "GET"): PUBLIC,
         ("articles:robots_txt", "GET"): PUBLIC,
         ("markdownx_markdownify", "POST"): (403, 403, 200, 200, 200),
         ("markdownx_upload", "POST"): (403, 403, 200, 200, 200),
@@ -163,6 +166,8 @@ def _url(name, world):
         return reverse(name) + "?app_label=articles&model_name=section&field_name=topics"
     if name.endswith(("_changelist", "_add")) or name in (
         "articles:home",
+        "articles:article_index",
+        "articles:article_index_by_date",
         "articles:topic_list",
         "articles:source_list",
         "articles:timeline",
@@ -177,6 +182,8 @@ def _url(name, world):
         "markdownx_upload",
     ):
         return reverse(name)
+    if name == "articles:sitemap_section":
+        return reverse(name, kwargs={"section": "articles"})
     if name == "admin:articles_article_review":
         return reverse(name, args=[world["article"].pk])
     if name == "pending_figure_image":

@@ -182,9 +182,15 @@ def test_changes_to_pages_readers_cannot_see_are_left_out(client, editor, modera
 
 
 def sitemap_entries(client):
-    root = xml(client, "/sitemap.xml", "application/xml")
-    assert root.tag == f"{SITEMAP}urlset"
-    return {u.findtext(f"{SITEMAP}loc"): u.findtext(f"{SITEMAP}lastmod") for u in root.findall(f"{SITEMAP}url")}
+    """Every address in every sitemap the sitemap index names, with its lastmod."""
+    index = xml(client, "/sitemap.xml", "application/xml")
+    assert index.tag == f"{SITEMAP}sitemapindex"
+    entries = {}
+    for sitemap in index.findall(f"{SITEMAP}sitemap"):
+        root = xml(client, sitemap.findtext(f"{SITEMAP}loc").removeprefix("http://testserver"), "application/xml")
+        assert root.tag == f"{SITEMAP}urlset"
+        entries |= {u.findtext(f"{SITEMAP}loc"): u.findtext(f"{SITEMAP}lastmod") for u in root.findall(f"{SITEMAP}url")}
+    return entries
 
 
 def test_sitemap_lists_every_public_page_with_its_last_change(client, moderator, site):
@@ -192,6 +198,8 @@ def test_sitemap_lists_every_public_page_with_its_last_change(client, moderator,
     origin = "http://testserver"
     assert set(entries) == {
         f"{origin}/",
+        f"{origin}/contents/",
+        f"{origin}/contents/by-date/",
         f"{origin}/topics/",
         f"{origin}/sources/",
         f"{origin}/timeline/",
@@ -254,7 +262,14 @@ def test_robots_txt_disallows_admin_and_previews_and_names_the_sitemap(client):
 
 
 @pytest.mark.parametrize(
-    "url", ["/feeds/articles.rss", "/feeds/articles.atom", "/feeds/changes.rss", "/feeds/changes.atom", "/sitemap.xml"]
+    "url",
+    [
+        "/feeds/articles.rss",
+        "/feeds/articles.atom",
+        "/feeds/changes.rss",
+        "/feeds/changes.atom",
+        "/sitemap-articles.xml",
+    ],
 )
 def test_feeds_and_sitemap_are_cached_and_refreshed_by_a_publish(
     client, moderator, site, settings, url, django_capture_on_commit_callbacks
