@@ -5,10 +5,13 @@ metrics added up across processes, and the proxies trusted by gunicorn and Djang
 """
 
 import http.client
+import re
+import shutil
 import subprocess
 import sys
 from pathlib import Path
 
+import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
 from tests.ops.test_production import PROJECT, free_port, gunicorn_config, production_env
@@ -103,3 +106,34 @@ def test_gunicorn_trusts_the_proxies_django_trusts():
     behind_a_balancer = gunicorn_config(DJANGO_TRUSTED_PROXIES="10.0.0.2")
     assert behind_a_balancer["forwarded_allow_ips"] == "['10.0.0.2']"
     assert gunicorn_config(FORWARDED_ALLOW_IPS="10.0.0.3")["forwarded_allow_ips"] == "['10.0.0.3']"
+
+
+DEPLOY = PROJECT / "deploy"
+
+
+def test_the_environment_example_names_every_variable_the_services_read():
+    read = set()
+    for source in ("mali_history/settings.py", "mali_history/gunicorn.conf.py"):
+        text = (PROJECT / source).read_text()
+        read |= set(re.findall(r'(?:environ\.get|environ\[|env_bool|env_list)\(?\s*"([A-Z_]+)"', text))
+        read |= {f"GUNICORN_{name}" for name in re.findall(r'_int\("([A-Z_]+)"', text)}
+    read |= {"DATABASE_URL", "PROMETHEUS_MULTIPROC_DIR"}  # read by dj-database-url and prometheus-client
+    assert len(read) > 40
+    example = (DEPLOY / "environment.example").read_text()
+    assert sorted(name for name in read if not re.search(rf"^#? ?{name}=|\b{name} is", example, re.M)) == []
+
+
+def test_the_systemd_units_are_valid(tmp_path):
+    if not shutil.which("systemd-analyze"):
+        pytest.skip("systemd-analyze is not installed")
+    for unit in ("mali-history-web.service", "mali-history-worker.service"):
+        text = (
+            (DEPLOY / unit).read_text().replace("/srv/mali-history/app/.venv/bin/", f"{Path(sys.executable).parent}/")
+        )
+        (tmp_path / unit).write_text(text)
+        result = subprocess.run(["systemd-analyze", "verify", tmp_path / unit], capture_output=True, text=True)
+        assert result.returncode == 0, result.stderr
+        assert "EnvironmentFile=/etc/mali-history/env" in text and "Restart=always" in text
+    web = (tmp_path / "mali-history-web.service").read_text()
+    assert "Environment=PROMETHEUS_MULTIPROC_DIR=/run/mali-history-web/metrics" in web
+    assert "ExecStartPre=/bin/rm -rf /run/mali-history-web/metrics" in web
