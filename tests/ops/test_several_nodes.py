@@ -1,7 +1,8 @@
 """Several app nodes behind a load balancer: the production server's side of it.
 
-gunicorn with production settings and two worker processes: the balancer's probe by address,
-metrics added up across processes, and the proxies trusted by gunicorn and Django alike.
+gunicorn with production settings: the balancer's probe by address, metrics added up across
+worker processes, sessions and CSRF tokens good on every node, the proxies trusted by gunicorn
+and Django alike, and the deploy/ files that set a node up.
 """
 
 import http.client
@@ -9,12 +10,28 @@ import re
 import shutil
 import subprocess
 import sys
+import urllib.parse
 from pathlib import Path
 
 import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
-from tests.ops.test_production import PROJECT, free_port, gunicorn_config, production_env
+from tests import factories
+from tests.ops.test_production import PROJECT, Gunicorn, free_port, gunicorn_config, production_env
+
+
+@pytest.fixture(scope="module")
+def migrated(tmp_path_factory):
+    """An empty, migrated SQLite database, made once: each test copies it (migrating takes seconds)."""
+    path = tmp_path_factory.mktemp("migrated") / "db.sqlite3"
+    env = production_env(DATABASE_URL=f"sqlite:///{path}", REDIS_URL="")
+    subprocess.run([sys.executable, "manage.py", "migrate", "--noinput", "-v", "0"], env=env, cwd=PROJECT, check=True)
+    return path
+
+
+def database_copy(migrated, tmp_path):
+    shutil.copy(migrated, tmp_path / "db.sqlite3")
+    return f"sqlite:///{tmp_path / 'db.sqlite3'}"
 
 
 def get(port, path, host="history.example.org", headers=()):
@@ -40,19 +57,18 @@ def wait_for(port, deadline=30.0):
             time.sleep(0.2)
 
 
-def test_two_gunicorn_workers_answer_the_balancer_and_add_up_their_metrics(tmp_path):
+def test_two_gunicorn_workers_answer_the_balancer_and_add_up_their_metrics(migrated, tmp_path):
     metrics_dir = tmp_path / "metrics"
     metrics_dir.mkdir()
     (tmp_path / "media").mkdir()
     env = production_env(
-        DATABASE_URL=f"sqlite:///{tmp_path / 'db.sqlite3'}",
+        DATABASE_URL=database_copy(migrated, tmp_path),
         REDIS_URL="",
         DJANGO_ALLOWED_HOSTS="history.example.org",
         DJANGO_MEDIA_ROOT=str(tmp_path / "media"),
         DJANGO_STATIC_ROOT=str(tmp_path / "static"),
         PROMETHEUS_MULTIPROC_DIR=str(metrics_dir),
     )
-    subprocess.run([sys.executable, "manage.py", "migrate", "--noinput", "-v", "0"], env=env, cwd=PROJECT, check=True)
     port = free_port()
     server = subprocess.Popen(
         [
@@ -137,3 +153,47 @@ def test_the_systemd_units_are_valid(tmp_path):
     web = (tmp_path / "mali-history-web.service").read_text()
     assert "Environment=PROMETHEUS_MULTIPROC_DIR=/run/mali-history-web/metrics" in web
     assert "ExecStartPre=/bin/rm -rf /run/mali-history-web/metrics" in web
+
+
+def test_a_session_and_a_csrf_token_from_one_node_work_on_another(migrated, tmp_path):
+    """Two app nodes on one database: an editor's requests may reach either, in any order."""
+    env = production_env(
+        DATABASE_URL=database_copy(migrated, tmp_path),
+        REDIS_URL="",
+        DJANGO_STATIC_ROOT=str(tmp_path / "static"),
+        DJANGO_SUPERUSER_PASSWORD=factories.PASSWORD,
+    )
+    for command in (
+        ["collectstatic", "--noinput", "-v", "0"],
+        ["createsuperuser", "--noinput", "--username", "chief", "--email", "chief@example.org"],
+    ):
+        subprocess.run([sys.executable, "manage.py", *command], env=env, cwd=PROJECT, check=True)
+    nodes = [Gunicorn({**env, "DJANGO_MEDIA_ROOT": str(tmp_path / f"media-{n}")}) for n in "ab"]
+    a, b = nodes
+    try:
+        form_page, body = a.request("GET", "/admin/login/")
+        csrf_cookie = re.search(r"csrftoken=([^;]+)", " ".join(form_page.headers.get_all("Set-Cookie"))).group(1)
+        token = re.search(rb'name="csrfmiddlewaretoken" value="([^"]+)"', body).group(1).decode()
+        form = urllib.parse.urlencode(
+            {"csrfmiddlewaretoken": token, "username": "chief", "password": factories.PASSWORD, "next": "/admin/"}
+        )
+        origin = f"https://127.0.0.1:{b.port}"
+        signed_in, _ = b.request(  # the form from node A, posted to node B
+            "POST",
+            "/admin/login/",
+            body=form,
+            headers={
+                "Content-Type": "application/x-www-form-urlencoded",
+                "Cookie": f"csrftoken={csrf_cookie}",
+                "Origin": origin,
+                "Referer": f"{origin}/admin/login/",
+            },
+        )
+        assert signed_in.status == 302 and signed_in.headers["Location"] == "/admin/"
+        session = re.search(r"sessionid=([^;]+)", " ".join(signed_in.headers.get_all("Set-Cookie"))).group(1)
+        for node in (a, b):  # the session node B opened is good on node A too
+            admin, body = node.request("GET", "/admin/", headers={"Cookie": f"sessionid={session}"})
+            assert admin.status == 200 and b"chief" in body
+    finally:
+        for node in nodes:
+            node.stop()
