@@ -49,5 +49,17 @@ errorlog = "-"
 loglevel = os.environ.get("GUNICORN_LOGLEVEL", "info")
 accesslog = os.environ.get("GUNICORN_ACCESSLOG") or None
 access_log_format = 'remote=%(h)s method=%(m)s path="%(U)s" status=%(s)s bytes=%(B)s duration_us=%(D)s agent="%(a)s"'
-# nginx on the same machine sets X-Forwarded-For/-Proto; trust them only from there.
-forwarded_allow_ips = os.environ.get("FORWARDED_ALLOW_IPS", "127.0.0.1,::1")
+# nginx sets X-Forwarded-For/-Proto; trust them only from it: the machine itself by default, or
+# the proxies Django trusts (DJANGO_TRUSTED_PROXIES: the load balancer, with several app nodes).
+forwarded_allow_ips = os.environ.get("FORWARDED_ALLOW_IPS") or os.environ.get("DJANGO_TRUSTED_PROXIES", "127.0.0.1,::1")
+
+
+def child_exit(server, worker):
+    """Metrics from several worker processes (articles.publishing.metrics) are added up from files
+    in PROMETHEUS_MULTIPROC_DIR. When a worker exits, its counters and histograms stay there (a
+    total never goes down) and the library drops what held only for live processes. The directory
+    is emptied before gunicorn starts (deploy/mali-history-web.service), never while it runs."""
+    if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+        from prometheus_client import multiprocess
+
+        multiprocess.mark_process_dead(worker.pid)

@@ -35,6 +35,11 @@ if not SECRET_KEY:
         raise ImproperlyConfigured("DJANGO_SECRET_KEY must be set when DJANGO_DEBUG is off.")
     SECRET_KEY = "insecure-local-development-key-do-not-use-in-production"
 
+# Proxies whose X-Forwarded-For is believed (articles.content.clients): nginx on this machine, and
+# the load balancer's addresses when app nodes sit behind one.
+TRUSTED_PROXIES = env_list("DJANGO_TRUSTED_PROXIES", "127.0.0.1,::1")
+# Who may read /metrics without signing in (articles.ops.health): the Prometheus server's address.
+METRICS_ALLOWED_IPS = env_list("DJANGO_METRICS_ALLOWED_IPS", "127.0.0.1")
 ALLOWED_HOSTS = env_list("DJANGO_ALLOWED_HOSTS", "127.0.0.1,localhost" if not DEBUG else "*")
 CSRF_TRUSTED_ORIGINS = env_list("DJANGO_CSRF_TRUSTED_ORIGINS")
 
@@ -56,6 +61,11 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    # /healthz for load balancers, and /metrics for METRICS_ALLOWED_IPS, answered before the host
+    # is checked against ALLOWED_HOSTS: a balancer probes each node by its address (articles.ops.health).
+    "articles.ops.health.HealthMiddleware",
+    # Counts every response by status class for /metrics, page-cache hits included.
+    "articles.ops.health.ResponseMetricsMiddleware",
     # Answers anonymous readers from the page cache before the rest runs, and stores pages with
     # every header the rest adds (articles.publishing.caching).
     "articles.publishing.caching.PublicPageCacheMiddleware",

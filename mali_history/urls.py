@@ -8,6 +8,7 @@ from django.views.i18n import JavaScriptCatalog
 from django.views.static import serve
 
 from articles.admin import preview, uploads
+from articles.ops import health
 
 urlpatterns = [
     # django-markdownx's own endpoints accept anonymous uploads and trust the browser's file type;
@@ -21,6 +22,8 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     # Browsers and feed readers ask for /favicon.ico whatever the page links to.
     path("favicon.ico", lambda request: HttpResponsePermanentRedirect(static("img/favicon.ico"))),
+    # For staff who are signed in; Prometheus itself is answered by articles.ops.health.HealthMiddleware.
+    path("metrics", health.metrics_view, name="metrics"),
 ]
 # Public pages in every interface language: English at /articles/..., French at /fr/articles/...
 # (articles.content.languages). The admin above takes the staff member's browser language instead.

@@ -7,8 +7,9 @@ worker's own memory would let an attacker multiply it by the number of workers.
 
 The pair, not the account alone, is locked, so that someone guessing from elsewhere cannot lock an
 editor out of their own office. The address is REMOTE_ADDR, or, when the request came through a
-trusted proxy on this machine (``LOGIN_THROTTLE_TRUSTED_PROXIES``, loopback by default: nginx in
-deploy/nginx.conf.example), the address that proxy appended to X-Forwarded-For.
+trusted proxy (``TRUSTED_PROXIES``, loopback by default: nginx in deploy/nginx.conf.example; or
+``LOGIN_THROTTLE_TRUSTED_PROXIES`` for sign-ins alone), the address that proxy appended to
+X-Forwarded-For (articles.content.clients).
 
 Settings (all optional): ``LOGIN_THROTTLE_MAX_FAILURES`` (5), ``LOGIN_THROTTLE_WINDOW`` and
 ``LOGIN_THROTTLE_LOCKOUT`` (seconds, 900 each).
@@ -26,6 +27,8 @@ from django.contrib.admin.forms import AdminAuthenticationForm
 from django.core.cache import cache
 from django.core.exceptions import ValidationError
 from django.utils.translation import ngettext
+
+from articles.content import clients
 
 logger = logging.getLogger(__name__)
 
@@ -54,14 +57,8 @@ def _now() -> float:
 
 def client_ip(request) -> str:
     """The address the sign-in came from (see the module docstring for proxies)."""
-    if request is None:
-        return ""
-    remote = request.META.get("REMOTE_ADDR", "")
-    forwarded = request.META.get("HTTP_X_FORWARDED_FOR", "")
-    if forwarded and remote in _setting("TRUSTED_PROXIES", ("127.0.0.1", "::1")):
-        # The proxy appends the address it saw; anything left of it is the client's own claim.
-        return forwarded.split(",")[-1].strip() or remote
-    return remote
+    proxies = _setting("TRUSTED_PROXIES", None)
+    return clients.client_address(request, None if proxies is None else tuple(proxies))
 
 
 def _key(kind: str, username: str, ip: str) -> str:

@@ -44,6 +44,8 @@ from django.utils.cache import get_conditional_response, patch_cache_control
 from django.utils.encoding import escape_uri_path
 from django.utils.http import http_date, quote_etag
 
+from articles.publishing import metrics
+
 # Bump when the stored entry's shape changes, so old entries are ignored rather than misread.
 ENTRY_FORMAT = 3
 # Every page depends on this one: ``invalidate_all`` (after a deploy or a restore) bumps it.
@@ -249,6 +251,7 @@ class PublicPageCacheMiddleware:
         query = request.META.get("QUERY_STRING", "")
         key = entry_key(f"{request.scheme}://{request.get_host()}{escape_uri_path(request.path)}?{query}")
         entry = _fresh_entry(cache, key, self.tag_hints)
+        metrics.PAGE_CACHE.labels("hit" if entry is not None else "miss").inc()
         if entry is not None:
             response = HttpResponse(entry["content"], status=entry["status"])
             for name, value in entry["headers"]:

@@ -18,6 +18,7 @@ from django.http import HttpRequest
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from articles.content import clients
 from articles.models import CorrectionStatus, CorrectionSuggestion, Revision, Section
 from articles.revisions.permissions import can_moderate
 
@@ -26,8 +27,12 @@ WINDOW_SECONDS = 3600
 
 
 def client_key(request: HttpRequest) -> str:
-    """A hash of the client address: enough to limit, nothing worth keeping."""
-    address = request.META.get("REMOTE_ADDR", "")
+    """A hash of the client address: enough to limit, nothing worth keeping.
+
+    The address a trusted proxy reported (articles.content.clients): behind nginx or a load
+    balancer, REMOTE_ADDR is the proxy's, and every reader would share one limit.
+    """
+    address = clients.client_address(request)
     return hashlib.sha256(f"{settings.SECRET_KEY}:{address}".encode()).hexdigest()[:32]
 
 

@@ -27,7 +27,7 @@ from articles.models import (
     RevisionStatus,
     Section,
 )
-from articles.publishing import publish
+from articles.publishing import metrics, publish
 from articles.revisions import audit, corrections, merging, notifications, validation
 from articles.revisions.permissions import can_moderate, can_propose, display_name
 
@@ -206,6 +206,7 @@ class PublishRevision:
                         code="conflict",
                     )
 
+    @metrics.PUBLISH_SECONDS.time()
     def execute(self) -> Revision:
         if self.obj is None:
             self.check()

@@ -71,6 +71,24 @@ def test_rate_limit_per_client(client, section, settings):
     assert "Thank you" in other.post(URL, {"problem": "From elsewhere."}).content.decode()
 
 
+def test_behind_nginx_or_a_balancer_each_reader_has_a_limit_of_their_own(section, settings):
+    """Through a proxy every request comes from the proxy's address; the address it reports counts."""
+    settings.TRUSTED_PROXIES = ["127.0.0.1", "10.0.0.2"]
+    for proxy in ("127.0.0.1", "10.0.0.2"):  # nginx on the machine, then a balancer in front of two nodes
+        first = Client(REMOTE_ADDR=proxy, HTTP_X_FORWARDED_FOR="198.51.100.7")
+        for _ in range(5):
+            first.post(URL, {"problem": "Another problem."})
+        assert first.post(URL, {"problem": "One too many."}).status_code == 429
+        second = Client(REMOTE_ADDR=proxy, HTTP_X_FORWARDED_FOR=f"198.51.100.{8 if proxy == '127.0.0.1' else 9}")
+        assert second.post(URL, {"problem": "From another reader."}).status_code == 200
+    assert CorrectionSuggestion.objects.filter(problem="From another reader.").count() == 2
+    # A client that is not a proxy cannot escape its limit by claiming another address.
+    direct = Client(REMOTE_ADDR="203.0.113.20")
+    for n in range(6):
+        response = direct.post(URL, {"problem": "Spoofed."}, HTTP_X_FORWARDED_FOR=f"192.0.2.{n}")
+    assert response.status_code == 429
+
+
 def test_csrf_is_required(section):
     strict = Client(enforce_csrf_checks=True)
     assert strict.post(URL, {"problem": "No token."}).status_code == 403
