@@ -155,16 +155,17 @@ def _bibtex_name(name: str) -> str:
     return "{" + bibtex_escape(name.strip()) + "}"
 
 
+# Where "published in" goes: a journal or newspaper, the website of a page, else the larger work.
+CONTAINER_FIELDS = {"journal": "journal", "news": "journal", "web": "howpublished", "other": "howpublished"}
+
+
 def _bibtex_fields(ref: Reference) -> list[tuple[str, str]]:
     fields = []
     if ref.authors:
         fields.append(("author", " and ".join(_bibtex_name(a) for a in ref.authors)))
     fields.append(("title", "{" + bibtex_escape(ref.title) + "}"))
     if ref.container_title:
-        name = {"journal": "journal", "news": "journal"}.get(ref.kind, "howpublished")
-        if ref.kind in ("book", "report", "un_document", "dataset"):
-            name = "booktitle"
-        fields.append((name, bibtex_escape(ref.container_title)))
+        fields.append((CONTAINER_FIELDS.get(ref.kind, "booktitle"), bibtex_escape(ref.container_title)))
     if ref.kind == "news":
         fields.append(("entrysubtype", "newspaper"))
     if ref.publisher:

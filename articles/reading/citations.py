@@ -72,7 +72,6 @@ def page_reference(*, key: str, title: str, url: str, version: ArticleVersion | 
 def citation_response(fmt: str, references: list[Reference], filename: str) -> HttpResponse:
     response = HttpResponse(write(fmt, references), content_type=MEDIA_TYPES[fmt])
     response["Content-Disposition"] = f'attachment; filename="{filename}.{fmt}"'
-    response["X-Content-Type-Options"] = "nosniff"
     return response
 
 

@@ -59,6 +59,7 @@ def test_every_demo_source_downloads_in_each_format_with_its_own_fields(client, 
         assert response.status_code == 200
         assert response["Content-Type"] == MEDIA_TYPES[fmt]
         assert response["Content-Disposition"] == f'attachment; filename="{source.key}.{fmt}"'
+        assert response["X-Content-Type-Options"] == "nosniff"
         (ref,) = parse(f"download.{fmt}", response.content.decode())
         assert fields_of_reference(ref) == fields_of(source)
 
