@@ -66,6 +66,8 @@ class DemoSite:
             "admin compare": f"/admin/articles/section/{self.section.pk}/history/compare/?a={older}&b={newer}",
             "article review": f"/admin/articles/article/{self.article.pk}/review/",
             "section change form": f"/admin/articles/section/{self.section.pk}/change/",
+            "source list": "/admin/articles/source/",
+            "citation import": "/admin/articles/source/import/",
         }
 
 

@@ -25,6 +25,7 @@ from articles.admin.forms import (
     RejectForm,
     SourceForm,
 )
+from articles.admin.source_import import SourceImportMixin
 from articles.models import (
     Article,
     Figure,
@@ -297,7 +298,7 @@ class TopicAdmin(OldAddressesAdmin, ModeratedAdmin):
 
 
 @admin.register(Source)
-class SourceAdmin(OldAddressesAdmin, ModeratedAdmin):
+class SourceAdmin(SourceImportMixin, OldAddressesAdmin, ModeratedAdmin):
     form = SourceForm
     list_display = ("key", "title", "kind", "publisher", "date_display", "state")
     list_filter = (StateListFilter, "kind")

@@ -3,7 +3,7 @@ from django.urls import path
 from django.views.generic import TemplateView
 
 from articles.publishing.caching import PUBLISH, public_page
-from articles.reading import discovery, feeds, sitemaps, views
+from articles.reading import citations, discovery, feeds, sitemaps, views
 
 app_name = "articles"
 
@@ -15,6 +15,19 @@ urlpatterns = [
     path("articles/<slug:slug>/", views.article_detail, name="article_detail"),
     path("articles/<slug:slug>/preview/<int:revision_id>/", views.article_preview, name="article_preview"),
     path("articles/<slug:slug>/revisions/<int:number>/", views.article_version, name="article_version"),
+    # Citations out (articles.reading.citations): BibTeX, RIS and CSL-JSON beside the pages they cite.
+    path("articles/<slug:slug>/cite.<citefmt:fmt>", citations.article_citation, name="article_citation"),
+    path(
+        "articles/<slug:slug>/bibliography.<citefmt:fmt>",
+        citations.article_bibliography,
+        name="article_bibliography_file",
+    ),
+    path(
+        "articles/<slug:slug>/revisions/<int:number>/cite.<citefmt:fmt>",
+        citations.article_version_citation,
+        name="article_version_citation",
+    ),
+    path("sources/<slug:key>/cite.<citefmt:fmt>", citations.source_citation, name="source_citation"),
     path("articles/<slug:slug>/history/", views.article_history, name="article_history"),
     path("articles/<slug:slug>/history/compare/", views.article_compare, name="article_compare"),
     path("articles/<slug:slug>/sections/<slug:anchor>/suggest/", views.suggest_correction, name="suggest_correction"),

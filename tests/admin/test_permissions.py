@@ -86,6 +86,13 @@ MATRIX.update(
         ("articles:article_index", "GET"): PUBLIC,
         ("articles:article_index_by_date", "GET"): PUBLIC,
         ("articles:robots_txt", "GET"): PUBLIC,
+        # Citations out: files beside the pages, public like them; citations in: staff who may add sources.
+        ("articles:source_citation", "GET"): PUBLIC,
+        ("articles:article_citation", "GET"): PUBLIC,
+        ("articles:article_bibliography_file", "GET"): PUBLIC,
+        ("articles:article_version_citation", "GET"): PUBLIC,
+        ("admin:articles_source_import", "GET"): STAFF_READ,
+        ("admin:articles_source_import", "POST"): (LOGIN, LOGIN, 200, 200, 200),
         ("markdownx_markdownify", "POST"): (403, 403, 200, 200, 200),
         ("markdownx_upload", "POST"): (403, 403, 200, 200, 200),
         # An upload waiting for approval: it does not exist for readers, not even as a login page.
@@ -188,6 +195,8 @@ def _url(name, world):
         return reverse(name, args=[world["article"].pk])
     if name == "pending_figure_image":
         return reverse(name, args=[world["pending_figure"].image.name])
+    if name == "admin:articles_source_import":
+        return reverse(name)
     if name.startswith("admin:articles_correctionsuggestion_") and not name.endswith(("_changelist", "_add")):
         return reverse(name, args=[world["correction"].pk])
     if name.startswith("admin:articles_revision_") or name.startswith("admin:articles_moderationevent_"):
@@ -212,6 +221,10 @@ def _url(name, world):
         "articles:article_version": {"slug": "deployments", "number": 1},
         "articles:article_history": {"slug": "deployments"},
         "articles:article_compare": {"slug": "deployments"},
+        "articles:source_citation": {"key": "unsc-res-2100", "fmt": "bib"},
+        "articles:article_citation": {"slug": "deployments", "fmt": "ris"},
+        "articles:article_bibliography_file": {"slug": "deployments", "fmt": "json"},
+        "articles:article_version_citation": {"slug": "deployments", "number": 1, "fmt": "bib"},
     }[name]
     return reverse(name, kwargs=kwargs) + ("?a=1&b=2" if name == "articles:article_compare" else "")
 
@@ -229,6 +242,10 @@ def _post_data(name):
         return {"problem": "The year is wrong."}
     if name == "admin:articles_correctionsuggestion_change":
         return {"dismiss": "1"}
+    if name == "admin:articles_source_import":
+        from django.core.files.uploadedfile import SimpleUploadedFile
+
+        return {"file": SimpleUploadedFile("new.bib", b"@book{new, title={A new book}}", "application/x-bibtex")}
     return {}
 
 
