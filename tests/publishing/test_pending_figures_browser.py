@@ -37,6 +37,11 @@ def test_the_public_article_never_shows_a_pending_image(browser, live_server):
     article = factories.article(moderator, title="Gao", slug="gao")
     section = factories.section(moderator, article, title="The region", anchor="region", body="Before the map.")
     figure = uploads.figure_upload(upload=png(), author=editor)
+    # The editor writes the alt text an upload starts without (a figure without one is never approved).
+    upload = Revision.objects.for_object(figure).get()
+    moderation.amend(
+        revision=upload, user=editor, data={**upload.data, "alt_text": "Map of the Gao region"}, summary=upload.summary
+    )
     figure.alt_text = "Map of the Gao region"
     figure.save()
     proposal = moderation.propose(
