@@ -83,6 +83,11 @@ def test_the_public_article_never_shows_a_pending_image(browser, live_server):
     assert "Approved and published" in moderator_page.locator(".messagelist").inner_text()
     assert Revision.objects.get(pk=proposal.pk).status == "published"
     reader.reload()
+    # Images may load after the page's load event (lazy loading, a busy machine): wait for them.
+    reader.wait_for_function(
+        "src => [...document.querySelectorAll('main img')].some(i => i.getAttribute('src') === src && i.complete)",
+        arg=figure.image.url,
+    )
     images = [image for image in shown_images(reader) if image["src"] == figure.image.url]
     assert images and all(image["loaded"] for image in images)
     assert reader.request.get(image_url).status == 200
