@@ -247,20 +247,41 @@ def index_source(source: Source) -> None:
 
 
 @transaction.atomic
-def rebuild() -> int:
-    """Index every published page again, from the HTML stored at publish time; return the count."""
+def rebuild(batch_size: int = 200) -> int:
+    """Index every published page again, from the HTML stored at publish time; return the count.
+
+    A batch of articles at a time, with their sections: memory stays that of one batch whatever
+    the size of the site (a restore runs this on the whole site).
+    """
     if connection.vendor == "sqlite":
         with connection.cursor() as cursor:
             cursor.execute(f"DELETE FROM {FTS_TABLE}")
     SearchEntry.objects.all().delete()
-    entries = []
-    sections_by_article: dict[int, list] = {}
-    for section in Section.objects.visible().only("pk", "article_id", "title", "anchor", "body_html"):
-        sections_by_article.setdefault(section.article_id, []).append(section)
-    for article in Article.objects.published().only("pk", "title", "slug", "dek_html"):
-        entries += _article_entries(article, sections_by_article.get(article.pk, []), {})
-    entries += [_topic_entry(topic) for topic in Topic.objects.published()]
-    entries += [_source_entry(source) for source in Source.objects.published()]
+    count = 0
+    articles = Article.objects.published().only("pk", "title", "slug", "dek_html").order_by("pk")
+    last = 0
+    while batch := list(articles.filter(pk__gt=last)[:batch_size]):
+        last = batch[-1].pk
+        sections_by_article: dict[int, list] = {}
+        sections = Section.objects.visible().filter(article__in=[article.pk for article in batch])
+        for section in sections.only("pk", "article_id", "title", "anchor", "body_html"):
+            sections_by_article.setdefault(section.article_id, []).append(section)
+        entries = []
+        for article in batch:
+            entries += _article_entries(article, sections_by_article.get(article.pk, []), {})
+        count += _store_all(entries)
+    for queryset, entry_for in ((Topic.objects.published(), _topic_entry), (Source.objects.published(), _source_entry)):
+        entries = []
+        for obj in queryset.iterator(chunk_size=500):
+            entries.append(entry_for(obj))
+            if len(entries) >= 500:
+                count += _store_all(entries)
+                entries = []
+        count += _store_all(entries)
+    return count
+
+
+def _store_all(entries: list[SearchEntry]) -> int:
     for start in range(0, len(entries), 500):
         _store_terms(SearchEntry.objects.bulk_create(entries[start : start + 500]))
     return len(entries)
