@@ -23,7 +23,7 @@ import datetime
 import json
 import re
 from collections.abc import Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 
 import bibtexparser
 import rispy
@@ -111,6 +111,10 @@ class Reference:
     def isbn(self) -> str:
         match = ISBN.match(self.identifier.strip())
         return match.group(1) if match else ""
+
+
+#: The fields of a Source a citation file carries, by the Source's own names.
+SOURCE_FIELDS = tuple(f.name for f in fields(Reference) if f.name != "version")
 
 
 def iso_date(parts: list[int]) -> str:

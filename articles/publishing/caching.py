@@ -133,7 +133,7 @@ def public_page(
     def wrapped(request: HttpRequest, *args, **kwargs) -> HttpResponseBase:
         depends_on(request, *tags)
         response = view(request, *args, **kwargs)
-        if _signed_in(request):
+        if signed_in(request):
             patch_cache_control(response, private=True, no_cache=True)
         elif (
             query
@@ -154,7 +154,7 @@ def depends_on(request: HttpRequest, *tags: str) -> None:
         found.update(tags)
 
 
-def _signed_in(request: HttpRequest) -> bool:
+def signed_in(request: HttpRequest) -> bool:
     """True unless the request is certainly anonymous. Loads the session only if there is one."""
     if settings.SESSION_COOKIE_NAME not in request.COOKIES:
         return False

@@ -32,10 +32,6 @@ def _address(viewname: str, *args: str) -> Callable[..., str]:
     return lambda value: template.replace(_PLACEHOLDER, str(value))
 
 
-def _topic_address() -> Callable[[str], str]:
-    return _address("articles:topic_detail")
-
-
 class _Labels:
     """The interface words of a section, translated once, with the page's ``lang`` attributes."""
 
@@ -65,7 +61,7 @@ def sections_html(
         return mark_safe("")
     labels = _Labels()
     ia = labels.interface_attr
-    topic_url = _topic_address()
+    topic_url = _address("articles:topic_detail")
     edit_url = _address("admin:articles_section_change") if edit_links else None
     try:
         suggest_url = _address("articles:suggest_correction", article_slug) if suggest_links else None

@@ -14,7 +14,7 @@ from django.shortcuts import get_object_or_404
 from django.urls import register_converter
 from django.utils import timezone
 
-from articles.content.citation_formats import MEDIA_TYPES, SITE_NAME, Reference, write
+from articles.content.citation_formats import MEDIA_TYPES, SITE_NAME, SOURCE_FIELDS, Reference, write
 from articles.models import Article, ArticleVersion, Section, Source
 from articles.publishing import article_page, dependencies
 from articles.publishing.caching import depends_on, public_page
@@ -36,20 +36,7 @@ register_converter(CitationFormatConverter, "citefmt")
 
 
 def source_reference(source: Source) -> Reference:
-    return Reference(
-        key=source.key,
-        kind=source.kind,
-        title=source.title,
-        authors=list(source.authors),
-        publisher=source.publisher,
-        container_title=source.container_title,
-        date_year=source.date_year,
-        date_month=source.date_month,
-        date_day=source.date_day,
-        url=source.url,
-        accessed_on=source.accessed_on,
-        identifier=source.identifier,
-    )
+    return Reference(**{name: getattr(source, name) for name in SOURCE_FIELDS} | {"authors": list(source.authors)})
 
 
 def page_reference(*, key: str, title: str, url: str, version: ArticleVersion | None) -> Reference:

@@ -7,7 +7,6 @@
 from functools import wraps
 from urllib.parse import urlencode
 
-from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.http import Http404, HttpResponsePermanentRedirect
 from django.shortcuts import get_object_or_404, render
@@ -17,7 +16,7 @@ from django.views.decorators.cache import never_cache
 from articles.content import figure_files
 from articles.models import Article, ArticleVersion, RetiredSlug, Revision, Section, Source, TimelineEvent, Topic
 from articles.publishing import article_page, dependencies, publish
-from articles.publishing.caching import depends_on, public_page
+from articles.publishing.caching import depends_on, public_page, signed_in
 from articles.reading import lists, metadata, pagination
 from articles.reading.forms import CorrectionForm
 from articles.revisions import corrections, diffing, permissions
@@ -26,10 +25,10 @@ from articles.revisions import corrections, diffing, permissions
 def signed_in_editor(request) -> bool:
     """Whether to offer "Edit" links: signed-in staff who may propose changes.
 
-    Without a session cookie the user is not even looked up, so an anonymous reader's page stays
-    the same for every reader and the page cache may share it (articles.publishing.caching).
+    Without a session cookie the user is not even looked up (``caching.signed_in``), so an
+    anonymous reader's page stays the same for every reader and the page cache may share it.
     """
-    if settings.SESSION_COOKIE_NAME not in request.COOKIES:
+    if not signed_in(request):
         return False
     user = request.user
     return user.is_active and user.is_staff and permissions.can_propose(user)

@@ -88,13 +88,30 @@ def _isbn13(isbn: str) -> str:
     return digits
 
 
-def _known_sources() -> dict[tuple[str, str], str]:
-    """Every source row, drafts included: a pending proposal of the same source is a duplicate too."""
+def _known_sources(wanted: set[tuple[str, str]]) -> dict[tuple[str, str], str]:
+    """The source rows, drafts included (a pending proposal of the same source is a duplicate too),
+    that share an identity in ``wanted``: one streamed pass over four short columns, keeping only
+    the matches, so memory follows the file, not the site."""
     known = {}
-    for key, identifier, url, title in Source.objects.values_list("key", "identifier", "url", "title"):
+    rows = Source.objects.values_list("key", "identifier", "url", "title").iterator(chunk_size=2000)
+    for key, identifier, url, title in rows:
         for identity in identity_keys(identifier=identifier, url=url, title=title):
-            known.setdefault(identity, key)
+            if identity in wanted:
+                known.setdefault(identity, key)
     return known
+
+
+class _TakenKeys:
+    """Source keys in use: by a row (asked for per candidate key) or by this file's new sources."""
+
+    def __init__(self) -> None:
+        self.added: set[str] = set()
+
+    def __contains__(self, key: str) -> bool:
+        return key in self.added or Source.objects.filter(key=key).exists()
+
+    def add(self, key: str) -> None:
+        self.added.add(key)
 
 
 # --- Keys -----------------------------------------------------------------------------------------
@@ -107,7 +124,7 @@ def _base_key(ref: Reference) -> str:
     return f"{base}-{ref.date_year}" if ref.date_year else base
 
 
-def _choose_key(ref: Reference, taken: set[str]) -> str:
+def _choose_key(ref: Reference, taken: _TakenKeys) -> str:
     own = slugify(ref.key)[:100] if ref.key else ""
     if own and own not in taken:
         return own
@@ -160,9 +177,14 @@ def import_sources(*, author: User, references: list[Reference], summary: str) -
     if not (can_propose(author) and author.has_perm("articles.add_source")):
         raise PermissionDenied(_("You may not propose sources."))
     result = ImportResult()
-    known = _known_sources()
+    wanted = {
+        identity
+        for ref in references
+        for identity in identity_keys(identifier=ref.identifier, url=ref.url, title=ref.title)
+    }
+    known = _known_sources(wanted)
     in_file: dict[tuple[str, str], str] = {}
-    taken = set(Source.objects.values_list("key", flat=True))
+    taken = _TakenKeys()
     problems = []
     for ref in references:
         identities = identity_keys(identifier=ref.identifier, url=ref.url, title=ref.title)

@@ -5,7 +5,7 @@ from django.contrib.auth.models import User
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client
 
-from articles.content.citation_formats import Reference, write
+from articles.content.citation_formats import SOURCE_FIELDS, Reference, write
 from articles.models import ModerationEvent, PublicationState, Revision, RevisionAction, RevisionStatus, Source
 from articles.ops import demo
 from articles.revisions import moderation
@@ -15,20 +15,7 @@ from tests.page_types import demo_site
 pytestmark = pytest.mark.django_db
 
 URL = "/admin/articles/source/import/"
-FIELDS = (
-    "key",
-    "kind",
-    "title",
-    "authors",
-    "publisher",
-    "container_title",
-    "date_year",
-    "date_month",
-    "date_day",
-    "url",
-    "accessed_on",
-    "identifier",
-)
+FIELDS = SOURCE_FIELDS
 
 
 def upload(client, name, content, **data):

@@ -7,24 +7,19 @@ import bibtexparser
 import pytest
 import rispy
 
-from articles.content.citation_formats import Reference, bibtex_escape, to_bibtex, to_csl_json, to_ris, write
+from articles.content.citation_formats import (
+    SOURCE_FIELDS,
+    Reference,
+    bibtex_escape,
+    to_bibtex,
+    to_csl_json,
+    to_ris,
+    write,
+)
 from articles.content.citation_parsing import CitationFileError, parse, parse_bibtex, parse_csl_json, parse_ris
 from articles.ops import demo
 
-FIELDS = (
-    "key",
-    "kind",
-    "title",
-    "authors",
-    "publisher",
-    "container_title",
-    "date_year",
-    "date_month",
-    "date_day",
-    "url",
-    "accessed_on",
-    "identifier",
-)
+FIELDS = SOURCE_FIELDS
 
 
 def demo_references():

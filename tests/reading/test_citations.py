@@ -8,6 +8,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
+from articles.content.citation_formats import SOURCE_FIELDS
 from articles.content.citation_parsing import parse
 from articles.models import ArticleVersion, Source
 from articles.revisions import moderation
@@ -21,20 +22,6 @@ MEDIA_TYPES = {
     "ris": "application/x-research-info-systems; charset=utf-8",
     "json": "application/vnd.citationstyles.csl+json; charset=utf-8",
 }
-SOURCE_FIELDS = [
-    "key",
-    "kind",
-    "title",
-    "authors",
-    "publisher",
-    "container_title",
-    "date_year",
-    "date_month",
-    "date_day",
-    "url",
-    "accessed_on",
-    "identifier",
-]
 
 
 @pytest.fixture
