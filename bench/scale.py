@@ -1368,7 +1368,7 @@ class Builder:
             Revision,
             Section,
         )
-        from articles.publishing import article_page, fragments
+        from articles.publishing import article_page, fragments, mentions
         from articles.publishing import publish as publishing
 
         rng = self.rng
@@ -1473,6 +1473,8 @@ class Builder:
                 entries += self.search_entries(article, by_article.get(article.pk, []))
             ArticleVersion.objects.bulk_create(versions, batch_size=50)
             self.insert_search_entries(entries)
+            # What source and topic pages list, counted by the publishing code itself.
+            mentions.refresh(article_ids)
 
     # Search entries as articles.search_index writes them, the vector computed by PostgreSQL from the
     # same folded text (search_index._store_terms), in one statement per batch.

@@ -113,7 +113,7 @@ def timeline_event(moderator, topics=(), **fields):
 def article_with_sections(moderator, count, topic, source):
     """A published article with ``count`` published sections, every fifth one a main section and the
     rest its subsections, each tagged and citing ``source``. Built in bulk, then rendered once."""
-    from articles.publishing import fragments, publish
+    from articles.publishing import fragments, mentions, publish
 
     article_obj = article(moderator, title=f"Article with {count} sections", slug=f"sections-{count}")
     sections = Section.objects.bulk_create(
@@ -138,6 +138,7 @@ def article_with_sections(moderator, count, topic, source):
         fragments.render_section(section_obj)
         fragments.store_citations(section_obj)
         section_obj.save(update_fields=["body_html", "notes"])
+    mentions.refresh([article_obj.pk])
     publish.record_version(article_obj)
     return article_obj
 

@@ -277,7 +277,15 @@ class SectionAdmin(ModeratedAdmin):
     search_fields = ("title", "anchor", "body", "article__title")
     autocomplete_fields = ("article", "parent", "topics")
     prepopulated_fields = {"anchor": ("title",)}
-    ordering = ("article", "position")
+    # Most recently changed first, read along an index however many sections there are; one
+    # article's sections in reading order.
+    ordering = ("-updated_at", "-pk")
+
+    def get_ordering(self, request):
+        if request.GET.get(RecentArticleFilter.parameter_name):
+            return ("position", "pk")
+        return super().get_ordering(request)
+
     fieldsets = (
         (None, {"fields": ("article", "title", "body", "topics")}),
         (_("Placement"), {"fields": ("parent", "position")}),

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from django.contrib import admin
 from django.contrib.admin.options import IncorrectLookupParameters
+from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
 from articles.models import Article
@@ -30,10 +31,14 @@ class RecentArticleFilter(admin.SimpleListFilter):
         value = self.value()
         if value is not None and not value.isdigit():
             raise IncorrectLookupParameters(f"{self.parameter_name}={value!r} is not an article number.")
-        recent = list(Article.objects.order_by("-updated_at", "-pk").values_list("pk", "title")[: self.limit])
-        if value is not None and int(value) not in {pk for pk, _title in recent}:
-            recent += list(Article.objects.filter(pk=value).values_list("pk", "title"))
-        return [(str(pk), title) for pk, title in recent]
+        newest_first = ("-updated_at", "-pk")
+        shown = Q(pk__in=Article.objects.order_by(*newest_first).values("pk")[: self.limit])
+        if value is not None:
+            shown |= Q(pk=value)  # The chosen one, wherever it is: the same query.
+        return [
+            (str(pk), title)
+            for pk, title in Article.objects.filter(shown).order_by(*newest_first).values_list("pk", "title")
+        ]
 
     def queryset(self, request, queryset):
         return queryset.filter(article_id=self.value()) if self.value() else queryset

@@ -130,6 +130,8 @@ class Article(ModeratedContent):
         verbose_name = _("article")
         verbose_name_plural = _("articles")
         ordering = ["title"]
+        # The admin lists and filters articles most recently changed first.
+        indexes = [models.Index(fields=["updated_at", "id"], name="article_recently_changed")]
 
     def __str__(self):
         return self.title
@@ -193,6 +195,11 @@ class Section(ModeratedContent):
         verbose_name = _("section")
         verbose_name_plural = _("sections")
         ordering = ["article", "position", "pk"]
+        indexes = [
+            # An article's sections in reading order; the admin's list, most recently changed first.
+            models.Index(fields=["article", "position", "id"], name="section_reading_order"),
+            models.Index(fields=["updated_at", "id"], name="section_recently_changed"),
+        ]
         constraints = [
             models.UniqueConstraint(fields=["article", "anchor"], name="section_anchor_unique_in_article"),
             models.CheckConstraint(condition=~Q(parent=models.F("pk")), name="section_not_own_parent"),

@@ -11,7 +11,7 @@ from django.db.models import Q
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
-from articles.models.content import Article, Figure, Section, TopicLink
+from articles.models.content import Article, Figure, Section, Topic, TopicLink
 from articles.models.revisions import Revision
 
 # --- Published versions -------------------------------------------------------------------
@@ -246,3 +246,78 @@ class SearchEntry(models.Model):
 
     def get_absolute_url(self):
         return self.url
+
+
+# --- What topic and source pages list ------------------------------------------------------------
+
+
+class MentionQuerySet(models.QuerySet):
+    def of_source(self, source):
+        return self.filter(source=source)
+
+    def of_topic(self, topic):
+        return self.filter(topic=topic)
+
+    def in_title_order(self):
+        """A page of articles in title order, read along an index: no sort of every mention."""
+        return self.select_related("article").only("article__title", "article__slug", "sections", "citations")
+
+    def totals(self) -> dict[str, int]:
+        totals = self.aggregate(
+            articles=models.Count("pk"), sections=models.Sum("sections"), citations=models.Sum("citations")
+        )
+        return {name: value or 0 for name, value in totals.items()}
+
+
+class Mention(models.Model):
+    """How much one published article says of one source (citations) or one topic (tagged sections).
+
+    Derived data, counted when the article or one of its sections is published
+    (``articles.publishing.mentions``), so that a source cited by every article, or a topic
+    tagging a section of each, lists its articles a page at a time along an index, and counts
+    them by reading one narrow row per article rather than every citation or section. Only
+    published sections of published articles count; an article that is not live has none.
+    """
+
+    article = models.ForeignKey(Article, on_delete=models.CASCADE, related_name="+")
+    # The article's title, copied so that the rows of one source or topic are read in title order.
+    article_title = models.CharField(max_length=300)
+    # Indexed by the constraints and indexes below, which start with them.
+    source = models.ForeignKey(
+        "articles.Source", null=True, blank=True, on_delete=models.CASCADE, related_name="mentions", db_index=False
+    )
+    topic = models.ForeignKey(
+        Topic, null=True, blank=True, on_delete=models.CASCADE, related_name="mentions", db_index=False
+    )
+    sections = models.PositiveIntegerField()
+    citations = models.PositiveIntegerField(default=0)
+
+    objects = MentionQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("mention")
+        verbose_name_plural = _("mentions")
+        ordering = ["article_title", "article"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(source__isnull=True, topic__isnull=False) | Q(source__isnull=False, topic__isnull=True),
+                name="mention_of_a_source_or_a_topic",
+            ),
+            models.UniqueConstraint(fields=["source", "article"], name="mention_unique_source_article"),
+            models.UniqueConstraint(fields=["topic", "article"], name="mention_unique_topic_article"),
+        ]
+        indexes = [
+            models.Index(
+                fields=["source", "article_title", "article"],
+                condition=Q(source__isnull=False),
+                name="mention_source_title_order",
+            ),
+            models.Index(
+                fields=["topic", "article_title", "article"],
+                condition=Q(topic__isnull=False),
+                name="mention_topic_title_order",
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.article_title} → {self.source or self.topic}"

@@ -44,6 +44,7 @@ from articles.publishing import (
     dependencies,
     followups,
     fragments,
+    mentions,
     search_index,
     tasks,
     timeline,
@@ -237,10 +238,12 @@ def refresh_own_records(obj: ModeratedContent, before: dict, revision: Revision)
         # Lists show each article's "last updated", which a published section moves.
         Article.objects.filter(pk__in=article_ids).update(published_at=timezone.now())
         search_index.index_section(obj)
+        mentions.refresh(article_ids)
         for article in Article.objects.filter(pk__in=article_ids):
             record_version(article, revision=revision)
     elif isinstance(obj, Article):
         search_index.index_article(obj, list(obj.sections.published()))
+        mentions.refresh([obj.pk])
         record_version(obj, revision=revision)
     elif isinstance(obj, Source):
         search_index.index_source(obj)

@@ -172,33 +172,38 @@ def _forget_fts_rows(ids: Sequence[int]) -> None:
 
 def _replace(stale: QuerySet[SearchEntry], entries: list[SearchEntry]) -> None:
     """Delete the ``stale`` entries and store ``entries`` in their place, in both indexes."""
-    stale_ids = list(stale.values_list("pk", flat=True))
-    if stale_ids:
-        if connection.vendor == "sqlite":
+    if connection.vendor == "sqlite":
+        stale_ids = list(stale.values_list("pk", flat=True))
+        if stale_ids:
             _forget_fts_rows(stale_ids)
-        SearchEntry.objects.filter(pk__in=stale_ids).delete()
+            SearchEntry.objects.filter(pk__in=stale_ids).delete()
+    else:
+        stale.delete()  # One statement: nothing refers to an entry.
+    _store(entries)
+
+
+def _store(entries: list[SearchEntry]) -> list[SearchEntry]:
+    """Insert ``entries``, their terms with them: in the same statement on PostgreSQL, in FTS5 on SQLite."""
     if not entries:
-        return
-    created = SearchEntry.objects.bulk_create(entries)
-    _store_terms(created)
-
-
-def _store_terms(entries: list[SearchEntry]) -> None:
+        return entries
     if connection.vendor == "postgresql":
         for entry in entries:
             entry.vector = SearchVector(Value(index_text(entry.title)), config="simple", weight="A") + SearchVector(
                 Value(index_text(entry.text)), config="simple", weight="D"
             )
-        SearchEntry.objects.bulk_update(entries, ["vector"], batch_size=200)
-    elif connection.vendor == "sqlite":
+    created = SearchEntry.objects.bulk_create(entries)
+    for entry in created:
+        entry.vector = None  # Stored; the expression is not a value to keep on the instance.
+    if connection.vendor == "sqlite":
         # Entries deleted behind the index's back (``manage.py flush`` empties the entry table,
         # not the FTS table, and may reset ids) leave rows that would collide with new ids.
-        _forget_fts_rows([entry.pk for entry in entries])
+        _forget_fts_rows([entry.pk for entry in created])
         with connection.cursor() as cursor:
             cursor.executemany(
                 f"INSERT INTO {FTS_TABLE} (rowid, title, body) VALUES (%s, %s, %s)",
-                [(entry.pk, index_text(entry.title), index_text(entry.text)) for entry in entries],
+                [(entry.pk, index_text(entry.title), index_text(entry.text)) for entry in created],
             )
+    return created
 
 
 # --- Called at publish time ------------------------------------------------------------------------
@@ -283,5 +288,5 @@ def rebuild(batch_size: int = 200) -> int:
 
 def _store_all(entries: list[SearchEntry]) -> int:
     for start in range(0, len(entries), 500):
-        _store_terms(SearchEntry.objects.bulk_create(entries[start : start + 500]))
+        _store(entries[start : start + 500])
     return len(entries)

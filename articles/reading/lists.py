@@ -11,10 +11,10 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Sequence
 
-from django.db.models import Count, Exists, F, OuterRef, QuerySet, Window
+from django.db.models import Exists, F, OuterRef, QuerySet, Window
 from django.db.models.functions import RowNumber
 
-from articles.models import Article, Citation, PublicationState, Section, Source, Topic
+from articles.models import Article, Citation, Mention, Section, Source, Topic
 
 # Page sizes keep every list page's HTML well under 150 KB, excerpts included.
 ARTICLES_PER_PAGE = 20  # On topic and source pages, each article with a few sections.
@@ -37,51 +37,42 @@ def article_index(order: str) -> QuerySet[Article]:
 
 # --- Sections grouped by article --------------------------------------------------------------------
 
+# Which articles cite a source or discuss a topic, and how much, is counted when an article is
+# published (``Mention``, written by ``articles.publishing.mentions``): a page of them is read along
+# an index, and the totals from one narrow row per article.
 
-def articles_citing(source: Source) -> QuerySet[Article]:
-    """Published articles with a visible section citing ``source``; how many sections, how many times."""
-    return (
-        Article.objects.published()
-        # One filter() call: the counts below use the same join, so they count only these rows.
-        .filter(sections__state=PublicationState.LIVE, sections__citations__source=source)
-        .annotate(citation_count=Count("sections__citations"), section_count=Count("sections", distinct=True))
-        .only("title", "slug")
-        .order_by("title", "pk")
-    )
+
+def articles_citing(source: Source) -> QuerySet[Mention]:
+    """Published articles with a visible section citing ``source``, in title order, with the counts."""
+    return Mention.objects.of_source(source).in_title_order()
 
 
 def citation_totals(source: Source) -> dict[str, int]:
     """How often ``source`` is cited on the public site: citations, sections and articles."""
-    return Citation.objects.filter(
-        source=source, section__state=PublicationState.LIVE, section__article__state=PublicationState.LIVE
-    ).aggregate(
-        citations=Count("pk"),
-        sections=Count("section", distinct=True),
-        articles=Count("section__article", distinct=True),
-    )
+    return Mention.objects.of_source(source).totals()
 
 
 def sections_citing(source: Source) -> QuerySet[Section]:
     return Section.objects.published().filter(Exists(Citation.objects.filter(section=OuterRef("pk"), source=source)))
 
 
-def articles_on(topic: Topic) -> QuerySet[Article]:
-    """Published articles with a visible section tagged ``topic``, with how many sections."""
-    return (
-        Article.objects.published()
-        .filter(sections__state=PublicationState.LIVE, sections__topics=topic)
-        .annotate(section_count=Count("sections", distinct=True))
-        .only("title", "slug")
-        .order_by("title", "pk")
-    )
+def articles_on(topic: Topic) -> QuerySet[Mention]:
+    """Published articles with a visible section tagged ``topic``, in title order, with how many sections."""
+    return Mention.objects.of_topic(topic).in_title_order()
 
 
 def topic_totals(topic: Topic) -> dict[str, int]:
-    return (
-        Section.objects.visible()
-        .filter(topics=topic)
-        .aggregate(sections=Count("pk"), articles=Count("article", distinct=True))
-    )
+    return Mention.objects.of_topic(topic).totals()
+
+
+def mentioning_articles(mentions: Sequence[Mention]) -> list[Article]:
+    """The articles of a page of mentions, each carrying its ``section_count`` and ``citation_count``."""
+    articles = []
+    for mention in mentions:
+        article = mention.article
+        article.section_count, article.citation_count = mention.sections, mention.citations
+        articles.append(article)
+    return articles
 
 
 def attach_sections(articles: Sequence[Article], sections: QuerySet[Section], *, fields: Sequence[str] = ()) -> list:

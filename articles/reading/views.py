@@ -213,6 +213,7 @@ def topic_detail(request, slug):
     depends_on(request, dependencies.tag(topic), dependencies.ARTICLES, dependencies.SOURCES, dependencies.TIMELINE)
     totals = lists.topic_totals(topic)
     page = pagination.paginate(request, lists.articles_on(topic), lists.ARTICLES_PER_PAGE, count=totals["articles"])
+    page.object_list = lists.mentioning_articles(page.object_list)
     shown = lists.attach_sections(
         page.object_list, Section.objects.published().filter(topics=topic), fields=("body_html",)
     )
@@ -260,6 +261,7 @@ def source_detail(request, key):
     page = pagination.paginate(
         request, lists.articles_citing(source), lists.ARTICLES_PER_PAGE, count=totals["articles"]
     )
+    page.object_list = lists.mentioning_articles(page.object_list)
     lists.attach_sections(page.object_list, lists.sections_citing(source))
     return render(request, "articles/source_detail.html", {"source": source, "page_obj": page, "totals": totals})
 

@@ -14,7 +14,7 @@ from django.core.management import call_command
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
-from articles.models import Article
+from articles.models import Article, RevisionAction
 from articles.publishing import baking
 from articles.reading import lists, search, sitemaps
 from articles.revisions import moderation
@@ -117,11 +117,32 @@ def test_a_short_list_has_no_page_links(client, moderator):
 
 
 def test_only_published_sections_of_published_articles_count(client, moderator, small_pages):
-    site = citing_site(moderator, 3)
-    Article.objects.filter(pk=site["articles"][1].pk).update(state="unpublished")
+    site = citing_site(moderator, 3, sections_each=2)
+    withdraw = {"moderator": moderator, "summary": "Withdrawn", "action": RevisionAction.UNPUBLISH}
+    moderation.publish_directly(obj=site["articles"][1], **withdraw)
+    moderation.publish_directly(obj=site["articles"][2].sections.get(anchor="part-1"), **withdraw)
     html = re.sub(r"\s+", " ", get(client, "/sources/unsc-res-2100/"))
-    assert "Cited 4 times in 2 sections of 2 articles." in html
+    assert "Cited 6 times in 3 sections of 2 articles." in html
     assert group_titles(html) == ["Deployment 0", "Deployment 2"]
+    topic_html = re.sub(r"\s+", " ", get(client, "/topics/peacekeeping/"))
+    assert "3 sections in 2 articles." in topic_html
+
+
+def test_counts_follow_each_publish(client, moderator):
+    """A retitled article moves in the list; a section that stops citing the source leaves its count."""
+    site = citing_site(moderator, 3, sections_each=2)
+    first = site["articles"][0]
+    moderation.publish_directly(
+        obj=first, moderator=moderator, summary="Retitled", data={**first.snapshot(), "title": "Zeal of Deployment"}
+    )
+    section = first.sections.get(anchor="part-0")
+    moderation.publish_directly(
+        obj=section, moderator=moderator, summary="Uncited", data={**section.snapshot(), "body": "Troops arrived."}
+    )
+    html = re.sub(r"\s+", " ", get(client, "/sources/unsc-res-2100/"))
+    assert "Cited 10 times in 5 sections of 3 articles." in html
+    assert group_titles(html) == ["Deployment 1", "Deployment 2", "Zeal of Deployment"]
+    assert "(2 citations, 1 section)" in html
 
 
 # --- Topic pages --------------------------------------------------------------------------------------

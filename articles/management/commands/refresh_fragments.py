@@ -11,7 +11,7 @@ from django.core.management.base import BaseCommand
 from django.db import transaction
 
 from articles.models import Article, Section, Source, TimelineEvent, Topic
-from articles.publishing import caching, fragments, timeline
+from articles.publishing import caching, fragments, mentions, timeline
 
 BATCH = 200
 
@@ -27,7 +27,7 @@ def _batches(queryset):
 
 
 class Command(BaseCommand):
-    help = "Render the stored HTML of every published source, topic, article, section and timeline event again."
+    help = "Render the stored HTML of every published source, topic, article, section and timeline event again, and count each article's mentions of sources and topics."
 
     def handle(self, *args, **options):
         counts = {}
@@ -60,5 +60,6 @@ class Command(BaseCommand):
                     timeline.refresh_event(event)
             done += len(batch)
         counts["timeline events"] = done
+        counts["articles' mentions of sources and topics"] = mentions.rebuild()
         caching.invalidate_all()
         self.stdout.write(", ".join(f"{n} {name}" for name, n in counts.items()) + " rendered.")
