@@ -91,6 +91,9 @@ class StateListFilter(admin.SimpleListFilter):
 class ArticleAdmin(OldAddressesAdmin, ModeratedAdmin):
     list_display = ("title", "state", "section_count", "published_at", "updated_at")
     list_filter = (StateListFilter,)
+    # Rendering a row costs more than finding it: a page of 25 keeps the list as quick with
+    # 5,000 articles as with 10. The search box and the "by state" filter find the rest.
+    list_per_page = 25
     search_fields = ("title", "slug", "dek")
     prepopulated_fields = {"slug": ("title",)}
     autocomplete_fields = ("lead_figure",)
