@@ -11,8 +11,7 @@ from __future__ import annotations
 import django_otp
 from django import forms
 from django.contrib import admin, messages
-from django.contrib.auth.views import LoginView
-from django.core.exceptions import PermissionDenied
+from django.contrib.auth.views import LoginView, redirect_to_login
 from django.http import HttpResponseRedirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
@@ -146,6 +145,8 @@ def _expired(request):
 
 def verify_view(site, request):
     """The second step: a code from the app, or a recovery code."""
+    if request.user.is_authenticated and site.has_permission(request):
+        return HttpResponseRedirect(reverse("admin:index"))
     user = two_factor.pending_user(request)
     if user is None:
         return _expired(request)
@@ -190,7 +191,7 @@ def setup_view(site, request):
     pending = None
     if request.user.is_authenticated:
         if not site.has_permission(request):
-            raise PermissionDenied
+            return redirect_to_login(request.get_full_path(), reverse("admin:login"))
         user = request.user
         if two_factor.enrolled(user):
             return HttpResponseRedirect(reverse("admin:two_factor"))
