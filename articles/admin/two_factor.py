@@ -261,6 +261,8 @@ class TwoFactorMiddleware:
                 next_url = request.get_full_path() if request.method == "GET" else reverse("admin:index")
                 step = second_step_url(user)
                 auth.logout(request)
+                if request.path == reverse("admin:logout"):
+                    return self.get_response(request)  # signing out: nothing to take them back to
                 begin_sign_in(request, user, next_url, backend)
                 if request.path.startswith(reverse("admin:index")) and request.path != step:
                     return HttpResponseRedirect(step)

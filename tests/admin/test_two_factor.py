@@ -221,6 +221,14 @@ def test_a_session_from_before_enrolment_is_asked_for_the_code(client, editor):
     assert client.get(VERIFY).status_code == 200
 
 
+def test_signing_out_a_session_from_before_enrolment_signs_out(client, editor):
+    client.force_login(editor)
+    enrol(editor)
+    client.post(reverse("admin:logout"))
+    assert signed_in_as(client) is None
+    assert client.get(VERIFY)["Location"] == LOGIN, "no sign-in left half done"
+
+
 def test_staff_without_two_factor_sign_in_as_before(client, editor):
     response = password_step(client, "editor")
     assert response.status_code == 302 and response["Location"] == "/admin/"
@@ -259,6 +267,14 @@ def test_superusers_are_required_too_and_existing_sessions_are_sent_to_set_up(cl
     response = client.get("/admin/auth/user/")
     assert response.status_code == 302 and response["Location"] == SETUP
     assert client.get(SETUP).status_code == 200
+
+
+def test_the_setting_is_read_from_the_environment():
+    from tests.ops.test_production import production_settings
+
+    values = production_settings("MALI_HISTORY_REQUIRE_2FA_FOR", MALI_HISTORY_REQUIRE_2FA_FOR="Moderator, Chief editor")
+    assert values["MALI_HISTORY_REQUIRE_2FA_FOR"] == ["Moderator", "Chief editor"]
+    assert production_settings("MALI_HISTORY_REQUIRE_2FA_FOR")["MALI_HISTORY_REQUIRE_2FA_FOR"] == []
 
 
 def test_by_default_nobody_is_required(client, moderator, superuser):
