@@ -207,6 +207,8 @@ def take_new_codes(request) -> list[str]:
 
 def begin_sign_in(request, user, next_url: str, backend: str | None = None) -> None:
     """The password was right: remember who is signing in, in a new session (no fixation)."""
+    if auth.SESSION_KEY in request.session:
+        auth.logout(request)  # whoever was signed in here before is not any more
     request.session.cycle_key()
     request.session[_PENDING_KEY] = {
         "user": user.pk,
@@ -225,6 +227,10 @@ def pending_user(request) -> User | None:
     if user is not None:
         user.backend = pending["backend"]
     return user
+
+
+def sign_in_started(request) -> bool:
+    return _PENDING_KEY in request.session
 
 
 def pending_next(request) -> str:

@@ -139,7 +139,9 @@ def login(site, request, extra_context=None):
 
 
 def _expired(request):
-    messages.error(request, EXPIRED)
+    """No sign-in waiting for its second step: to the password, saying why if one timed out."""
+    if two_factor.sign_in_started(request):
+        messages.error(request, EXPIRED)
     return HttpResponseRedirect(reverse("admin:login"))
 
 

@@ -221,6 +221,13 @@ def test_a_session_from_before_enrolment_is_asked_for_the_code(client, editor):
     assert client.get(VERIFY).status_code == 200
 
 
+def test_a_second_person_signing_in_on_the_same_browser_signs_the_first_out(client, moderator, enrolled_editor):
+    client.force_login(moderator)
+    password_step(client, "editor")
+    assert signed_in_as(client) is None
+    assert client.get("/admin/")["Location"].startswith(LOGIN)
+
+
 def test_signing_out_a_session_from_before_enrolment_signs_out(client, editor):
     client.force_login(editor)
     enrol(editor)
