@@ -100,6 +100,8 @@ def _axe(browser, base_url, pages: dict[str, tuple[Client, str]], locale: str) -
             try:
                 response = page.goto(base_url + path)
                 assert response.ok or response.status == 400, (name, response.status)
+                if scheme == "light":
+                    page.screenshot(path=f"test-artifacts/two-factor-{name.replace(' ', '-')}-{locale}.png")
                 page.add_script_tag(path=str(AXE))
                 for violation in page.evaluate(RUN_AXE):
                     targets = ", ".join(node["target"] for node in violation["nodes"][:5])
