@@ -20,6 +20,22 @@ class EditorialAdminSite(admin.AdminSite):
     # The index is the menu; a sidebar repeating it would take a quarter of a 1280 px window from the lists.
     enable_nav_sidebar = False
 
+    def has_permission(self, request):
+        """Staff, and for those who use two-factor sign-in, signed in with a code (articles.admin.two_factor)."""
+        from articles.admin.two_factor import fully_signed_in
+
+        return super().has_permission(request) and fully_signed_in(request.user)
+
+    def login(self, request, extra_context=None):
+        from articles.admin import two_factor_views
+
+        return two_factor_views.login(self, request, extra_context)
+
+    def get_urls(self):
+        from articles.admin import two_factor_views
+
+        return two_factor_views.urls(self) + super().get_urls()
+
     def index(self, request, extra_context=None):
         from articles.admin.desk import waiting_work
 

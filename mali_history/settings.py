@@ -57,6 +57,11 @@ INSTALLED_APPS = [
     "markdownx",
     # Background tasks stored in the database (django.tasks' DatabaseBackend, below).
     "django_tasks_db",
+    # Two-factor sign-in for staff: authenticator apps (TOTP) and single-use recovery codes
+    # (articles/admin/two_factor.py).
+    "django_otp",
+    "django_otp.plugins.otp_totp",
+    "django_otp.plugins.otp_static",
     "articles",
 ]
 
@@ -77,6 +82,11 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    # request.user.is_verified(): was this session signed in with a second factor?
+    "django_otp.middleware.OTPMiddleware",
+    # A session signed in with the password alone, of someone who needs a second factor, is
+    # taken back to the code or set-up step (articles.admin.two_factor).
+    "articles.admin.two_factor.TwoFactorMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django.middleware.csp.ContentSecurityPolicyMiddleware",
@@ -267,6 +277,15 @@ MARKDOWNX_IMAGE_MAX_SIZE = {"size": (FIGURE_MAX_SIDE, FIGURE_MAX_SIDE), "quality
 MARKDOWNX_EDITOR_RESIZABLE = True
 
 LOGIN_URL = "admin:login"
+
+# Two-factor sign-in (articles/admin/two_factor.py). Any staff member may turn it on; for members of
+# these groups (comma-separated names, e.g. "Moderator") and for every superuser it is required:
+# after the password they set it up before anything else. Empty (the default): required for no one.
+MALI_HISTORY_REQUIRE_2FA_FOR = env_list("MALI_HISTORY_REQUIRE_2FA_FOR")
+# The name authenticator apps show beside the account.
+OTP_TOTP_ISSUER = os.environ.get("MALI_HISTORY_2FA_ISSUER", "Mali History")
+# Keys and recovery codes never appear in the admin's own device lists.
+OTP_ADMIN_HIDE_SENSITIVE_DATA = True
 
 # Security headers. The public pages carry no inline script or style; the admin gets nonces.
 SECURE_CONTENT_TYPE_NOSNIFF = True

@@ -11,6 +11,10 @@ trusted proxy (``TRUSTED_PROXIES``, loopback by default: nginx in deploy/nginx.c
 ``LOGIN_THROTTLE_TRUSTED_PROXIES`` for sign-ins alone), the address that proxy appended to
 X-Forwarded-For (articles.content.clients).
 
+Wrong two-factor codes (articles.admin.two_factor) are counted the same way, on a count of their
+own that a correct password does not clear, and lock the same pair: five wrong codes, and neither
+the password nor a code is accepted from that address for 15 minutes.
+
 Settings (all optional): ``LOGIN_THROTTLE_MAX_FAILURES`` (5), ``LOGIN_THROTTLE_WINDOW`` and
 ``LOGIN_THROTTLE_LOCKOUT`` (seconds, 900 each).
 """
@@ -33,6 +37,9 @@ from articles.content import clients
 logger = logging.getLogger(__name__)
 
 _PREFIX = "login-throttle"
+# What failed: the password (the first step of signing in) or a two-factor code (the second).
+PASSWORD = "failures"
+CODE = "code-failures"
 
 
 def _setting(name: str, default):
@@ -75,9 +82,9 @@ def seconds_locked(username: str, ip: str) -> int:
     return max(0, math.ceil(until - _now()))
 
 
-def register_failure(username: str, ip: str) -> int:
+def register_failure(username: str, ip: str, step: str = PASSWORD) -> int:
     """Count a failed sign-in; return the lockout in seconds if this one reached the limit, else 0."""
-    key = _key("failures", username, ip)
+    key = _key(step, username, ip)
     # add() then incr(): both atomic in Redis, so concurrent failures in several workers all count.
     # The window starts at the first failure and is not extended by later ones.
     cache.add(key, 0, timeout=window())
@@ -97,8 +104,8 @@ def register_failure(username: str, ip: str) -> int:
     return seconds
 
 
-def clear_failures(username: str, ip: str) -> None:
-    cache.delete(_key("failures", username, ip))
+def clear_failures(username: str, ip: str, step: str = PASSWORD) -> None:
+    cache.delete(_key(step, username, ip))
 
 
 def lockout_message(seconds: int) -> str:
