@@ -153,16 +153,17 @@
     if (this.waitingForChoice) return;
     var previous = read(this.key);
     var fields = {};
-    var changed = false;
+    var kept = 0;
     editableFields(this.form).forEach(function (field) {
-      var differs = field.value !== initialValue(field);
-      // Fields kept before (e.g. before a refused save) stay kept; others only once changed.
-      if (differs || (previous && Object.prototype.hasOwnProperty.call(previous.fields, field.name))) {
+      // Fields kept before (e.g. before a save the server refused, whose page shows them as if
+      // unchanged) stay kept; others once they differ from what the page was loaded with.
+      if (field.value !== initialValue(field) ||
+          (previous && Object.prototype.hasOwnProperty.call(previous.fields, field.name))) {
         fields[field.name] = field.value;
-        changed = changed || differs;
+        kept++;
       }
     });
-    if (!changed && !(previous && previous.submittedAt)) {
+    if (!kept) {
       if (previous) remove(this.key);
       return;
     }
