@@ -9,6 +9,7 @@ not refreshed for ``EXPIRES_SECONDS`` is gone.
 
 from __future__ import annotations
 
+import logging
 import time
 import uuid
 from dataclasses import dataclass
@@ -24,6 +25,8 @@ from django.urls import path, reverse
 from django.utils import formats, timezone
 
 from articles.models import Article, Revision
+
+logger = logging.getLogger(__name__)
 
 HEARTBEAT_SECONDS = 30
 EXPIRES_SECONDS = 90
@@ -173,9 +176,12 @@ class PresenceAdminMixin:
         obj = self.get_object(request, unquote(object_id))
         if obj is not None and self.has_change_permission(request, obj):
             page = uuid.uuid4().hex
-            record(obj, request.user, page=page)
+            try:
+                record(obj, request.user, page=page)
+                extra_context["present_editors"] = others(obj, request.user)
+            except Exception:  # noqa: BLE001 - presence is a hint: the form opens without the cache
+                logger.warning("Presence is unavailable: the cache failed.", exc_info=True)
             extra_context["presence_page"] = page
-            extra_context["present_editors"] = others(obj, request.user)
             extra_context["presence_url"] = reverse(
                 f"admin:{self.opts.app_label}_{self.opts.model_name}_presence", args=[obj.pk]
             )

@@ -6,6 +6,7 @@ The browser side (the heartbeat script, autosave) is tests/admin/test_presence_b
 
 from __future__ import annotations
 
+import io
 import json
 import os
 import re
@@ -17,9 +18,11 @@ from pathlib import Path
 
 import pytest
 from django.contrib.auth.models import Permission, User
+from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client
 from django.urls import reverse
 from django.utils import translation
+from PIL import Image
 
 from articles.admin import presence
 from articles.models import Section
@@ -29,6 +32,12 @@ from tests import factories
 pytestmark = pytest.mark.django_db
 
 ROOT = Path(__file__).resolve().parents[2]
+
+
+def png_bytes() -> bytes:
+    buffer = io.BytesIO()
+    Image.new("RGB", (40, 30), "navy").save(buffer, "PNG")
+    return buffer.getvalue()
 
 
 @pytest.fixture
@@ -90,10 +99,7 @@ def test_without_a_full_name_the_username_is_shown(section, editor, moderator, c
     assert "editor is editing this section, since 10:42." in notice_text(client_for(moderator).get(change_url(section)))
 
 
-@pytest.mark.parametrize(
-    "model",
-    ["article", "section", "topic", "source", "timelineevent"],
-)
+@pytest.mark.parametrize("model", ["article", "section", "topic", "source", "figure", "timelineevent"])
 def test_every_moderated_change_form_has_the_notice(model, moderator, aminata, editor, clock):
     source = factories.source(moderator, key="unsc-res-2100")
     topic = factories.topic(moderator, name="MINUSMA", slug="minusma")
@@ -104,6 +110,7 @@ def test_every_moderated_change_form_has_the_notice(model, moderator, aminata, e
         "topic": topic,
         "source": source,
         "timelineevent": factories.timeline_event(moderator, title="Created", date_year=2013, text="Created."),
+        "figure": factories.figure(moderator, SimpleUploadedFile("map.png", png_bytes(), "image/png")),
     }
     obj = objects[model]
     client_for(aminata).get(change_url(obj))
@@ -129,6 +136,17 @@ def test_the_notice_is_in_french_for_a_french_admin(section, aminata, editor, cl
     client_for(aminata).get(change_url(section))
     response = client_for(editor).get(change_url(section), headers={"accept-language": "fr"})
     assert "Aminata Traoré modifie cet objet (« section ») depuis 10:42." in notice_text(response)
+
+
+def test_the_form_opens_without_the_notice_when_the_cache_fails(section, editor, monkeypatch):
+    def broken(*args, **kwargs):
+        raise ConnectionError("Redis is down")
+
+    monkeypatch.setattr(presence.cache, "get", broken)
+    monkeypatch.setattr(presence.cache, "add", broken)
+    response = client_for(editor).get(change_url(section))
+    assert response.status_code == 200
+    assert notice_text(response) == "" and 'name="body"' in response.content.decode()
 
 
 # ---------------------------------------------------------------- the heartbeat
