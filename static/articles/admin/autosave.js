@@ -11,7 +11,8 @@
  * to the form carries a new "saved token", the time of this user's latest proposal there. A save
  * the server refused comes back as the same form with its errors: the copy stays.
  *
- * Loaded on every admin page (templates/admin/base_site.html), for the success message. Plain
+ * Copies older than a month are dropped. Loaded on every admin page
+ * (templates/admin/base_site.html), for the success message. Plain
  * ES2017, no dependencies, no inline styles (the admin's Content-Security-Policy). Without
  * JavaScript, or without localStorage, the form works as it always did.
  */
@@ -21,6 +22,7 @@
   var PREFIX = "mali-history:autosave:";
   var SUBMITTED = "mali-history:autosave-submitted";
   var DELAY = 800;
+  var MAX_AGE = 30 * 24 * 60 * 60 * 1000; // a month
   var TEXT_INPUTS = ["text", "url", "email", "number", "search", "tel", "date", "time"];
 
   var storage;
@@ -224,6 +226,18 @@
     if (fields.length) fields[0].focus();
   };
 
+  /* Copies nobody came back for (the object was deleted, the editor never returned) do not pile up. */
+  function forgetOldCopies() {
+    var now = Date.now();
+    for (var i = storage.length - 1; i >= 0; i--) {
+      var name = storage.key(i);
+      if (name && name.indexOf(PREFIX) === 0) {
+        var entry = read(name.slice(PREFIX.length));
+        if (!entry || !(now - entry.savedAt < MAX_AGE)) storage.removeItem(name);
+      }
+    }
+  }
+
   /* The page after a save: the admin says it succeeded, so the copy of what was sent can go. */
   function forgetSavedForm() {
     var key = session.getItem(SUBMITTED);
@@ -234,6 +248,7 @@
   }
 
   function start() {
+    forgetOldCopies();
     forgetSavedForm();
     var notice = document.querySelector(".autosave-notice[data-autosave-key]");
     if (notice && notice.closest("form")) new AutosavedForm(notice).start();

@@ -34,6 +34,8 @@
 
   function replace(node, html) {
     if (!node || typeof html !== "string") return;
+    // Never pull a link from under the keyboard: a notice holding the focus waits for the next beat.
+    if (node.contains(document.activeElement)) return;
     var parsed = document.createElement("template");
     parsed.innerHTML = html;
     if (parsed.innerHTML !== node.innerHTML) node.innerHTML = parsed.innerHTML;
