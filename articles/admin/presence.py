@@ -171,25 +171,31 @@ class PresenceAdminMixin:
             ),
         ] + super().get_urls()
 
-    def change_view(self, request, object_id, form_url="", extra_context=None):
-        extra_context = extra_context or {}
-        obj = self.get_object(request, unquote(object_id))
-        if obj is not None and self.has_change_permission(request, obj):
-            page = uuid.uuid4().hex
-            try:
-                record(obj, request.user, page=page)
-                extra_context["present_editors"] = others(obj, request.user)
-            except Exception:  # noqa: BLE001 - presence is a hint: the form opens without the cache
-                logger.warning("Presence is unavailable: the cache failed.", exc_info=True)
-            extra_context["presence_page"] = page
-            extra_context["presence_url"] = reverse(
-                f"admin:{self.opts.app_label}_{self.opts.model_name}_presence", args=[obj.pk]
-            )
-            extra_context["presence_interval"] = HEARTBEAT_SECONDS
-        if "pending_revisions" in extra_context:
-            extra_context.update(self.pending_context(request, extra_context["pending_revisions"]))
-        extra_context["autosave_saved_token"] = own_latest_change(obj, request.user)
-        return super().change_view(request, object_id, form_url, extra_context)
+    def render_change_form(self, request, context, add=False, change=False, form_url="", obj=None):
+        if change and obj is not None:
+            context.update(self.presence_context(request, obj, context.get("pending_revisions")))
+        return super().render_change_form(request, context, add, change, form_url, obj)
+
+    def presence_context(self, request, obj, pending=None) -> dict:
+        """Records the reader of ``obj``'s change form, and what its notices and scripts need."""
+        context = {"autosave_saved_token": own_latest_change(obj, request.user)}
+        if pending is not None:
+            context.update(self.pending_context(request, pending))
+        if not self.has_change_permission(request, obj):
+            return context  # staff who may only look are not "editing", and are not told who is
+        page = uuid.uuid4().hex
+        try:
+            record(obj, request.user, page=page)
+            context["present_editors"] = others(obj, request.user)
+        except Exception:  # noqa: BLE001 - presence is a hint: the form opens without the cache
+            logger.warning("Presence is unavailable: the cache failed.", exc_info=True)
+        info = self.opts.app_label, self.opts.model_name
+        context.update(
+            presence_page=page,
+            presence_url=reverse("admin:%s_%s_presence" % info, args=[obj.pk]),
+            presence_interval=HEARTBEAT_SECONDS,
+        )
+        return context
 
     def presence_view(self, request, object_id):
         """The heartbeat: POST (CSRF-checked by ``admin_view``) by staff who may change the object.
