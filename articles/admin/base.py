@@ -21,6 +21,7 @@ from articles.admin.forms import (
     ModeratedModelForm,
 )
 from articles.admin.login_throttle import ThrottledAdminAuthenticationForm
+from articles.admin.presence import PresenceAdminMixin
 from articles.models import (
     CorrectionSuggestion,
     PublicationState,
@@ -77,7 +78,7 @@ def snapshot_from_form(obj, form) -> dict:
     return data
 
 
-class ModeratedAdmin(admin.ModelAdmin):
+class ModeratedAdmin(PresenceAdminMixin, admin.ModelAdmin):
     """A ModelAdmin whose writes become revisions."""
 
     form = ModeratedModelForm
@@ -149,9 +150,7 @@ class ModeratedAdmin(admin.ModelAdmin):
         extra_context = extra_context or {}
         obj = self.get_object(request, unquote(object_id))
         if obj is not None:
-            extra_context["pending_revisions"] = list(
-                Revision.objects.for_object(obj).pending().select_related("author").order_by("created_at")
-            )
+            extra_context["pending_revisions"] = self.pending_revisions(obj)
             extra_context["amending_revision"] = getattr(request, "amending_revision", None)
             extra_context["correction"] = self._correction_for(request, obj)
         return super().change_view(request, object_id, form_url, extra_context)

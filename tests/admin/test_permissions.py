@@ -33,6 +33,9 @@ for model in CONTENT:
             (f"admin:articles_{model}_delete", "GET"): STAFF_READ,
             (f"admin:articles_{model}_compare", "GET"): STAFF_READ,
             (f"admin:articles_{model}_revert", "POST"): MODERATE_POST,
+            # The presence heartbeat: staff who may change the object (articles/admin/presence.py).
+            (f"admin:articles_{model}_presence", "POST"): STAFF_READ,
+            (f"admin:articles_{model}_presence", "GET"): (LOGIN, LOGIN, 405, 405, 405),
         }
     )
 MATRIX.update(
