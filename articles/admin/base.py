@@ -28,7 +28,7 @@ from articles.models import (
     RevisionAction,
     Section,
 )
-from articles.revisions import corrections, diffing, moderation
+from articles.revisions import corrections, diffing, moderation, review_steps
 
 # Repeated failed sign-ins lock the username out from that address for a while (shared cache).
 admin.site.login_form = ThrottledAdminAuthenticationForm
@@ -118,9 +118,15 @@ class ModeratedAdmin(admin.ModelAdmin):
             for title, opts in super().get_fieldsets(request, obj)
         ]
         change_fields = ["edit_summary", "base_revision"]
-        if moderation.can_moderate(request.user) and getattr(request, "amending_revision", None) is None:
+        if self.may_publish_directly(request) and getattr(request, "amending_revision", None) is None:
             change_fields.append("publish_now")
         return fieldsets + [(_("Your change"), {"fields": change_fields, "classes": ("moderation-fields",)})]
+
+    def may_publish_directly(self, request) -> bool:
+        """ "Publish now" skips review: offered to a moderator who could take each step of this kind's workflow."""
+        from django.contrib.contenttypes.models import ContentType
+
+        return review_steps.may_publish_directly(request.user, ContentType.objects.get_for_model(self.model).pk)
 
     @admin.display(description=_("State"))
     def state_display(self, obj):
@@ -136,7 +142,7 @@ class ModeratedAdmin(admin.ModelAdmin):
         if obj is not None and revision_id:
             revision = None
             if revision_id.isdigit():
-                revision = Revision.objects.for_object(obj).pending().filter(pk=revision_id).first()
+                revision = Revision.objects.for_object(obj).amendable().filter(pk=revision_id).first()
             if revision is None:
                 raise Http404(_("That proposal is not pending for this object."))
             if revision.author_id != request.user.pk and not moderation.can_moderate(request.user):
@@ -150,7 +156,7 @@ class ModeratedAdmin(admin.ModelAdmin):
         obj = self.get_object(request, unquote(object_id))
         if obj is not None:
             extra_context["pending_revisions"] = list(
-                Revision.objects.for_object(obj).pending().select_related("author").order_by("created_at")
+                Revision.objects.for_object(obj).amendable().select_related("author").order_by("created_at")
             )
             extra_context["amending_revision"] = getattr(request, "amending_revision", None)
             extra_context["correction"] = self._correction_for(request, obj)
@@ -178,7 +184,7 @@ class ModeratedAdmin(admin.ModelAdmin):
         return revision
 
     def _publish_requested(self, request, form):
-        return moderation.can_moderate(request.user) and form.cleaned_data.get("publish_now", False)
+        return self.may_publish_directly(request) and form.cleaned_data.get("publish_now", False)
 
     def save_model(self, request, obj, form, change):
         if not change:
@@ -264,7 +270,7 @@ class ModeratedAdmin(admin.ModelAdmin):
     actions = ["unpublish_selected", "restore_selected"]
 
     def _bulk_state_change(self, request, queryset, action, states, verb):
-        publish = moderation.can_moderate(request.user)
+        publish = self.may_publish_directly(request)
         done, failures = 0, []
         for obj in queryset.filter(state__in=states):
             try:
@@ -302,14 +308,14 @@ class ModeratedAdmin(admin.ModelAdmin):
 
     def delete_model(self, request, obj):
         summary = request.POST.get("edit_summary", "").strip() or _("Delete “%(object)s”") % {"object": obj}
-        publish = moderation.can_moderate(request.user) and request.POST.get("publish_now") == "on"
+        publish = self.may_publish_directly(request) and request.POST.get("publish_now") == "on"
         try:
             self._submit(request, obj, obj.snapshot(), RevisionAction.DELETE, summary, publish)
         except ValidationError as error:
             request.moderation_error = " ".join(error.messages)
 
     def delete_view(self, request, object_id, extra_context=None):
-        extra_context = {**(extra_context or {}), "can_moderate": moderation.can_moderate(request.user)}
+        extra_context = {**(extra_context or {}), "can_moderate": self.may_publish_directly(request)}
         response = super().delete_view(request, object_id, extra_context)
         error = getattr(request, "moderation_error", None)
         if error:
@@ -335,7 +341,9 @@ class ModeratedAdmin(admin.ModelAdmin):
             request.moderation_results = None
             for revision, published in results:
                 link = reverse("admin:articles_revision_change", args=[revision.pk])
-                if getattr(request, "moderation_amended", False):
+                if getattr(request, "moderation_amended", False) and revision.is_returned:
+                    text = _("Your proposal for “{}” was updated. Resubmit it for review when it is ready.")
+                elif getattr(request, "moderation_amended", False):
                     text = _("Your proposal for “{}” was updated and is waiting for review.")
                 elif published:
                     text = _("Published: “{}”. Readers see it now.")
@@ -485,8 +493,9 @@ class EditorialRecordAdmin(admin.ModelAdmin):
     def has_delete_permission(self, request, obj=None):
         return False
 
+    # Editors, moderators, and the members of a review step's group who neither propose nor moderate.
     def has_view_permission(self, request, obj=None):
-        return moderation.can_propose(request.user)
+        return moderation.can_propose(request.user) or review_steps.may_review(request.user)
 
     def has_module_permission(self, request):
-        return moderation.can_propose(request.user)
+        return moderation.can_propose(request.user) or review_steps.may_review(request.user)
