@@ -13,7 +13,8 @@ from articles.models import RevisionStatus, Workflow, WorkflowAssignment, Workfl
 from articles.revisions import review_steps
 
 
-class WorkflowStepInline(admin.TabularInline):
+class WorkflowStepInline(admin.StackedInline):
+    # Stacked, not tabular: every field keeps a visible label of its own (screen readers, axe-core).
     model = WorkflowStep
     fields = ("position", "name", "group")
     extra = 0
@@ -29,7 +30,7 @@ class KindOfContentField(forms.ModelChoiceField):
         return model._meta.verbose_name.capitalize() if model else obj.model
 
 
-class WorkflowAssignmentInline(admin.TabularInline):
+class WorkflowAssignmentInline(admin.StackedInline):
     model = WorkflowAssignment
     fields = ("content_type",)
     extra = 0
