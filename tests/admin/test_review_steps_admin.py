@@ -193,3 +193,11 @@ def test_a_returned_proposal_is_not_in_the_queue_nor_approvable_in_bulk(client, 
     assert revision.pk not in [r.pk for r in client.get(QUEUE).context["cl"].result_list]
     client.post(QUEUE + "?status=all", {"action": "approve_selected", ACTION_CHECKBOX_NAME: [revision.pk], "index": 0})
     assert Revision.objects.get(pk=revision.pk).status == RevisionStatus.RETURNED
+
+
+def test_the_review_page_at_a_step_is_in_french_for_a_french_browser(client, editor, checker, live_section, two_steps):
+    revision = propose(live_section, editor)
+    client.force_login(checker)
+    page = client.get(revision.get_admin_url(), HTTP_ACCEPT_LANGUAGE="fr").content.decode()
+    assert "Fact-check — étape 1 sur 2, décidée par Fact-checkers" in page
+    assert "Approuver « Fact-check »" in page and "Demander des modifications" in page
