@@ -6,6 +6,7 @@ from django.contrib import admin, messages
 from django.contrib.admin.options import IS_POPUP_VAR
 from django.contrib.admin.utils import unquote
 from django.contrib.admin.widgets import RelatedFieldWidgetWrapper
+from django.contrib.contenttypes.models import ContentType
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.http import Http404, HttpResponseRedirect
@@ -124,8 +125,6 @@ class ModeratedAdmin(admin.ModelAdmin):
 
     def may_publish_directly(self, request) -> bool:
         """ "Publish now" skips review: offered to a moderator who could take each step of this kind's workflow."""
-        from django.contrib.contenttypes.models import ContentType
-
         return review_steps.may_publish_directly(request.user, ContentType.objects.get_for_model(self.model).pk)
 
     @admin.display(description=_("State"))

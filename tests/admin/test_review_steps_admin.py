@@ -201,3 +201,26 @@ def test_the_review_page_at_a_step_is_in_french_for_a_french_browser(client, edi
     page = client.get(revision.get_admin_url(), HTTP_ACCEPT_LANGUAGE="fr").content.decode()
     assert "Fact-check — étape 1 sur 2, décidée par Fact-checkers" in page
     assert "Approuver « Fact-check »" in page and "Demander des modifications" in page
+
+
+def test_the_queue_with_steps_costs_the_same_queries_for_more_proposals(
+    client, editor, checker, superuser, live_section, two_steps
+):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    client.force_login(checker)
+
+    def queries_for_queue():
+        with CaptureQueriesContext(connection) as queries:
+            assert client.get(QUEUE).status_code == 200
+        return len(queries)
+
+    for n in range(2):
+        moderation.approve(revision=propose(live_section, editor, f"Text {n}."), moderator=superuser)
+        propose(live_section, editor, f"Other {n}.")
+    few = queries_for_queue()
+    for n in range(10):
+        moderation.approve(revision=propose(live_section, editor, f"More {n}."), moderator=superuser)
+        propose(live_section, editor, f"And {n}.")
+    assert queries_for_queue() == few
