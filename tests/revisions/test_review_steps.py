@@ -310,3 +310,26 @@ def test_bulk_approval_by_someone_outside_a_step_changes_nothing(editor, moderat
         moderation.approve_many(revisions=[first, second], moderator=moderator)
     assert live_body(live_section) == "Original text."
     assert Revision.objects.get(pk=second.pk).review_step_id is None
+
+
+def test_the_workflow_migration_has_a_real_reverse(editor, moderator, live_section):
+    """0017's reverse puts back 0015's rules (a returned revision frozen again); applying it opens it again."""
+    from importlib import import_module
+
+    from django.apps import apps
+
+    from tests.conftest import require_postgres
+
+    require_postgres()
+    migration = import_module("articles.migrations.0017_workflows")
+    revision = propose(live_section, editor)
+    step_decisions.request_changes(revision=revision, reviewer=moderator, message="Cite a source.")
+    with connection.schema_editor() as editor_:
+        migration.restore_0015_triggers(apps, editor_)
+    with pytest.raises(IntegrityError, match="decided revision"), transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute("UPDATE articles_revision SET summary = 'x' WHERE id = %s", [revision.pk])
+    with connection.schema_editor() as editor_:
+        migration.create_triggers(apps, editor_)
+    with connection.cursor() as cursor:
+        cursor.execute("UPDATE articles_revision SET summary = 'x' WHERE id = %s", [revision.pk])
+        assert cursor.rowcount == 1
