@@ -6,6 +6,7 @@ from django.contrib import admin, messages
 from django.contrib.admin.options import IS_POPUP_VAR
 from django.contrib.admin.utils import unquote
 from django.contrib.admin.widgets import RelatedFieldWidgetWrapper
+from django.contrib.contenttypes.models import ContentType
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.http import Http404, HttpResponseRedirect
@@ -29,7 +30,7 @@ from articles.models import (
     RevisionAction,
     Section,
 )
-from articles.revisions import corrections, diffing, moderation
+from articles.revisions import corrections, diffing, moderation, review_steps
 
 # Repeated failed sign-ins lock the username out from that address for a while (shared cache).
 admin.site.login_form = ThrottledAdminAuthenticationForm
@@ -119,9 +120,13 @@ class ModeratedAdmin(PresenceAdminMixin, admin.ModelAdmin):
             for title, opts in super().get_fieldsets(request, obj)
         ]
         change_fields = ["edit_summary", "base_revision"]
-        if moderation.can_moderate(request.user) and getattr(request, "amending_revision", None) is None:
+        if self.may_publish_directly(request) and getattr(request, "amending_revision", None) is None:
             change_fields.append("publish_now")
         return fieldsets + [(_("Your change"), {"fields": change_fields, "classes": ("moderation-fields",)})]
+
+    def may_publish_directly(self, request) -> bool:
+        """ "Publish now" skips review: offered to a moderator who could take each step of this kind's workflow."""
+        return review_steps.may_publish_directly(request.user, ContentType.objects.get_for_model(self.model).pk)
 
     @admin.display(description=_("State"))
     def state_display(self, obj):
@@ -137,7 +142,7 @@ class ModeratedAdmin(PresenceAdminMixin, admin.ModelAdmin):
         if obj is not None and revision_id:
             revision = None
             if revision_id.isdigit():
-                revision = Revision.objects.for_object(obj).pending().filter(pk=revision_id).first()
+                revision = Revision.objects.for_object(obj).amendable().filter(pk=revision_id).first()
             if revision is None:
                 raise Http404(_("That proposal is not pending for this object."))
             if revision.author_id != request.user.pk and not moderation.can_moderate(request.user):
@@ -177,7 +182,7 @@ class ModeratedAdmin(PresenceAdminMixin, admin.ModelAdmin):
         return revision
 
     def _publish_requested(self, request, form):
-        return moderation.can_moderate(request.user) and form.cleaned_data.get("publish_now", False)
+        return self.may_publish_directly(request) and form.cleaned_data.get("publish_now", False)
 
     def save_model(self, request, obj, form, change):
         if not change:
@@ -263,7 +268,7 @@ class ModeratedAdmin(PresenceAdminMixin, admin.ModelAdmin):
     actions = ["unpublish_selected", "restore_selected"]
 
     def _bulk_state_change(self, request, queryset, action, states, verb):
-        publish = moderation.can_moderate(request.user)
+        publish = self.may_publish_directly(request)
         done, failures = 0, []
         for obj in queryset.filter(state__in=states):
             try:
@@ -301,14 +306,14 @@ class ModeratedAdmin(PresenceAdminMixin, admin.ModelAdmin):
 
     def delete_model(self, request, obj):
         summary = request.POST.get("edit_summary", "").strip() or _("Delete “%(object)s”") % {"object": obj}
-        publish = moderation.can_moderate(request.user) and request.POST.get("publish_now") == "on"
+        publish = self.may_publish_directly(request) and request.POST.get("publish_now") == "on"
         try:
             self._submit(request, obj, obj.snapshot(), RevisionAction.DELETE, summary, publish)
         except ValidationError as error:
             request.moderation_error = " ".join(error.messages)
 
     def delete_view(self, request, object_id, extra_context=None):
-        extra_context = {**(extra_context or {}), "can_moderate": moderation.can_moderate(request.user)}
+        extra_context = {**(extra_context or {}), "can_moderate": self.may_publish_directly(request)}
         response = super().delete_view(request, object_id, extra_context)
         error = getattr(request, "moderation_error", None)
         if error:
@@ -334,7 +339,9 @@ class ModeratedAdmin(PresenceAdminMixin, admin.ModelAdmin):
             request.moderation_results = None
             for revision, published in results:
                 link = reverse("admin:articles_revision_change", args=[revision.pk])
-                if getattr(request, "moderation_amended", False):
+                if getattr(request, "moderation_amended", False) and revision.is_returned:
+                    text = _("Your proposal for “{}” was updated. Resubmit it for review when it is ready.")
+                elif getattr(request, "moderation_amended", False):
                     text = _("Your proposal for “{}” was updated and is waiting for review.")
                 elif published:
                     text = _("Published: “{}”. Readers see it now.")
@@ -484,8 +491,9 @@ class EditorialRecordAdmin(admin.ModelAdmin):
     def has_delete_permission(self, request, obj=None):
         return False
 
+    # Editors, moderators, and the members of a review step's group who neither propose nor moderate.
     def has_view_permission(self, request, obj=None):
-        return moderation.can_propose(request.user)
+        return moderation.can_propose(request.user) or review_steps.may_review(request.user)
 
     def has_module_permission(self, request):
-        return moderation.can_propose(request.user)
+        return moderation.can_propose(request.user) or review_steps.may_review(request.user)

@@ -16,6 +16,7 @@ from django.utils.safestring import mark_safe
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
+from articles.admin import workflows as workflow_admin
 from articles.admin.addresses import OldAddressesAdmin
 from articles.admin.base import ModeratedAdmin, markdown_widget, without_delete_icon
 from articles.admin.filters import RecentArticleFilter
@@ -37,7 +38,7 @@ from articles.models import (
     TimelineEvent,
     Topic,
 )
-from articles.revisions import diffing, merging, moderation
+from articles.revisions import diffing, merging, moderation, review_steps
 
 # --- Content admins ----------------------------------------------------------------------
 
@@ -210,7 +211,7 @@ class ArticleAdmin(OldAddressesAdmin, ModeratedAdmin):
             raise PermissionDenied
         pending = list(Revision.objects.pending_for_article(article))
         if request.method == "POST":
-            if not moderation.can_moderate(request.user):
+            if not review_steps.may_review(request.user):
                 raise PermissionDenied
             chosen = [r for r in pending if str(r.pk) in request.POST.getlist("revision")]
             if not chosen:
@@ -234,16 +235,11 @@ class ArticleAdmin(OldAddressesAdmin, ModeratedAdmin):
                     )
             else:
                 try:
-                    moderation.approve_many(revisions=chosen, moderator=request.user)
+                    approved = moderation.approve_many(revisions=chosen, moderator=request.user)
                 except ValidationError as error:
                     self.message_user(request, " ".join(error.messages), messages.ERROR)
                 else:
-                    self.message_user(
-                        request,
-                        ngettext("%d proposal published together.", "%d proposals published together.", len(chosen))
-                        % len(chosen),
-                        messages.SUCCESS,
-                    )
+                    self.message_user(request, workflow_admin.decisions_message(approved), messages.SUCCESS)
             return HttpResponseRedirect(request.path)
         items = []
         for revision in pending:

@@ -173,6 +173,21 @@ class FigureForm(ModeratedModelForm):
         widgets = {"image": FigureImageInput}
 
 
+class RequestChangesForm(forms.Form):
+    message = forms.CharField(
+        label=_("What should change"),
+        max_length=5000,
+        widget=forms.Textarea(attrs={"rows": 3, "cols": 60}),
+        help_text=_("Required. The author sees it on the review page and in their e-mail."),
+    )
+
+    def clean_message(self):
+        message = self.cleaned_data["message"].strip()
+        if not message:
+            raise ValidationError(_("Say what should change: the author will see it."))
+        return message
+
+
 class RejectForm(forms.Form):
     reason = forms.CharField(
         label=_("Reason"),

@@ -151,8 +151,8 @@ class PresenceAdminMixin:
     """The change form says who else has it open; its heartbeat URL keeps that up to date."""
 
     def pending_revisions(self, obj):
-        """The object's pending proposals, oldest first: the notice above its change form."""
-        return list(Revision.objects.for_object(obj).pending().select_related("author").order_by("created_at"))
+        """The object's proposals still open to change (waiting, or sent back), oldest first: the notice above its form."""
+        return list(Revision.objects.for_object(obj).amendable().select_related("author").order_by("created_at"))
 
     def pending_context(self, request, pending: list) -> dict:
         """The pending-proposal notice's context; others' proposals are the ones a new edit may overlap."""

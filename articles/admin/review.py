@@ -5,6 +5,7 @@ from __future__ import annotations
 from django.contrib import admin, messages
 from django.contrib.admin.utils import unquote
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import transaction
 from django.http import Http404, HttpResponseRedirect
 from django.shortcuts import get_object_or_404
 from django.template.response import TemplateResponse
@@ -18,12 +19,14 @@ from django.utils.translation import ngettext
 
 from articles.admin import conflicts as conflict_forms
 from articles.admin import figure_review
+from articles.admin import workflows as workflow_admin
 from articles.admin.base import EditorialRecordAdmin
 from articles.admin.desk import REVIEW_QUEUE
 from articles.admin.filters import AuthorFilter, RecentArticleFilter
 from articles.admin.forms import (
     ApproveForm,
     RejectForm,
+    RequestChangesForm,
 )
 from articles.models import (
     MODERATED_MODELS,
@@ -35,7 +38,7 @@ from articles.models import (
     RevisionAction,
     RevisionStatus,
 )
-from articles.revisions import diffing, merging, moderation
+from articles.revisions import diffing, merging, moderation, review_steps, step_decisions
 
 
 class RevisionStatusFilter(admin.SimpleListFilter):
@@ -94,7 +97,25 @@ class RevisionAdmin(EditorialRecordAdmin):
     show_full_result_count = False
 
     def has_moderate_permission(self, request):
-        return moderation.can_moderate(request.user)
+        return review_steps.may_review(request.user)
+
+    # With a workflow in use, each row says which step it waits at, and reviewers filter to theirs.
+    def get_queryset(self, request):
+        queryset = super().get_queryset(request)
+        if getattr(request, "workflows_in_use", False):
+            queryset = workflow_admin.with_step_names(queryset)
+        return queryset
+
+    def get_list_display(self, request):
+        request.workflows_in_use = review_steps.workflows_in_use()
+        if request.workflows_in_use:
+            return (*self.list_display[:-1], workflow_admin.step_display, self.list_display[-1])
+        return self.list_display
+
+    def get_list_filter(self, request):
+        if getattr(request, "workflows_in_use", False):
+            return (workflow_admin.WaitingForMyStepFilter, *self.list_filter)
+        return self.list_filter
 
     def changelist_view(self, request, extra_context=None):
         extra_context = {
@@ -154,6 +175,16 @@ class RevisionAdmin(EditorialRecordAdmin):
                 name="articles_revision_reject",
             ),
             path(
+                "<int:revision_id>/request-changes/",
+                self.admin_site.admin_view(self.request_changes_view),
+                name="articles_revision_request_changes",
+            ),
+            path(
+                "<int:revision_id>/resubmit/",
+                self.admin_site.admin_view(self.resubmit_view),
+                name="articles_revision_resubmit",
+            ),
+            path(
                 "<int:revision_id>/withdraw/",
                 self.admin_site.admin_view(self.withdraw_view),
                 name="articles_revision_withdraw",
@@ -188,6 +219,7 @@ class RevisionAdmin(EditorialRecordAdmin):
         merged_changes = diffing.compare(model, live, merged.data) if merged and merged.is_clean else []
         conflicts = conflict_forms.conflict_context(model, merged) if merged else []
         article = revision.article or (obj if isinstance(obj, Article) else None)
+        step = review_steps.current_step(revision)
         context = {
             **self.admin_site.each_context(request),
             "title": _("Review: %s") % revision,
@@ -204,9 +236,13 @@ class RevisionAdmin(EditorialRecordAdmin):
             "conflicts": conflicts,
             "can_resolve": moderation.can_moderate(request.user) or revision.author_id == request.user.pk,
             "preview_url": reverse("articles:article_preview", args=[article.slug, revision.pk]) if article else "",
-            "can_moderate": moderation.can_moderate(request.user),
+            "can_moderate": review_steps.may_decide(request.user, step),
+            "step": step,
+            "show_step": not step.is_default,
+            "seen_step": step.step.pk if step.step else "",
             "is_author": revision.author_id == request.user.pk,
             "reject_form": RejectForm(),
+            "request_changes_form": RequestChangesForm(),
             "approve_form": ApproveForm(initial={"merge": bool(merged and merged.is_clean)}),
             "events": revision.events.select_related("actor").order_by("at", "pk"),
             # Figures its text shows that wait for approval: offered to approve with it.
@@ -229,8 +265,13 @@ class RevisionAdmin(EditorialRecordAdmin):
         return None
 
     def _next_in_queue(self, request):
-        """After a decision, the oldest proposal still waiting; the queue itself once none is left."""
-        following = Revision.objects.pending().order_by("created_at", "pk").values_list("pk", "object_repr").first()
+        """After a decision, the oldest proposal still waiting for this reviewer; the queue itself once none is left."""
+        following = (
+            Revision.objects.filter(review_steps.waiting_for(request.user))
+            .order_by("created_at", "pk")
+            .values_list("pk", "object_repr")
+            .first()
+        )
         if following is None:
             self.message_user(request, _("Nothing else is waiting in the review queue."), messages.INFO)
             return HttpResponseRedirect(reverse("admin:articles_revision_changelist"))
@@ -240,7 +281,7 @@ class RevisionAdmin(EditorialRecordAdmin):
         return HttpResponseRedirect(reverse("admin:articles_revision_change", args=[following[0]]))
 
     def approve_view(self, request, revision_id):
-        if not moderation.can_moderate(request.user):
+        if not review_steps.may_review(request.user):
             raise PermissionDenied
         form = ApproveForm(request.POST)
         if not form.is_valid():
@@ -257,11 +298,19 @@ class RevisionAdmin(EditorialRecordAdmin):
                 merge=form.cleaned_data["merge"],
                 publish_at=publish_at,
                 with_figures=form.cleaned_data["with_figures"],
+                seen_step=request.POST.get("seen_step"),
             ),
         )
         if failed:
             return failed
-        if publish_at and publish_at > timezone.now():
+        revision = Revision.objects.select_related("review_step").get(pk=revision_id)
+        if revision.status == RevisionStatus.PENDING:
+            self.message_user(
+                request,
+                _("Step approved. It now waits for “%(step)s”.") % {"step": review_steps.current_step(revision).name},
+                messages.SUCCESS,
+            )
+        elif publish_at and publish_at > timezone.now():
             self.message_user(
                 request,
                 _("Approved. It will be published at %(when)s (UTC).")
@@ -299,8 +348,40 @@ class RevisionAdmin(EditorialRecordAdmin):
             )
         return HttpResponseRedirect(reverse("admin:articles_revision_change", args=[revision.pk]))
 
+    def request_changes_view(self, request, revision_id):
+        """Send the proposal back to its author with the reviewer's message."""
+        if not review_steps.may_review(request.user):
+            raise PermissionDenied
+        form = RequestChangesForm(request.POST)
+        if not form.is_valid():
+            self.message_user(request, _("Say what should change: the author will see it."), messages.ERROR)
+            return HttpResponseRedirect(reverse("admin:articles_revision_change", args=[revision_id]))
+        failed = self._decide(
+            request,
+            revision_id,
+            lambda r: step_decisions.request_changes(
+                revision=r,
+                reviewer=request.user,
+                message=form.cleaned_data["message"],
+                seen_step=request.POST.get("seen_step"),
+            ),
+        )
+        if failed:
+            return failed
+        self.message_user(request, _("Sent back to the author with your message."), messages.SUCCESS)
+        return self._next_in_queue(request)
+
+    def resubmit_view(self, request, revision_id):
+        if not moderation.can_propose(request.user):
+            raise PermissionDenied
+        failed = self._decide(request, revision_id, lambda r: step_decisions.resubmit(revision=r, user=request.user))
+        if failed:
+            return failed
+        self.message_user(request, _("Resubmitted. It is back in review."), messages.SUCCESS)
+        return HttpResponseRedirect(reverse("admin:articles_revision_change", args=[revision_id]))
+
     def reject_view(self, request, revision_id):
-        if not moderation.can_moderate(request.user):
+        if not review_steps.may_review(request.user):
             raise PermissionDenied
         form = RejectForm(request.POST)
         if not form.is_valid():
@@ -309,7 +390,12 @@ class RevisionAdmin(EditorialRecordAdmin):
         failed = self._decide(
             request,
             revision_id,
-            lambda r: moderation.reject(revision=r, moderator=request.user, reason=form.cleaned_data["reason"]),
+            lambda r: moderation.reject(
+                revision=r,
+                moderator=request.user,
+                reason=form.cleaned_data["reason"],
+                seen_step=request.POST.get("seen_step"),
+            ),
         )
         if failed:
             return failed
@@ -332,19 +418,17 @@ class RevisionAdmin(EditorialRecordAdmin):
 
     # --- Bulk moderation -------------------------------------------------------------------
 
-    @admin.action(description=_("Approve and publish the selected proposals"), permissions=["moderate"])
+    @admin.action(description=_("Approve the selected proposals (the last step publishes)"), permissions=["moderate"])
     def approve_selected(self, request, queryset):
-        """All or nothing, like the service: one proposal that cannot be published publishes none."""
+        """All or nothing, like the service: one proposal that cannot be approved approves none.
+        Each passes the step it is at, and no other: a proposal at its last step is published."""
         chosen = list(queryset.pending().select_related("content_type"))
         try:
             published = moderation.approve_many(revisions=chosen, moderator=request.user, merge=False)
         except ValidationError as error:
             self.message_user(request, " ".join(error.messages), messages.ERROR)
             return
-        count = len(published)
-        self.message_user(
-            request, ngettext("%d proposal published.", "%d proposals published.", count) % count, messages.SUCCESS
-        )
+        self.message_user(request, workflow_admin.decisions_message(published), messages.SUCCESS)
 
     @admin.action(description=_("Reject the selected proposals…"), permissions=["moderate"])
     def reject_selected(self, request, queryset):
@@ -353,9 +437,21 @@ class RevisionAdmin(EditorialRecordAdmin):
             form = RejectForm(request.POST)
             if form.is_valid():
                 count = 0
-                for revision in pending:
-                    moderation.reject(revision=revision, moderator=request.user, reason=form.cleaned_data["reason"])
-                    count += 1
+                try:
+                    with transaction.atomic():  # all or nothing: a step this reviewer may not decide rejects none
+                        for revision in pending:
+                            moderation.reject(
+                                revision=revision, moderator=request.user, reason=form.cleaned_data["reason"]
+                            )
+                            count += 1
+                except (PermissionDenied, ValidationError) as error:
+                    self.message_user(
+                        request,
+                        _("Nothing was rejected: %(reason)s")
+                        % {"reason": " ".join(getattr(error, "messages", [str(error)]))},
+                        messages.ERROR,
+                    )
+                    return None
                 self.message_user(
                     request,
                     ngettext("%d proposal rejected.", "%d proposals rejected.", count) % count,

@@ -39,6 +39,7 @@ from articles.models.revisions import (
     RevisionStatus,
 )
 from articles.models.sources import Source, SourceKind, SourceQuerySet
+from articles.models.workflows import WORKFLOW_KINDS, Workflow, WorkflowAssignment, WorkflowStep
 
 MODERATED_MODELS = (Article, Section, Topic, Source, Figure, TimelineEvent)
 
@@ -74,4 +75,8 @@ __all__ = [
     "Topic",
     "VersionSection",
     "TopicLink",
+    "WORKFLOW_KINDS",
+    "Workflow",
+    "WorkflowAssignment",
+    "WorkflowStep",
 ]

@@ -35,6 +35,8 @@ class RevisionStatus(models.TextChoices):
     PUBLISHED = "published", pgettext_lazy("revision status", "Published")
     REJECTED = "rejected", pgettext_lazy("revision status", "Rejected")
     WITHDRAWN = "withdrawn", pgettext_lazy("revision status", "Withdrawn")
+    # Sent back to its author by a reviewer; amended and resubmitted, it is pending again.
+    RETURNED = "returned", pgettext_lazy("revision status", "Changes requested")
 
 
 # The kind of object a revision changes, as it follows the action's name ("Change section"): some
@@ -55,6 +57,10 @@ class RevisionQuerySet(models.QuerySet):
 
     def scheduled(self):
         return self.filter(status=RevisionStatus.SCHEDULED)
+
+    def amendable(self):
+        """Proposals their author may still change: waiting for review, or sent back for changes."""
+        return self.filter(status__in=(RevisionStatus.PENDING, RevisionStatus.RETURNED))
 
     def due(self, now=None):
         """Scheduled revisions whose time has come, earliest first."""
@@ -180,6 +186,17 @@ class Revision(models.Model):
         on_delete=models.PROTECT,
         related_name="+",
     )
+    # Where the proposal is in its review; empty: at the first step of the workflow chosen for its
+    # kind of content, or the default single step (articles.revisions.review_steps). A deleted step
+    # sends the proposals waiting at it back to the start.
+    review_step = models.ForeignKey(
+        "articles.WorkflowStep",
+        verbose_name=_("review step"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
 
     objects = RevisionQuerySet.as_manager()
 
@@ -245,6 +262,10 @@ class Revision(models.Model):
     def is_pending(self):
         return self.status == RevisionStatus.PENDING
 
+    @property
+    def is_returned(self):
+        return self.status == RevisionStatus.RETURNED
+
     def get_admin_url(self):
         return reverse("admin:articles_revision_change", args=[self.pk])
 
@@ -268,6 +289,9 @@ class ModerationEvent(models.Model):
         REVERTED = "reverted", _("Reverted")
         OVERRIDDEN = "overridden", _("Changed by a superuser")
         PUBLISHED_OVER = "published_over", _("Published over newer changes")
+        STEP_APPROVED = "step_approved", _("Step approved")
+        CHANGES_REQUESTED = "changes_requested", _("Changes requested")
+        RESUBMITTED = "resubmitted", _("Resubmitted for review")
 
     revision = models.ForeignKey(Revision, verbose_name=_("revision"), on_delete=models.PROTECT, related_name="events")
     kind = models.CharField(_("event"), max_length=32, choices=Kind.choices)
@@ -277,6 +301,8 @@ class ModerationEvent(models.Model):
     actor_name = models.CharField(_("by (name)"), max_length=150, blank=True)
     at = models.DateTimeField(_("at"), auto_now_add=True, db_index=True)
     note = models.TextField(_("note"), blank=True)
+    # The review step the decision was taken at, by its name then (steps can be renamed or deleted later).
+    step_name = models.CharField(_("step"), max_length=100, blank=True)
 
     class Meta:
         verbose_name = _("moderation event")

@@ -8,7 +8,10 @@ from articles.models import ModerationEvent, Revision
 from articles.revisions.permissions import display_name
 
 
-def record(revision: Revision, kind: str, actor: User | None, note: str = "") -> ModerationEvent:
+def record(
+    revision: Revision, kind: str, actor: User | None, note: str = "", *, step_name: str = ""
+) -> ModerationEvent:
+    """``step_name``: the review step the decision was taken at, when the kind of content has a workflow."""
     return ModerationEvent.objects.create(
-        revision=revision, kind=kind, actor=actor, actor_name=display_name(actor), note=note
+        revision=revision, kind=kind, actor=actor, actor_name=display_name(actor), note=note, step_name=step_name
     )

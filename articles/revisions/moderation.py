@@ -28,7 +28,7 @@ from articles.models import (
     Section,
 )
 from articles.publishing import metrics, publish
-from articles.revisions import audit, corrections, merging, notifications, validation
+from articles.revisions import audit, corrections, merging, notifications, review_steps, step_decisions, validation
 from articles.revisions.permissions import can_moderate, can_propose, display_name
 
 
@@ -77,9 +77,9 @@ def propose(
 
 @transaction.atomic
 def amend(*, revision: Revision, user: User, data: dict, summary: str) -> Revision:
-    """Replace the content of a pending proposal; its base stays the same."""
+    """Replace the content of a pending proposal, or of one sent back for changes; its base stays the same."""
     revision = Revision.objects.select_for_update().get(pk=revision.pk)
-    if revision.status != RevisionStatus.PENDING:
+    if revision.status not in (RevisionStatus.PENDING, RevisionStatus.RETURNED):
         raise ValidationError(
             _("Only a pending proposal can be amended; this one is %(status)s.")
             % {"status": revision.get_status_display().lower()}
@@ -99,7 +99,7 @@ def amend(*, revision: Revision, user: User, data: dict, summary: str) -> Revisi
 @transaction.atomic
 def withdraw(*, revision: Revision, user: User) -> Revision:
     revision = Revision.objects.select_for_update().get(pk=revision.pk)
-    if revision.status != RevisionStatus.PENDING:
+    if revision.status not in (RevisionStatus.PENDING, RevisionStatus.RETURNED):
         raise ValidationError(_("Only a pending proposal can be withdrawn."))
     if revision.author_id != getattr(user, "pk", None) and not user.is_superuser:
         raise PermissionDenied(_("Only the author can withdraw this proposal."))
@@ -121,6 +121,7 @@ def withdraw(*, revision: Revision, user: User) -> Revision:
 # locked FOR NO KEY UPDATE: inserting a citation or a proposal that refers to them (a KEY SHARE
 # lock) does not wait.
 LOCK_ORDER = ("revision", "source", "topic", "figure", "timelineevent", "article", "section")
+DIRECT_KINDS = review_steps.DIRECT_KINDS
 
 
 class PublishRevision:
@@ -171,10 +172,12 @@ class PublishRevision:
 
     def check(self) -> None:
         """Lock what the publish changes, and refuse with a clear message what may not be published."""
-        if not can_moderate(self.moderator):
+        if not review_steps.may_review(self.moderator):
             raise PermissionDenied(_("Only moderators can approve proposals."))
         self.revision, self.obj = self._lock()
         revision = self.revision
+        # Who may publish is read under the lock: the step the proposal is at now.
+        review_steps.check_may_publish(self.moderator, revision, direct=self.event_kind in DIRECT_KINDS)
         if revision.status not in (RevisionStatus.PENDING, RevisionStatus.SCHEDULED):
             raise ValidationError(
                 _("This proposal is already %(status)s.") % {"status": revision.get_status_display().lower()}
@@ -233,7 +236,8 @@ class PublishRevision:
                 moderator,
                 _("Published over revision #%(live)s, which was newer than this proposal's base") % {"live": replaced},
             )
-        audit.record(revision, self.event_kind, moderator)
+        step_name = "" if self.event_kind in DIRECT_KINDS else review_steps.current_step(revision).recorded_name
+        audit.record(revision, self.event_kind, moderator, step_name=step_name)
         corrections.proposal_decided(revision)
         if self.notify and revision.author_id and revision.author_id != moderator.pk:
             transaction.on_commit(lambda: notifications.send_proposal_decided.enqueue(revision.pk))
@@ -251,16 +255,24 @@ def approve(
     event_kind: str = ModerationEvent.Kind.APPROVED,
     notify: bool = True,
     with_figures: bool = False,
+    seen_step: str | None = None,
 ) -> Revision:
-    """Publish a pending proposal, now or at ``publish_at``.
+    """Approve the step a pending proposal is at; the last (by default the only) one publishes it, now or at ``publish_at``.
 
     A stale proposal is refused, unless ``merge`` (after the moderator saw the merged result:
     non-overlapping edits are merged three ways, overlapping ones raise MergeConflictError) or
     ``override_stale`` (the moderator read the newer changes and publishes over them; recorded).
-    ``with_figures`` first approves the pending figures its text shows, in the same transaction.
+    ``with_figures`` first approves the pending figures its text shows, in the same transaction;
+    ``seen_step``: the step the reviewer's page showed (a step's primary key, "" for the default step).
     """
-    if not can_moderate(moderator):
-        raise PermissionDenied(_("Only moderators can approve proposals."))
+    if event_kind not in DIRECT_KINDS:
+        step = review_steps.current_step(Revision.objects.get(pk=revision.pk))
+        review_steps.check_may_decide(moderator, step, refusal=_("Only moderators can approve proposals."))
+        if not step.is_last:
+            if publish_at is not None:
+                raise ValidationError(_("A publishing time is chosen at the last step, which publishes."))
+            return step_decisions.approve_step(revision=revision, reviewer=moderator, seen_step=seen_step)
+        review_steps.check_seen_step(revision, step, seen_step)
     if with_figures:
         for figure_revision in figure_proposals_shown_by(revision):
             approve(revision=figure_revision, moderator=moderator, notify=notify)
@@ -347,10 +359,14 @@ def approve_many(*, revisions: Iterable[Revision], moderator: User, merge: bool 
     for revision in ordered:
         try:
             published.append(approve(revision=revision, moderator=moderator, merge=merge))
-        except ValidationError as error:
+        except (ValidationError, PermissionDenied) as error:
             raise ValidationError(
                 _("Nothing was published: “%(object)s” (#%(pk)s) could not be: %(reason)s")
-                % {"object": revision.object_repr, "pk": revision.pk, "reason": " ".join(error.messages)}
+                % {
+                    "object": revision.object_repr,
+                    "pk": revision.pk,
+                    "reason": " ".join(getattr(error, "messages", [str(error)])),
+                }
             ) from error
     return published
 
@@ -372,7 +388,8 @@ def publish_scheduled(revision_id: int, *, now: datetime.datetime | None = None)
         moderator = revision.decided_by
         try:
             with transaction.atomic():
-                if moderator is None or not can_moderate(moderator):
+                at = review_steps.current_step(revision)
+                if moderator is None or not at.is_last or not review_steps.may_decide(moderator, at):
                     raise PermissionDenied(_("The moderator who scheduled it can no longer publish."))
                 PublishRevision(revision, moderator=moderator, merge=True).execute()
             return "published"
@@ -404,8 +421,9 @@ def publish_due(*, now: datetime.datetime | None = None) -> list[tuple[Revision,
 
 
 @transaction.atomic
-def reject(*, revision: Revision, moderator: User, reason: str) -> Revision:
-    if not can_moderate(moderator):
+def reject(*, revision: Revision, moderator: User, reason: str, seen_step: str | None = None) -> Revision:
+    """End a pending proposal at the step it is at; the author is told why."""
+    if not review_steps.may_review(moderator):
         raise PermissionDenied(_("Only moderators can reject proposals."))
     reason = (reason or "").strip()
     if not reason:
@@ -415,12 +433,15 @@ def reject(*, revision: Revision, moderator: User, reason: str) -> Revision:
         raise ValidationError(
             _("This proposal is already %(status)s.") % {"status": revision.get_status_display().lower()}
         )
+    step = review_steps.current_step(revision)
+    review_steps.check_may_decide(moderator, step, refusal=_("Only moderators can reject proposals."))
+    review_steps.check_seen_step(revision, step, seen_step)
     revision.status = RevisionStatus.REJECTED
     revision.decided_by = moderator
     revision.decided_at = timezone.now()
     revision.decision_note = reason
     revision.save(update_fields=["status", "decided_by", "decided_at", "decision_note", "updated_at"])
-    audit.record(revision, ModerationEvent.Kind.REJECTED, moderator, reason)
+    audit.record(revision, ModerationEvent.Kind.REJECTED, moderator, reason, step_name=step.recorded_name)
     corrections.proposal_decided(revision)
     transaction.on_commit(lambda: notifications.send_proposal_decided.enqueue(revision.pk))
     return revision

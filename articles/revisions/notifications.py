@@ -10,7 +10,8 @@ from django.tasks import task
 from django.urls import reverse
 from django.utils.translation import gettext as _
 
-from articles.models import Revision
+from articles.models import ModerationEvent, Revision, RevisionStatus
+from articles.revisions import review_steps
 
 
 def _absolute(path: str) -> str:
@@ -35,12 +36,32 @@ def moderator_emails() -> list[str]:
     return sorted(set(moderators.values_list("email", flat=True)))
 
 
+def reviewer_emails(step: review_steps.ReviewStep) -> list[str]:
+    """Who is told a proposal waits at ``step``: its group's members, or the moderators for the default step."""
+    if step.is_default:
+        return moderator_emails()
+    members = step.step.group.user_set.filter(is_active=True).exclude(email="")
+    return sorted(set(members.values_list("email", flat=True)))
+
+
+def _step_line(step: review_steps.ReviewStep) -> str:
+    if step.is_default:
+        return ""
+    return _("Step %(number)s of %(count)s: %(step)s (%(group)s)\n\n") % {
+        "number": step.number,
+        "count": step.count,
+        "step": step.name,
+        "group": step.group_name,
+    }
+
+
 def proposal_submitted(revision: Revision) -> None:
-    recipients = [email for email in moderator_emails() if not revision.author or email != revision.author.email]
+    step = review_steps.current_step(revision)
+    recipients = [email for email in reviewer_emails(step) if not revision.author or email != revision.author.email]
     if not recipients:
         return
     subject = _("Proposal to review: %(object)s") % {"object": revision.object_repr}
-    body = _(
+    body = _step_line(step) + _(
         "%(author)s proposed a change to “%(object)s”.\n\nEdit summary: %(summary)s\n\nReview it: %(link)s\n\n"
         "Review queue: %(queue)s\n"
     ) % {
@@ -73,6 +94,56 @@ def proposal_decided(revision: Revision) -> None:
     send_mail(subject, body, None, [author.email], fail_silently=False)
 
 
+def back_for_review(event: ModerationEvent) -> None:
+    """A step passed, or a proposal resubmitted: the group of the step it now waits at is told."""
+    revision = event.revision
+    if revision.status != RevisionStatus.PENDING:
+        return  # decided since: nothing waits any more
+    step = review_steps.current_step(revision)
+    recipients = [email for email in reviewer_emails(step) if not event.actor or email != event.actor.email]
+    if not recipients:
+        return
+    values = {
+        "object": revision.object_repr,
+        "actor": event.actor_name or _("Someone"),
+        "done": event.step_name,
+        "step": step.name,
+        "summary": revision.summary,
+        "link": _admin_link(revision),
+    }
+    if event.kind == ModerationEvent.Kind.RESUBMITTED:
+        subject = _("Resubmitted for review: %(object)s") % values
+        body = _("%(actor)s amended “%(object)s” after the changes asked for and resubmitted it.\n\n")
+    else:
+        subject = _("Ready for %(step)s: %(object)s") % values
+        body = _("%(actor)s approved the step “%(done)s” of “%(object)s”.\n\n")
+    body = _step_line(step) + (body + _("Edit summary: %(summary)s\n\nReview it: %(link)s\n")) % values
+    send_mass_mail([(subject, body, None, [email]) for email in recipients], fail_silently=False)
+
+
+def changes_requested(event: ModerationEvent) -> None:
+    """The author is sent the reviewer's message, with the link to amend and resubmit."""
+    revision = event.revision
+    author = revision.author
+    if author is None or not author.email or author.pk == event.actor_id:
+        return
+    values = {
+        "object": revision.object_repr,
+        "summary": revision.summary,
+        "actor": event.actor_name or _("A reviewer"),
+        "step": event.step_name,
+        "message": event.note,
+        "link": _admin_link(revision),
+    }
+    subject = _("Changes requested: %(object)s") % values
+    if event.step_name:
+        body = _("%(actor)s asks for changes to your proposal for “%(object)s” (%(summary)s), at the step “%(step)s”:")
+    else:
+        body = _("%(actor)s asks for changes to your proposal for “%(object)s” (%(summary)s):")
+    body = (body + "\n\n%(message)s\n\n" + _("Amend it, then resubmit it for review: %(link)s\n")) % values
+    send_mail(subject, body, None, [author.email], fail_silently=False)
+
+
 def _revision(revision_id: int) -> Revision | None:
     return Revision.objects.filter(pk=revision_id).select_related("author").first()
 
@@ -89,3 +160,14 @@ def send_proposal_decided(revision_id: int) -> None:
     revision = _revision(revision_id)
     if revision is not None:
         proposal_decided(revision)
+
+
+@task()
+def send_step_event(event_id: int) -> None:
+    event = ModerationEvent.objects.filter(pk=event_id).select_related("revision__author", "actor").first()
+    if event is None:
+        return
+    if event.kind == ModerationEvent.Kind.CHANGES_REQUESTED:
+        changes_requested(event)
+    elif event.kind in (ModerationEvent.Kind.STEP_APPROVED, ModerationEvent.Kind.RESUBMITTED):
+        back_for_review(event)

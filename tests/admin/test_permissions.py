@@ -47,6 +47,15 @@ MATRIX.update(
         ("admin:articles_revision_change", "GET"): STAFF_READ,
         ("admin:articles_revision_approve", "POST"): MODERATE_POST,
         ("admin:articles_revision_reject", "POST"): MODERATE_POST,
+        # Review steps: the default step is the moderators'; only the author resubmits (here another editor's).
+        ("admin:articles_revision_request_changes", "POST"): MODERATE_POST,
+        ("admin:articles_revision_resubmit", "POST"): (LOGIN, LOGIN, 403, 403, 302),
+        # Workflows are set up by superusers (or staff given the workflow permissions).
+        ("admin:articles_workflow_changelist", "GET"): (LOGIN, LOGIN, 403, 403, 200),
+        ("admin:articles_workflow_add", "GET"): (LOGIN, LOGIN, 403, 403, 200),
+        ("admin:articles_workflow_change", "GET"): (LOGIN, LOGIN, 403, 403, 200),
+        ("admin:articles_workflow_history", "GET"): (LOGIN, LOGIN, 403, 403, 200),
+        ("admin:articles_workflow_delete", "GET"): (LOGIN, LOGIN, 403, 403, 200),
         # Author or moderator; here the proposal is another editor's and has nothing to resolve.
         ("admin:articles_revision_resolve", "POST"): MODERATE_POST,
         # Only the author may withdraw; the pending proposal here is another editor's.
@@ -166,7 +175,14 @@ def world(moderator):
     pending_figure = uploads.figure_upload(
         upload=SimpleUploadedFile("new.png", _png().read(), "image/png"), author=author
     )
+    from django.contrib.auth.models import Group
+
+    from articles.models import Workflow
+
+    workflow = Workflow.objects.create(name="Fact-checked")
+    workflow.steps.create(position=1, name="Fact-check", group=Group.objects.create(name="Fact-checkers"))
     return {
+        "workflow": workflow,
         "pending_figure": pending_figure,
         "correction": correction,
         "objects": objects,
@@ -217,6 +233,8 @@ def _url(name, world):
         return reverse(name, args=[world["pending_figure"].image.name])
     if name == "admin:articles_source_import":
         return reverse(name)
+    if name.startswith("admin:articles_workflow_"):
+        return reverse(name) if name.endswith(("_changelist", "_add")) else reverse(name, args=[world["workflow"].pk])
     if name.startswith("admin:articles_correctionsuggestion_") and not name.endswith(("_changelist", "_add")):
         return reverse(name, args=[world["correction"].pk])
     if name.startswith("admin:articles_revision_") or name.startswith("admin:articles_moderationevent_"):
@@ -252,6 +270,8 @@ def _url(name, world):
 def _post_data(name):
     if name == "admin:articles_revision_reject":
         return {"reason": "Not sourced."}
+    if name == "admin:articles_revision_request_changes":
+        return {"message": "Cite a source for the date."}
     if name == "markdownx_markdownify":
         return {"content": "**bold**"}
     if name == "markdownx_upload":
@@ -353,7 +373,7 @@ def test_every_url_of_the_site_has_a_row_in_the_matrix():
 
 def test_registered_models_are_the_moderated_ones():
     registered = {m._meta.model_name for m in admin.site._registry if m._meta.app_label == "articles"}
-    assert registered == set(CONTENT) | {"revision", "moderationevent", "correctionsuggestion"}
+    assert registered == set(CONTENT) | {"revision", "moderationevent", "correctionsuggestion", "workflow"}
 
 
 @pytest.mark.parametrize(

@@ -26,7 +26,7 @@ from PIL import Image
 from articles.admin import uploads
 from articles.models import Article, Figure, Revision, RevisionStatus
 from articles.ops import backup, restore
-from articles.revisions import moderation
+from articles.revisions import moderation, step_decisions
 from tests import factories
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -80,6 +80,8 @@ def build_site():
         obj=topic, author=editor, summary="Withdrawn", data={**topic.snapshot(), "name": "Y"}
     )
     moderation.withdraw(revision=withdrawn, user=editor)
+    returned = moderation.propose(obj=topic, author=editor, summary="Sent back", data={**topic.snapshot(), "name": "Z"})
+    step_decisions.request_changes(revision=returned, reviewer=moderator, message="Cite a source.")
     scheduled = moderation.propose(
         obj=source, author=editor, summary="Later", data={**source.snapshot(), "title": "Resolution 2100 (2013)"}
     )
