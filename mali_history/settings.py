@@ -57,6 +57,9 @@ INSTALLED_APPS = [
     "markdownx",
     # Background tasks stored in the database (django.tasks' DatabaseBackend, below).
     "django_tasks_db",
+    # The API (articles/api/): in INSTALLED_APPS so that its docs page uses the Swagger UI files
+    # it ships, served as static files here, rather than a CDN.
+    "ninja",
     "articles",
 ]
 

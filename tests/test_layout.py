@@ -18,6 +18,7 @@ LAYERS = {
     "admin": 4,
     "templatetags": 5,
     "ops": 5,
+    "api": 5,
     "management": 6,
 }
 MAX_LINES = 500
