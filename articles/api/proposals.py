@@ -13,7 +13,7 @@ from django.http import HttpRequest
 from django.shortcuts import get_object_or_404
 from django.urls import reverse
 from django.utils.translation import gettext as _
-from ninja import Router
+from ninja import Router, Status
 
 from articles.api import schemas
 from articles.api.auth import BearerToken, check_write_rate
@@ -68,7 +68,7 @@ def _propose(request: HttpRequest, obj, payload: schemas.ProposalFields):
         summary=payload.summary,
         base_id=payload.base_revision,
     )
-    return 201, _proposal(revision)
+    return Status(201, _proposal(revision))
 
 
 @router.post("/sections/{section_id}", response=PROPOSED, summary="Propose a change to a section")
@@ -87,7 +87,7 @@ def propose_new_source(request: HttpRequest, payload: schemas.NewSource):
     fields = payload.model_dump(exclude_unset=True, exclude={"summary", "base_revision"})
     source = Source(**{name: value for name, value in fields.items() if value is not None})
     revision = field_proposals.propose_new(obj=source, author=request.auth.user, summary=payload.summary)
-    return 201, _proposal(revision)
+    return Status(201, _proposal(revision))
 
 
 @router.post("/topics/{slug}", response=PROPOSED, summary="Propose a change to a topic")
@@ -107,4 +107,4 @@ def proposal_detail(request: HttpRequest, proposal_id: int):
     revisions = Revision.objects.select_related("content_type").exclude(action=RevisionAction.DELETE)
     if not can_moderate(request.auth.user):
         revisions = revisions.filter(author=request.auth.user)
-    return 200, _proposal(get_object_or_404(revisions, pk=proposal_id))
+    return Status(200, _proposal(get_object_or_404(revisions, pk=proposal_id)))

@@ -10,6 +10,7 @@ from __future__ import annotations
 import datetime
 
 from ninja import Field, Schema
+from pydantic import ConfigDict
 
 
 class Page[Item](Schema):
@@ -145,6 +146,9 @@ class Version(VersionSummary):
 
 
 class ProposalFields(Schema):
+    # A misspelt field is an error, not a change silently left out.
+    model_config = ConfigDict(extra="forbid")
+
     summary: str = Field(description="Required: what you changed and why, for the moderator.", max_length=300)
     base_revision: int | None = Field(
         None,

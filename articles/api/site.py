@@ -11,6 +11,7 @@ from django.core.exceptions import PermissionDenied
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.http import HttpRequest, HttpResponse
 from django.utils.translation import gettext as _
+from django.views.decorators.http import conditional_page
 from ninja import NinjaAPI, Swagger
 from ninja.errors import AuthenticationError, Throttled
 from ninja.errors import ValidationError as InputError
@@ -37,6 +38,7 @@ api = NinjaAPI(
     urls_namespace="api",
     openapi_url="/openapi.json",
     docs_url="/docs",
+    docs_decorator=conditional_page,  # ETags for the schema and its page too
     # The validator badge would fetch from validator.swagger.io: nothing may load from another host.
     docs=Swagger(settings={"validatorUrl": None, "defaultModelsExpandDepth": 0}),
 )

@@ -17,7 +17,7 @@ from django.utils.translation import gettext as _
 from articles.content.markup_checks import markup_problems
 from articles.models import ModeratedContent, PublicationState, Revision, RevisionAction, Section
 from articles.publishing import publish, timeline
-from articles.revisions import moderation
+from articles.revisions import moderation, validation
 from articles.revisions.permissions import can_propose
 
 MARKDOWN_FIELDS = ("body", "dek", "text")
@@ -94,6 +94,7 @@ def propose_change(
     unknown = set(changes) - set(obj.REVISION_FIELDS)
     if unknown:
         raise ValidationError({name: _("This field cannot be changed.") for name in sorted(unknown)})
+    summary = validation.clean_summary(summary)
     live = obj.snapshot()
     data = {**live, **_normalised(changes)}
     if data == live:
@@ -110,6 +111,7 @@ def propose_new(*, obj: ModeratedContent, author: User, summary: str) -> Revisio
     for name in MARKDOWN_FIELDS:
         if isinstance(getattr(obj, name, None), str):
             setattr(obj, name, _normalised({name: getattr(obj, name)})[name])
+    summary = validation.clean_summary(summary)
     check_fields(obj, obj.snapshot())
     obj.state = PublicationState.DRAFT
     obj.save()
