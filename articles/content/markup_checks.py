@@ -58,4 +58,7 @@ def markup_problems(text: str) -> list[str]:
             scheme = _scheme(address)
             if scheme and scheme not in ALLOWED_SCHEMES:
                 problems.append(f"scheme:{scheme}")
-    return list(dict.fromkeys(problems))
+    problems = list(dict.fromkeys(problems))
+    opening = [p for p in problems if p.startswith("html:") and not p.startswith("html:</")]
+    # "<b>…</b>" is one mistake: name the opening tag, not its closing one too.
+    return [p for p in problems if not (opening and p.startswith("html:</"))]

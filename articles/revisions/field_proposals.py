@@ -99,6 +99,8 @@ def propose_change(
     data = {**live, **_normalised(changes)}
     if data == live:
         raise ValidationError(_("Nothing would change: every field given has its published value."))
+    if base_id is not None and not Revision.objects.for_object(obj).filter(pk=base_id).exists():
+        raise ValidationError({"base_revision": _("This is not a revision of what you are changing.")})
     check_fields(obj, data)
     return moderation.propose(obj=obj, author=author, summary=summary, data=data, base_id=base_id)
 

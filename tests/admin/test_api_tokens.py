@@ -93,3 +93,11 @@ def test_readers_and_signed_out_visitors_cannot_make_tokens(client, db):
     client.force_login(staff_without_role)
     assert client.post("/admin/articles/apitoken/add/", {"name": "Mine"}).status_code == 403
     assert ApiToken.objects.count() == 0
+
+
+def test_the_token_page_follows_the_admin_language(client, editor):
+    client.force_login(editor)
+    response = client.post("/admin/articles/apitoken/add/", {"name": "Script"}, headers={"Accept-Language": "fr"})
+    html = response.content.decode()
+    assert "Copiez-le maintenant" in html and "Vos jetons d’API" in html
+    assert "Jetons d’API" in client.get("/admin/articles/apitoken/", headers={"Accept-Language": "fr"}).content.decode()

@@ -135,6 +135,8 @@ def test_topics_events_and_sources_take_proposals_too(client, site, token, moder
         ({"summary": ""}, "summary", "edit summary"),
         ({"position": "first"}, "position", "integer"),
         ({"colour": "red"}, "colour", "xtra"),
+        ({"title": "New", "base_revision": 999999}, "base_revision", "not a revision"),
+        ({"position": 10**20}, "position", "less than or equal"),
     ],
 )
 def test_bad_input_is_a_400_naming_the_field_and_records_nothing(client, site, token, data, field, words):
@@ -240,6 +242,27 @@ def test_a_proposals_status_is_for_its_author_and_moderators(client, site, edito
     assert client.get(proposal["api_url"]).status_code == 401
 
 
+def test_an_edit_based_on_an_older_revision_is_stale_for_the_moderator(client, site, token, moderator):
+    section = site["section"]
+    base = section.live_revision_id
+    moderation.publish_directly(
+        obj=section, moderator=moderator, summary="Meanwhile", data={**section.snapshot(), "title": "The mandate"}
+    )
+    response = post(
+        client,
+        f"/api/v1/proposals/sections/{section.pk}",
+        {"summary": "Old", "anchor": "mandate-2013", "base_revision": base},
+        token,
+    )
+    assert response.status_code == 201
+    revision = Revision.objects.get(pk=body(response)["id"])
+    assert revision.base_id == base
+    # Approved, it merges with what was published meanwhile rather than undoing it.
+    moderation.approve(revision=revision, moderator=moderator, merge=True)
+    section.refresh_from_db()
+    assert (section.title, section.anchor) == ("The mandate", "mandate-2013")
+
+
 def test_only_published_objects_take_proposals(client, site, token):
     draft = Section.objects.create(article=site["article"], title="Draft", anchor="draft")
     response = post(client, f"/api/v1/proposals/sections/{draft.pk}", {"summary": "Hi", "title": "New"}, token)
@@ -255,3 +278,17 @@ def test_the_token_is_stored_only_as_a_digest(editor):
     assert raw.startswith("mh_") and len(raw) > 40
     assert ApiToken.objects.authenticate(raw) == token
     assert ApiToken.objects.authenticate(raw + "x") is None
+
+
+def test_error_messages_follow_the_clients_language(client, site, token):
+    response = client.post(
+        f"/api/v1/proposals/sections/{site['section'].pk}",
+        json.dumps({"summary": "Essai", "body": "<b>gras</b>"}),
+        content_type="application/json",
+        headers={"Authorization": f"Bearer {token}", "Accept-Language": "fr"},
+    )
+    problem = body(response)
+    assert problem["detail"] == "La proposition contient des erreurs."
+    assert problem["errors"]["body"] == [
+        "Le HTML brut n’est pas accepté : « <b> ». Écrivez en Markdown (il serait affiché comme du texte)."
+    ]

@@ -264,3 +264,22 @@ def test_reads_are_the_same_for_a_signed_in_editor_and_need_no_session(client, s
 def test_addresses_are_in_the_content_language_whatever_the_client_asks(client, site):
     response = client.get("/api/v1/articles/minusma", headers={"Accept-Language": "fr"})
     assert json.loads(response.content)["url"] == "/articles/minusma/"
+
+
+@pytest.mark.parametrize(
+    "url,status",
+    [
+        ("/api/v1/sections/99999999999999999999999", 404),
+        ("/api/v1/sections/abc", 400),
+        ("/api/v1/articles/minusma/versions/99999999999999999999", 404),
+        ("/api/v1/timeline-events/-1", 404),
+        ("/api/v1/sources/%00", 404),
+        ("/api/v1/articles?page=99999999999", 404),
+        ("/api/v1/articles?page=02", 404),
+        ("/api/v1/articles?page_size=abc", 400),
+    ],
+)
+def test_malformed_addresses_are_refused_never_a_server_error(client, site, url, status):
+    response = client.get(url)
+    assert response.status_code == status
+    assert "detail" in json.loads(response.content)
