@@ -147,7 +147,16 @@ def source_detail(request: HttpRequest, key: str):
     summary="A published source as CSL-JSON",
     description="The source as a one-item CSL-JSON array (application/vnd.citationstyles.csl+json), "
     "as Zotero and other reference managers import it.",
-    response={200: list[dict]},
+    openapi_extra={
+        "responses": {
+            200: {
+                "description": "A CSL-JSON array of one item.",
+                "content": {
+                    MEDIA_TYPES["json"].split(";")[0]: {"schema": {"type": "array", "items": {"type": "object"}}}
+                },
+            }
+        }
+    },
 )
 @public_read
 def source_csl(request: HttpRequest, key: str):

@@ -76,12 +76,14 @@ def test_writes_declare_the_bearer_token_and_reads_need_none(schema):
 
 
 def test_lists_declare_their_paging_parameters(schema):
+    paged = set()
     for path, item in schema["paths"].items():
-        if "get" in item and item["get"]["responses"]["200"]["content"]["application/json"]["schema"].get(
-            "$ref", ""
-        ).startswith("#/components/schemas/Page"):
-            names = {p["name"] for p in item["get"]["parameters"]}
-            assert {"page", "page_size"} <= names, path
+        content = item.get("get", {}).get("responses", {}).get("200", {}).get("content", {})
+        reference = content.get("application/json", {}).get("schema", {}).get("$ref", "")
+        if reference.startswith("#/components/schemas/Page"):
+            assert {"page", "page_size"} <= {p["name"] for p in item["get"]["parameters"]}, path
+            paged.add(path)
+    assert len(paged) == 6
 
 
 def test_the_docs_page_loads_only_this_sites_files(client):
@@ -95,6 +97,11 @@ def test_the_docs_page_loads_only_this_sites_files(client):
     docs_settings = json.loads(settings_json.group(1))
     assert docs_settings["url"] == "/api/v1/openapi.json"
     assert docs_settings["validatorUrl"] is None  # no badge fetched from validator.swagger.io
+
+
+def test_the_csl_operation_declares_its_media_type(schema):
+    responses = schema["paths"]["/api/v1/sources/{key}/csl"]["get"]["responses"]
+    assert list(responses["200"]["content"]) == ["application/vnd.citationstyles.csl+json"]
 
 
 def test_the_schema_answers_304_when_unchanged(client):
