@@ -9,6 +9,7 @@ accepted (``articles.api.auth``), and each token may send ``API_WRITE_RATE`` pro
 from __future__ import annotations
 
 from django.core.exceptions import ValidationError
+from django.core.validators import validate_slug
 from django.http import HttpRequest
 from django.shortcuts import get_object_or_404
 from django.urls import reverse
@@ -17,6 +18,7 @@ from ninja import Router, Status
 
 from articles.api import schemas
 from articles.api.auth import BearerToken, check_write_rate
+from articles.api.responses import Slug
 from articles.models import Revision, RevisionAction, Section, Source, TimelineEvent, Topic
 from articles.revisions import field_proposals
 from articles.revisions.permissions import can_moderate
@@ -42,7 +44,9 @@ def _proposal(revision: Revision) -> dict:
 
 
 def _topic_ids(slugs: list[str]) -> list[int]:
-    found = dict(Topic.objects.exclude(state="deleted").filter(slug__in=slugs).values_list("slug", "pk"))
+    # Only slug-like values are looked up (a NUL cannot even be compared in PostgreSQL).
+    lookup = [slug for slug in slugs if validate_slug.regex.fullmatch(slug)]
+    found = dict(Topic.objects.exclude(state="deleted").filter(slug__in=lookup).values_list("slug", "pk"))
     unknown = [slug for slug in slugs if slug not in found]
     if unknown:
         raise ValidationError({"topics": [_("No topic has the slug “%(slug)s”.") % {"slug": slug} for slug in unknown]})
@@ -77,7 +81,7 @@ def propose_section(request: HttpRequest, section_id: int, payload: schemas.Sect
 
 
 @router.post("/sources/{key}", response=PROPOSED, summary="Propose a change to a source")
-def propose_source(request: HttpRequest, key: str, payload: schemas.SourceChange):
+def propose_source(request: HttpRequest, key: Slug, payload: schemas.SourceChange):
     return _propose(request, get_object_or_404(Source.objects.published(), key=key), payload)
 
 
@@ -91,7 +95,7 @@ def propose_new_source(request: HttpRequest, payload: schemas.NewSource):
 
 
 @router.post("/topics/{slug}", response=PROPOSED, summary="Propose a change to a topic")
-def propose_topic(request: HttpRequest, slug: str, payload: schemas.TopicChange):
+def propose_topic(request: HttpRequest, slug: Slug, payload: schemas.TopicChange):
     return _propose(request, get_object_or_404(Topic.objects.published(), slug=slug), payload)
 
 

@@ -15,7 +15,7 @@ from django.urls import reverse
 from ninja import Router
 
 from articles.api import schemas
-from articles.api.responses import PagingQuery, page_of, public_read
+from articles.api.responses import PagingQuery, Slug, page_of, public_read
 from articles.content.citation_formats import MEDIA_TYPES, write
 from articles.models import Article, ArticleVersion, Section, Source, TimelineEvent, Topic
 from articles.reading.citations import source_reference
@@ -53,7 +53,7 @@ def article_list(request: HttpRequest, paging: PagingQuery):
 
 @router.get("/articles/{slug}", response=schemas.Article, summary="A published article")
 @public_read
-def article_detail(request: HttpRequest, slug: str):
+def article_detail(request: HttpRequest, slug: Slug):
     article = _published_article(slug)
     return _article_summary(article) | {
         "sections_url": reverse("api:article_sections", kwargs={"slug": slug}),
@@ -92,7 +92,7 @@ def _section(section: Section) -> dict:
     summary="The published sections of an article, in reading order",
 )
 @public_read
-def article_sections(request: HttpRequest, slug: str, paging: PagingQuery):
+def article_sections(request: HttpRequest, slug: Slug, paging: PagingQuery):
     article = _published_article(slug)
     sections = Section.objects.for_reading().filter(article=article).prefetch_related(PUBLISHED_TOPICS)
     for_page = page_of(request, sections, paging, lambda section: section)
@@ -138,7 +138,7 @@ def source_list(request: HttpRequest, paging: PagingQuery):
 
 @router.get("/sources/{key}", response=schemas.Source, summary="A published source")
 @public_read
-def source_detail(request: HttpRequest, key: str):
+def source_detail(request: HttpRequest, key: Slug):
     return _source(get_object_or_404(Source.objects.published(), key=key))
 
 
@@ -159,7 +159,7 @@ def source_detail(request: HttpRequest, key: str):
     },
 )
 @public_read
-def source_csl(request: HttpRequest, key: str):
+def source_csl(request: HttpRequest, key: Slug):
     source = get_object_or_404(Source.objects.published(), key=key)
     return HttpResponse(write("json", [source_reference(source)]), content_type=MEDIA_TYPES["json"])
 
@@ -183,7 +183,7 @@ def topic_list(request: HttpRequest, paging: PagingQuery):
 
 @router.get("/topics/{slug}", response=schemas.Topic, summary="A published topic")
 @public_read
-def topic_detail(request: HttpRequest, slug: str):
+def topic_detail(request: HttpRequest, slug: Slug):
     return _topic(get_object_or_404(Topic.objects.published(), slug=slug))
 
 
@@ -231,7 +231,7 @@ def _version_summary(version: ArticleVersion, slug: str) -> dict:
     summary="An article's permalink versions, newest first",
 )
 @public_read
-def article_versions(request: HttpRequest, slug: str, paging: PagingQuery):
+def article_versions(request: HttpRequest, slug: Slug, paging: PagingQuery):
     article = _published_article(slug)
     versions = ArticleVersion.objects.filter(article=article).order_by("-number").for_listing()
     return page_of(request, versions, paging, lambda version: _version_summary(version, slug))
@@ -243,7 +243,7 @@ def article_versions(request: HttpRequest, slug: str, paging: PagingQuery):
     summary="One permalink version, frozen as readers saw it",
 )
 @public_read
-def article_version_detail(request: HttpRequest, slug: str, number: int):
+def article_version_detail(request: HttpRequest, slug: Slug, number: int):
     article = _published_article(slug)
     version = get_object_or_404(ArticleVersion.objects.filter(article=article), number=number)
     return _version_summary(version, slug) | {

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from functools import wraps
+from typing import Annotated
 
 from django.conf import settings
 from django.core.paginator import Page as PaginatorPage
@@ -12,7 +13,7 @@ from django.http import HttpRequest, HttpResponseBase
 from django.utils import translation
 from django.utils.cache import patch_cache_control
 from django.views.decorators.http import conditional_page
-from ninja import Query, Schema
+from ninja import Path, Query, Schema
 from ninja.decorators import decorate_view
 from pydantic import Field
 
@@ -31,6 +32,8 @@ class Paging(Schema):
 
 
 PagingQuery = Query[Paging]
+# Citation keys and slugs, as the models' SlugFields allow them; anything else is no address (404).
+Slug = Annotated[str, Path(pattern=r"^[-a-zA-Z0-9_]+$", max_length=200)]
 
 
 def _public(view: Callable[..., HttpResponseBase]) -> Callable[..., HttpResponseBase]:

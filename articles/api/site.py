@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from django.core.exceptions import PermissionDenied
 from django.core.exceptions import ValidationError as DjangoValidationError
-from django.http import HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import conditional_page
 from ninja import NinjaAPI, Swagger
@@ -53,12 +53,20 @@ def _problem(request: HttpRequest, status: int, detail: str, errors: dict | None
 
 @api.exception_handler(InputError)
 def input_error(request: HttpRequest, exc: InputError) -> HttpResponse:
-    """JSON that does not fit the schema: 400, with a message for each field."""
+    """JSON that does not fit the schema: 400, with a message for each field. An address that cannot
+    name anything (``/sections/abc``, a key with a NUL) is simply not found."""
+    if exc.errors and all(error.get("loc", ("",))[0] == "path" for error in exc.errors):
+        return _problem(request, 404, _("Not found."))
     errors: dict[str, list[str]] = {}
     for error in exc.errors:
         location = [str(part) for part in error.get("loc", ()) if part not in ("body", "payload", "query", "path")]
         errors.setdefault(".".join(location) or "request", []).append(error.get("msg", ""))
     return _problem(request, 400, _("The request has errors."), errors)
+
+
+@api.exception_handler(Http404)
+def not_found(request: HttpRequest, exc: Http404) -> HttpResponse:
+    return _problem(request, 404, _("Not found."))
 
 
 @api.exception_handler(DjangoValidationError)

@@ -50,6 +50,11 @@ def check_fields(obj: ModeratedContent, data: dict) -> None:
     a copy of ``obj`` holding ``data``; the Markdown fields are checked for unknown citation keys,
     places cited that are too long, timeline embeds naming no topic, and raw HTML.
     """
+    # First, as PostgreSQL cannot even compare text holding a NUL (the unique checks below would fail).
+    with_null = [name for name, value in data.items() if validation.has_null_character(value)]
+    if with_null:
+        message = _("Remove the null character from this text: it cannot be stored.")
+        raise ValidationError({name: [message] for name in with_null})
     errors: dict[str, list[str]] = {}
     candidate = copy.copy(obj)
     candidate.apply_snapshot(data)

@@ -126,9 +126,11 @@ def test_topics_events_and_sources_take_proposals_too(client, site, token, moder
         ({"body": "Look <img src=x onerror=alert(1)>"}, "body", "Raw HTML"),
         ({"body": "[click](javascript:alert(1))"}, "body", "javascript"),
         ({"body": "Null \x00 here"}, "body", "null character"),
+        ({"title": "Null \x00 here", "anchor": "a\x00b"}, "anchor", "null character"),
         ({"body": "Long place [@unsc-res-2100, " + "p" * 250 + "]"}, "body", "too long"),
         ({"body": "{{timeline:nowhere}}"}, "body", "names no published topic"),
         ({"topics": ["no-such-topic"]}, "topics", "no-such-topic"),
+        ({"topics": ["peacekeeping", "a\x00b"]}, "topics", "a\x00b"),
         ({"anchor": "not a slug!"}, "anchor", "slug"),
         ({"title": "x" * 301}, "title", "300"),
         ({"parent": 999999}, "parent", "no such section"),
@@ -161,6 +163,8 @@ def test_a_bad_new_source_is_refused_and_leaves_no_draft(client, site, token):
     errors = body(response)["errors"]
     assert {"key", "url"} <= set(errors)
     assert Source.objects.count() == 1 and Revision.objects.pending().count() == 0
+    nul = post(client, "/api/v1/proposals/sources", {"summary": "New", "key": "a\x00b", "title": "T"}, token)
+    assert nul.status_code == 400 and "null character" in body(nul)["errors"]["key"][0]
     missing = post(client, "/api/v1/proposals/sources", {"summary": "New"}, token)
     assert missing.status_code == 400 and {"key", "title"} <= set(body(missing)["errors"])
 
