@@ -9,7 +9,7 @@ rendered on a read. Every operation runs a fixed number of queries whatever the 
 from __future__ import annotations
 
 from django.db.models import Prefetch
-from django.http import HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404
 from django.urls import reverse
 from ninja import Router
@@ -17,7 +17,7 @@ from ninja import Router
 from articles.api import schemas
 from articles.api.responses import PagingQuery, Slug, page_of, public_read
 from articles.content.citation_formats import MEDIA_TYPES, write
-from articles.models import Article, ArticleVersion, Section, Source, TimelineEvent, Topic
+from articles.models import Article, ArticleVersion, RetiredSlug, Section, Source, TimelineEvent, Topic
 from articles.reading.citations import source_reference
 
 router = Router(tags=["Reading"])
@@ -40,8 +40,29 @@ def _article_summary(article: Article) -> dict:
     }
 
 
-def _published_article(slug: str) -> Article:
-    return get_object_or_404(Article.objects.published(), slug=slug)
+class Moved(Exception):  # noqa: N818 - not an error: the answer is a redirect
+    """The object gave up the slug asked for: answered with a permanent redirect to its current address."""
+
+    def __init__(self, url: str):
+        super().__init__(url)
+        self.url = url
+
+
+def published_or_moved(request: HttpRequest, model, slug: str, kwarg: str = "slug"):
+    """The published object with ``slug``; for a slug it gave up, :class:`Moved` to the same operation at
+    its current one (the rule of ``articles.models.addresses``; a query more only on the way to a 404)."""
+    try:
+        return get_object_or_404(model.objects.published(), **{model.SLUG_FIELD: slug})
+    except Http404:
+        holder = RetiredSlug.objects.current_holder(model, slug)
+        if holder is None:
+            raise
+    match = request.resolver_match
+    raise Moved(reverse(match.view_name, kwargs={**match.kwargs, kwarg: getattr(holder, model.SLUG_FIELD)}))
+
+
+def _published_article(request: HttpRequest, slug: str) -> Article:
+    return published_or_moved(request, Article, slug)
 
 
 @router.get("/articles", response=schemas.Page[schemas.ArticleSummary], summary="Published articles, by title")
@@ -54,7 +75,7 @@ def article_list(request: HttpRequest, paging: PagingQuery):
 @router.get("/articles/{slug}", response=schemas.Article, summary="A published article")
 @public_read
 def article_detail(request: HttpRequest, slug: Slug):
-    article = _published_article(slug)
+    article = _published_article(request, slug)
     return _article_summary(article) | {
         "sections_url": reverse("api:article_sections", kwargs={"slug": slug}),
         "versions_url": reverse("api:article_versions", kwargs={"slug": slug}),
@@ -93,7 +114,7 @@ def _section(section: Section) -> dict:
 )
 @public_read
 def article_sections(request: HttpRequest, slug: Slug, paging: PagingQuery):
-    article = _published_article(slug)
+    article = _published_article(request, slug)
     sections = Section.objects.for_reading().filter(article=article).prefetch_related(PUBLISHED_TOPICS)
     for_page = page_of(request, sections, paging, lambda section: section)
     for section in for_page["results"]:
@@ -139,7 +160,7 @@ def source_list(request: HttpRequest, paging: PagingQuery):
 @router.get("/sources/{key}", response=schemas.Source, summary="A published source")
 @public_read
 def source_detail(request: HttpRequest, key: Slug):
-    return _source(get_object_or_404(Source.objects.published(), key=key))
+    return _source(published_or_moved(request, Source, key, "key"))
 
 
 @router.get(
@@ -160,7 +181,7 @@ def source_detail(request: HttpRequest, key: Slug):
 )
 @public_read
 def source_csl(request: HttpRequest, key: Slug):
-    source = get_object_or_404(Source.objects.published(), key=key)
+    source = published_or_moved(request, Source, key, "key")
     return HttpResponse(write("json", [source_reference(source)]), content_type=MEDIA_TYPES["json"])
 
 
@@ -184,7 +205,7 @@ def topic_list(request: HttpRequest, paging: PagingQuery):
 @router.get("/topics/{slug}", response=schemas.Topic, summary="A published topic")
 @public_read
 def topic_detail(request: HttpRequest, slug: Slug):
-    return _topic(get_object_or_404(Topic.objects.published(), slug=slug))
+    return _topic(published_or_moved(request, Topic, slug))
 
 
 def _event(event: TimelineEvent) -> dict:
@@ -232,7 +253,7 @@ def _version_summary(version: ArticleVersion, slug: str) -> dict:
 )
 @public_read
 def article_versions(request: HttpRequest, slug: Slug, paging: PagingQuery):
-    article = _published_article(slug)
+    article = _published_article(request, slug)
     versions = ArticleVersion.objects.filter(article=article).order_by("-number").for_listing()
     return page_of(request, versions, paging, lambda version: _version_summary(version, slug))
 
@@ -244,7 +265,7 @@ def article_versions(request: HttpRequest, slug: Slug, paging: PagingQuery):
 )
 @public_read
 def article_version_detail(request: HttpRequest, slug: Slug, number: int):
-    article = _published_article(slug)
+    article = _published_article(request, slug)
     version = get_object_or_404(ArticleVersion.objects.filter(article=article), number=number)
     return _version_summary(version, slug) | {
         "article": slug,

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from django.core.exceptions import PermissionDenied
 from django.core.exceptions import ValidationError as DjangoValidationError
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponsePermanentRedirect
 from django.utils.translation import gettext as _
 from django.views.decorators.http import conditional_page
 from ninja import NinjaAPI, Swagger
@@ -62,6 +62,13 @@ def input_error(request: HttpRequest, exc: InputError) -> HttpResponse:
         location = [str(part) for part in error.get("loc", ()) if part not in ("body", "payload", "query", "path")]
         errors.setdefault(".".join(location) or "request", []).append(error.get("msg", ""))
     return _problem(request, 400, _("The request has errors."), errors)
+
+
+@api.exception_handler(reading.Moved)
+def moved(request: HttpRequest, exc: reading.Moved) -> HttpResponse:
+    """An old slug: the same operation at the object's current address, like the public pages."""
+    query = request.META.get("QUERY_STRING", "")
+    return HttpResponsePermanentRedirect(f"{exc.url}?{query}" if query else exc.url)
 
 
 @api.exception_handler(Http404)

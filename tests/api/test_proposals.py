@@ -156,12 +156,19 @@ def test_a_bad_new_source_is_refused_and_leaves_no_draft(client, site, token):
     response = post(
         client,
         "/api/v1/proposals/sources",
-        {"summary": "New", "key": "unsc-res-2100", "title": "Taken key", "url": "not a url", "date_month": 13},
+        {"summary": "New", "key": "unsc-res-2100", "title": "Taken key", "url": "not a url", "kind": "poem"},
         token,
     )
     assert response.status_code == 400
     errors = body(response)["errors"]
-    assert {"key", "url"} <= set(errors)
+    assert {"key", "url", "kind"} <= set(errors)
+    assert "already exists" in errors["key"][0]
+    bad_date = post(
+        client, "/api/v1/proposals/sources", {"summary": "New", "key": "k", "title": "T", "date_month": 13}, token
+    )
+    assert bad_date.status_code == 400 and body(bad_date)["errors"] == {
+        "date_month": ["A month is a number from 1 to 12."]
+    }
     assert Source.objects.count() == 1 and Revision.objects.pending().count() == 0
     nul = post(client, "/api/v1/proposals/sources", {"summary": "New", "key": "a\x00b", "title": "T"}, token)
     assert nul.status_code == 400 and "null character" in body(nul)["errors"]["key"][0]

@@ -285,3 +285,25 @@ def test_malformed_addresses_are_refused_never_a_server_error(client, site, url,
     response = client.get(url)
     assert response.status_code == status
     assert "detail" in json.loads(response.content)
+
+
+def test_an_old_slug_redirects_to_the_same_answer_at_the_new_one(client, site, moderator):
+    article, topic, source = site["article"], site["topic"], site["source"]
+    for obj, field, value in (
+        (article, "slug", "minusma-mission"),
+        (topic, "slug", "peace"),
+        (source, "key", "s-res-2100"),
+    ):
+        moderation.publish_directly(
+            obj=obj, moderator=moderator, summary="Rename", data={**obj.snapshot(), field: value}
+        )
+    for old, new in (
+        ("/api/v1/articles/minusma/versions/1", "/api/v1/articles/minusma-mission/versions/1"),
+        ("/api/v1/articles/minusma/sections?page_size=1", "/api/v1/articles/minusma-mission/sections?page_size=1"),
+        ("/api/v1/topics/peacekeeping", "/api/v1/topics/peace"),
+        ("/api/v1/sources/unsc-res-2100/csl", "/api/v1/sources/s-res-2100/csl"),
+    ):
+        response = client.get(old)
+        assert response.status_code == 301 and response["Location"] == new
+        assert client.get(new).status_code == 200
+    assert client.get("/api/v1/topics/never-was").status_code == 404
