@@ -19,7 +19,7 @@ from ninja import Router, Status
 from articles.api import schemas
 from articles.api.auth import BearerToken, check_write_rate
 from articles.api.responses import Slug
-from articles.models import Revision, RevisionAction, Section, Source, TimelineEvent, Topic
+from articles.models import PublicationState, Revision, RevisionAction, Section, Source, TimelineEvent, Topic
 from articles.revisions import field_proposals
 from articles.revisions.permissions import can_moderate
 
@@ -46,7 +46,9 @@ def _proposal(revision: Revision) -> dict:
 def _topic_ids(slugs: list[str]) -> list[int]:
     # Only slug-like values are looked up (a NUL cannot even be compared in PostgreSQL).
     lookup = [slug for slug in slugs if validate_slug.regex.fullmatch(slug)]
-    found = dict(Topic.objects.exclude(state="deleted").filter(slug__in=lookup).values_list("slug", "pk"))
+    found = dict(
+        Topic.objects.exclude(state=PublicationState.DELETED).filter(slug__in=lookup).values_list("slug", "pk")
+    )
     unknown = [slug for slug in slugs if slug not in found]
     if unknown:
         raise ValidationError({"topics": [_("No topic has the slug “%(slug)s”.") % {"slug": slug} for slug in unknown]})

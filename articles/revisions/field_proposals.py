@@ -8,6 +8,7 @@ is a ``ValidationError`` keyed by field, and nothing is written unless every che
 from __future__ import annotations
 
 import copy
+import datetime
 
 from django.contrib.auth.models import User
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -81,13 +82,15 @@ def check_fields(obj: ModeratedContent, data: dict) -> None:
 
 
 def _normalised(changes: dict) -> dict:
-    """Line endings as stored (LF), like the admin's forms."""
-    return {
-        name: value.replace("\r\n", "\n").replace("\r", "\n")
-        if name in MARKDOWN_FIELDS and isinstance(value, str)
-        else value
-        for name, value in changes.items()
-    }
+    """Values as a snapshot holds them: dates as ISO text, line endings as LF (like the admin's forms)."""
+    normalised = {}
+    for name, value in changes.items():
+        if isinstance(value, datetime.date):
+            value = value.isoformat()
+        elif name in MARKDOWN_FIELDS and isinstance(value, str):
+            value = value.replace("\r\n", "\n").replace("\r", "\n")
+        normalised[name] = value
+    return normalised
 
 
 def propose_change(
@@ -117,7 +120,7 @@ def propose_new(*, obj: ModeratedContent, author: User, summary: str) -> Revisio
         raise PermissionDenied(_("You may not propose new content."))
     for name in MARKDOWN_FIELDS:
         if isinstance(getattr(obj, name, None), str):
-            setattr(obj, name, _normalised({name: getattr(obj, name)})[name])
+            setattr(obj, name, getattr(obj, name).replace("\r\n", "\n").replace("\r", "\n"))
     summary = validation.clean_summary(summary)
     check_fields(obj, obj.snapshot())
     obj.state = PublicationState.DRAFT

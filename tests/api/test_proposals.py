@@ -104,7 +104,7 @@ def test_topics_events_and_sources_take_proposals_too(client, site, token, moder
         post(client, "/api/v1/proposals/topics/peacekeeping", {"summary": "Same", "name": "Peacekeeping"}, token),
         post(client, "/api/v1/proposals/topics/peacekeeping", {"summary": "Describe", "body": "UN missions."}, token),
         post(client, f"/api/v1/proposals/timeline-events/{site['event'].pk}", {"summary": "Day", "date_day": 25, "date_month": 4}, token),
-        post(client, "/api/v1/proposals/sources/unsc-res-2100", {"summary": "Link", "url": "https://undocs.org/S/RES/2100(2013)"}, token),
+        post(client, "/api/v1/proposals/sources/unsc-res-2100", {"summary": "Link", "url": "https://undocs.org/S/RES/2100(2013)", "accessed_on": "2026-11-01"}, token),
         post(client, f"/api/v1/proposals/sections/{site['section'].pk}", {"summary": "Tag", "topics": []}, token),
     ]  # fmt: skip
     assert [r.status_code for r in responses] == [400, 201, 201, 201, 201]
@@ -114,7 +114,8 @@ def test_topics_events_and_sources_take_proposals_too(client, site, token, moder
         moderation.approve(revision=revision, moderator=moderator)
     assert body(client.get(f"/api/v1/timeline-events/{site['event'].pk}"))["date"] == "2013-04-25"
     assert body(client.get("/api/v1/topics/peacekeeping"))["description_html"] == "<p>UN missions.</p>\n"
-    assert body(client.get("/api/v1/sources/unsc-res-2100"))["url"] == "https://undocs.org/S/RES/2100(2013)"
+    source = body(client.get("/api/v1/sources/unsc-res-2100"))
+    assert (source["url"], source["accessed_on"]) == ("https://undocs.org/S/RES/2100(2013)", "2026-11-01")
     assert body(client.get(f"/api/v1/sections/{site['section'].pk}"))["topics"] == []
 
 
