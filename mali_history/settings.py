@@ -40,6 +40,8 @@ if not SECRET_KEY:
 TRUSTED_PROXIES = env_list("DJANGO_TRUSTED_PROXIES", "127.0.0.1,::1")
 # Who may read /metrics without signing in (articles.ops.health): the Prometheus server's address.
 METRICS_ALLOWED_IPS = env_list("DJANGO_METRICS_ALLOWED_IPS", "127.0.0.1")
+# Proposals each API token may send, per second, minute, hour or day (articles.api.auth).
+API_WRITE_RATE = os.environ.get("DJANGO_API_WRITE_RATE", "60/h")
 ALLOWED_HOSTS = env_list("DJANGO_ALLOWED_HOSTS", "127.0.0.1,localhost" if not DEBUG else "*")
 CSRF_TRUSTED_ORIGINS = env_list("DJANGO_CSRF_TRUSTED_ORIGINS")
 
@@ -62,6 +64,9 @@ INSTALLED_APPS = [
     "django_otp",
     "django_otp.plugins.otp_totp",
     "django_otp.plugins.otp_static",
+    # The API (articles/api/): in INSTALLED_APPS so that its docs page uses the Swagger UI files
+    # it ships, served as static files here, rather than a CDN.
+    "ninja",
     "articles",
 ]
 

@@ -8,6 +8,7 @@ from django.views.i18n import JavaScriptCatalog
 from django.views.static import serve
 
 from articles.admin import preview, uploads
+from articles.api.site import api
 from articles.ops import health
 
 urlpatterns = [
@@ -24,6 +25,8 @@ urlpatterns = [
     path("favicon.ico", lambda request: HttpResponsePermanentRedirect(static("img/favicon.ico"))),
     # For staff who are signed in; Prometheus itself is answered by articles.ops.health.HealthMiddleware.
     path("metrics", health.metrics_view, name="metrics"),
+    # The JSON API: public reads, and proposals sent with a token (articles/api/).
+    path("api/v1/", api.urls),
 ]
 # Public pages in every interface language: English at /articles/..., French at /fr/articles/...
 # (articles.content.languages). The admin above takes the staff member's browser language instead.

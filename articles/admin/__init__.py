@@ -6,4 +6,12 @@ proposal (or, for a moderator who ticks "Publish now", a revision published at o
 """
 
 # Importing the modules registers their ModelAdmins (Django imports articles.admin at start-up).
-from articles.admin import content, corrections, review, task_admin, two_factor_views, workflows  # noqa: F401, E402
+from articles.admin import (  # noqa: F401, E402
+    api_tokens,
+    content,
+    corrections,
+    review,
+    task_admin,
+    two_factor_views,
+    workflows,
+)

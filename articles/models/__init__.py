@@ -9,6 +9,7 @@ The models live in the modules of this package, by concern; every one is importa
 """
 
 from articles.models.addresses import RetiredSlug, RetiredSlugQuerySet
+from articles.models.api_tokens import ApiToken, ApiTokenQuerySet
 from articles.models.base import ModeratedContent, ModeratedQuerySet, PublicationState
 from articles.models.content import (
     Article,
@@ -45,6 +46,8 @@ MODERATED_MODELS = (Article, Section, Topic, Source, Figure, TimelineEvent)
 
 __all__ = [
     "MODERATED_MODELS",
+    "ApiToken",
+    "ApiTokenQuerySet",
     "Article",
     "ArticleVersion",
     "Citation",

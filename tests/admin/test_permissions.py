@@ -7,7 +7,7 @@ from django.contrib import admin
 from django.urls import URLPattern, URLResolver, get_resolver
 from PIL import Image
 
-from articles.models import CorrectionSuggestion, PublicationState, Revision
+from articles.models import ApiToken, CorrectionSuggestion, PublicationState, Revision
 from articles.revisions import moderation
 from tests import factories
 
@@ -123,6 +123,42 @@ MATRIX.update(
         ("admin:two_factor_remove", "POST"): (LOGIN, LOGIN, 302, 302, 302),
     }
 )
+# --- The API (tests/api/): reads are public; writes take a token, never a session (so here, all 401) ---
+API_READS = (
+    "article_list",
+    "article_detail",
+    "article_sections",
+    "section_detail",
+    "source_list",
+    "source_detail",
+    "source_csl",
+    "topic_list",
+    "topic_detail",
+    "timeline_event_list",
+    "timeline_event_detail",
+    "article_versions",
+    "article_version_detail",
+    "openapi-json",
+    "openapi-view",
+)
+API_WRITES = ("propose_section", "propose_source", "propose_new_source", "propose_topic", "propose_timeline_event")
+NO_TOKEN = (401, 401, 401, 401, 401)
+MATRIX.update({(f"api:{name}", "GET"): PUBLIC for name in API_READS})
+MATRIX.update({(f"api:{name}", "POST"): NO_TOKEN for name in API_WRITES})
+MATRIX.update(
+    {
+        ("api:proposal_detail", "GET"): NO_TOKEN,
+        # django-ninja's root: it only tells the API its own address.
+        ("api:api-root", "GET"): (404, 404, 404, 404, 404),
+        # API tokens: everyone who may propose has their own (here the editor's); a superuser sees all.
+        ("admin:articles_apitoken_changelist", "GET"): STAFF_READ,
+        ("admin:articles_apitoken_add", "GET"): STAFF_READ,
+        ("admin:articles_apitoken_add", "POST"): (LOGIN, LOGIN, 200, 200, 200),
+        ("admin:articles_apitoken_change", "GET"): (LOGIN, LOGIN, 200, 302, 200),
+        ("admin:articles_apitoken_history", "GET"): (LOGIN, LOGIN, 200, 302, 200),
+        ("admin:articles_apitoken_delete", "GET"): (LOGIN, LOGIN, 403, 403, 403),
+    }
+)
 
 
 def _png(name="map.png"):
@@ -134,7 +170,7 @@ def _png(name="map.png"):
 
 
 @pytest.fixture
-def world(moderator):
+def world(moderator, editor):
     """One published object of each kind, a pending proposal by an editor and a revertable revision."""
     source = factories.source(moderator, key="unsc-res-2100")
     topic = factories.topic(moderator, name="MINUSMA", slug="minusma")
@@ -181,8 +217,12 @@ def world(moderator):
 
     workflow = Workflow.objects.create(name="Fact-checked")
     workflow.steps.create(position=1, name="Fact-check", group=Group.objects.create(name="Fact-checkers"))
+    token = ApiToken(user=editor, name="Script")
+    token.issue()
+    token.save()
     return {
         "workflow": workflow,
+        "token": token,
         "pending_figure": pending_figure,
         "correction": correction,
         "objects": objects,
@@ -198,6 +238,11 @@ def world(moderator):
 
 def _url(name, world):
     from django.urls import reverse
+
+    if name.startswith("api:"):
+        return _api_url(name, world)
+    if name.startswith("admin:articles_apitoken_") and not name.endswith(("_changelist", "_add")):
+        return reverse(name, args=[world["token"].pk])
 
     model = name.split("_")[1] if name.startswith("admin:articles_") else None
     if name == "admin:autocomplete":
@@ -267,7 +312,33 @@ def _url(name, world):
     return reverse(name, kwargs=kwargs) + ("?a=1&b=2" if name == "articles:article_compare" else "")
 
 
+def _api_url(name, world):
+    from django.urls import reverse
+
+    kwargs = {
+        "article_detail": {"slug": "deployments"},
+        "article_sections": {"slug": "deployments"},
+        "article_versions": {"slug": "deployments"},
+        "article_version_detail": {"slug": "deployments", "number": 1},
+        "section_detail": {"section_id": world["section"].pk},
+        "source_detail": {"key": "unsc-res-2100"},
+        "source_csl": {"key": "unsc-res-2100"},
+        "topic_detail": {"slug": "minusma"},
+        "timeline_event_detail": {"event_id": world["objects"]["timelineevent"].pk},
+        "propose_section": {"section_id": world["section"].pk},
+        "propose_source": {"key": "unsc-res-2100"},
+        "propose_topic": {"slug": "minusma"},
+        "propose_timeline_event": {"event_id": world["objects"]["timelineevent"].pk},
+        "proposal_detail": {"proposal_id": world["pending"].pk},
+    }.get(name.removeprefix("api:"))
+    return reverse(name, kwargs=kwargs)
+
+
 def _post_data(name):
+    if name.startswith("api:"):
+        return {"summary": "From a browser", "title": "New title", "key": "new-key"}
+    if name == "admin:articles_apitoken_add":
+        return {"name": "Zotero sync"}
     if name == "admin:articles_revision_reject":
         return {"reason": "Not sourced."}
     if name == "admin:articles_revision_request_changes":
@@ -362,7 +433,7 @@ def test_every_url_of_the_site_has_a_row_in_the_matrix():
     ours = {
         n
         for n in _named_urls()
-        if n.startswith(("admin:articles_", "admin:two_factor", "articles:", "markdownx_", "pending_figure"))
+        if n.startswith(("admin:articles_", "admin:two_factor", "articles:", "api:", "markdownx_", "pending_figure"))
     }
     ours.add("admin:autocomplete")
     covered = {name for name, _ in MATRIX}
@@ -373,7 +444,7 @@ def test_every_url_of_the_site_has_a_row_in_the_matrix():
 
 def test_registered_models_are_the_moderated_ones():
     registered = {m._meta.model_name for m in admin.site._registry if m._meta.app_label == "articles"}
-    assert registered == set(CONTENT) | {"revision", "moderationevent", "correctionsuggestion", "workflow"}
+    assert registered == set(CONTENT) | {"revision", "moderationevent", "correctionsuggestion", "workflow", "apitoken"}
 
 
 @pytest.mark.parametrize(
