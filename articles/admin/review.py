@@ -16,6 +16,7 @@ from django.utils.timesince import timesince
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
+from articles.admin import comments as conversation
 from articles.admin import conflicts as conflict_forms
 from articles.admin import figure_review
 from articles.admin.base import EditorialRecordAdmin
@@ -73,7 +74,7 @@ class ContentTypeFilter(admin.SimpleListFilter):
 
 
 @admin.register(Revision)
-class RevisionAdmin(EditorialRecordAdmin):
+class RevisionAdmin(conversation.ReviewConversationViews, EditorialRecordAdmin):
     # Few, narrow columns: summary, size and status stay in a 1280 px window beside the filters.
     list_display = (
         "object_link",
@@ -163,6 +164,7 @@ class RevisionAdmin(EditorialRecordAdmin):
                 self.admin_site.admin_view(self.resolve_view),
                 name="articles_revision_resolve",
             ),
+            *self.conversation_urls(),
         ] + super().get_urls()
 
     def change_view(self, request, object_id, form_url="", extra_context=None):
@@ -213,6 +215,8 @@ class RevisionAdmin(EditorialRecordAdmin):
             "pending_figures": moderation.figure_proposals_shown_by(revision) if revision.is_pending else [],
             "figure": figure_review.figure_proposal(revision),
             "together": figure_review.proposed_together(revision),
+            # The conversation: comments, replies, share links (articles.admin.comments).
+            **conversation.conversation_context(request, revision, **(extra_context or {})),
         }
         request.current_app = self.admin_site.name
         return TemplateResponse(request, "admin/articles/revision_review.html", context)

@@ -10,6 +10,7 @@ The models live in the modules of this package, by concern; every one is importa
 
 from articles.models.addresses import RetiredSlug, RetiredSlugQuerySet
 from articles.models.base import ModeratedContent, ModeratedQuerySet, PublicationState
+from articles.models.comments import COMMENT_MAX_LENGTH, QUOTE_MAX_LENGTH, ReviewComment, ShareLink
 from articles.models.content import (
     Article,
     Citation,
@@ -41,7 +42,9 @@ from articles.models.sources import Source, SourceKind, SourceQuerySet
 MODERATED_MODELS = (Article, Section, Topic, Source, Figure, TimelineEvent)
 
 __all__ = [
+    "COMMENT_MAX_LENGTH",
     "MODERATED_MODELS",
+    "QUOTE_MAX_LENGTH",
     "Article",
     "ArticleVersion",
     "Citation",
@@ -55,10 +58,12 @@ __all__ = [
     "PublicationState",
     "RetiredSlug",
     "RetiredSlugQuerySet",
+    "ReviewComment",
     "Revision",
     "RevisionAction",
     "RevisionStatus",
     "SearchEntry",
+    "ShareLink",
     "SearchEntryKind",
     "Section",
     "SectionQuerySet",

@@ -268,6 +268,13 @@ class ModerationEvent(models.Model):
         REVERTED = "reverted", _("Reverted")
         OVERRIDDEN = "overridden", _("Changed by a superuser")
         PUBLISHED_OVER = "published_over", _("Published over newer changes")
+        # The review's conversation (articles.revisions.comments, sharing).
+        COMMENTED = "commented", _("Commented")
+        OUTSIDE_COMMENT = "outside_comment", _("Commented as an outside reviewer")
+        COMMENT_RESOLVED = "comment_resolved", _("Resolved a comment")
+        COMMENT_REOPENED = "comment_reopened", _("Reopened a comment")
+        SHARED = "shared", _("Shared for outside review")
+        SHARE_REVOKED = "share_revoked", _("Revoked a share link")
 
     revision = models.ForeignKey(Revision, verbose_name=_("revision"), on_delete=models.PROTECT, related_name="events")
     kind = models.CharField(_("event"), max_length=32, choices=Kind.choices)

@@ -8,7 +8,10 @@ from articles.models import ModerationEvent, Revision
 from articles.revisions.permissions import display_name
 
 
-def record(revision: Revision, kind: str, actor: User | None, note: str = "") -> ModerationEvent:
+def record(
+    revision: Revision, kind: str, actor: User | None, note: str = "", *, actor_name: str = ""
+) -> ModerationEvent:
+    """``actor_name`` names someone without an account (an outside reviewer); otherwise the actor's name."""
     return ModerationEvent.objects.create(
-        revision=revision, kind=kind, actor=actor, actor_name=display_name(actor), note=note
+        revision=revision, kind=kind, actor=actor, actor_name=actor_name or display_name(actor), note=note
     )

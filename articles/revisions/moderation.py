@@ -28,7 +28,7 @@ from articles.models import (
     Section,
 )
 from articles.publishing import metrics, publish
-from articles.revisions import audit, corrections, merging, notifications, validation
+from articles.revisions import audit, comments, corrections, merging, notifications, validation
 from articles.revisions.permissions import can_moderate, can_propose, display_name
 
 
@@ -93,6 +93,7 @@ def amend(*, revision: Revision, user: User, data: dict, summary: str) -> Revisi
     revision.object_repr = str(obj)[:300]
     revision.save(update_fields=["data", "summary", "object_repr", "updated_at"])
     audit.record(revision, ModerationEvent.Kind.AMENDED, user, revision.summary)
+    comments.follow_revision(revision)
     return revision
 
 
