@@ -2,7 +2,7 @@
 
 Reached only through a signed link (articles.revisions.sharing). Never cached (not a
 ``public_page``, and ``never_cache``), never indexed (``noindex`` in the page and in
-``X-Robots-Tag``), and the address is not sent on to other sites (``Referrer-Policy``). Once the
+``X-Robots-Tag``), and its address is never sent on to other sites (``Referrer-Policy: same-origin``). Once the
 link is revoked or expired, or everything it shows is decided, it answers 410 Gone with a page that
 says so. It offers nothing but reading and commenting.
 """
@@ -24,7 +24,9 @@ NOT_FOR_ROBOTS = "noindex, nofollow, noarchive"
 
 def _private(response):
     response["X-Robots-Tag"] = NOT_FOR_ROBOTS
-    response["Referrer-Policy"] = "no-referrer"
+    response["Referrer-Policy"] = (
+        "same-origin"  # not "no-referrer": browsers then send "Origin: null", which CSRF refuses
+    )
     return response
 
 

@@ -104,7 +104,7 @@ def test_the_page_shows_the_changes_and_the_article_with_them_and_nothing_to_app
     assert "Approve" not in page and "/admin/" not in page
     assert '<meta name="robots" content="noindex, nofollow, noarchive">' in page
     assert response["X-Robots-Tag"] == "noindex, nofollow, noarchive"
-    assert response["Referrer-Policy"] == "no-referrer"
+    assert response["Referrer-Policy"] == "same-origin"
     assert "no-cache" in response["Cache-Control"] and "private" in response["Cache-Control"]
 
 
