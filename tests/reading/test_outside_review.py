@@ -210,3 +210,47 @@ def test_a_source_proposal_is_shown_without_an_article(client, moderator, editor
     page = response.content.decode()
     assert "northern" in page
     assert "The article with these changes" not in page
+
+
+# --- Valid HTML, and French throughout -----------------------------------------------------------
+
+
+def test_the_new_pages_are_valid_html_with_unique_ids(client, link, site, moderator, editor):
+    import html5lib
+
+    from articles.revisions import comments
+    from tests.reading.test_html_validity import problems_in
+
+    parser = html5lib.HTMLParser(strict=True, namespaceHTMLElements=False)
+    thread = comments.add_comment(
+        revision=site["proposal"], user=moderator, body="Source?", field="body", quote="June 2014"
+    )
+    comments.add_comment(revision=site["proposal"], user=editor, body="2164.", parent=thread)
+    problems = []
+    for prefix in ("", "/fr"):
+        problems += problems_in(client.get(prefix + _url(link)).content.decode(), parser)
+    staff = Client()
+    staff.force_login(moderator)
+    for path in (
+        f"/admin/articles/revision/{site['proposal'].pk}/change/",
+        f"/admin/articles/article/{site['article'].pk}/review/",
+    ):
+        problems += problems_in(staff.get(path, HTTP_ACCEPT_LANGUAGE="fr").content.decode(), parser)
+    sharing.revoke(link=link, moderator=moderator)
+    problems += problems_in(client.get(_url(link)).content.decode(), parser)
+    assert not problems, problems
+
+
+def test_the_french_share_pages_have_no_english_interface_string(client, link, moderator):
+    import re
+
+    from tests.reading.test_french import InterfaceText, catalogue_strings
+
+    english = catalogue_strings()
+    pages = [client.get("/fr" + _url(link)).content.decode()]
+    sharing.revoke(link=link, moderator=moderator)
+    pages.append(client.get("/fr" + _url(link)).content.decode())
+    for html in pages:
+        interface = InterfaceText.of(html, content=["MINUSMA", "Mandate", "Withdrawal"])
+        leftovers = [s for s in english if re.search(rf"(?<!\w){re.escape(s)}(?!\w)", interface)]
+        assert not leftovers, leftovers
