@@ -98,6 +98,8 @@ def _write(
             raise ValidationError(_("That comment belongs to another proposal."))
         parent = parent.parent or parent  # threads are one level deep: a reply to a reply joins the thread
         field, quote, start = "", "", None
+    if quote.strip() and not field:
+        field = field_quoting(revision, quote)  # a pasted passage, its field not chosen
     anchor = _anchor(revision, field, quote, start)
     comment = ReviewComment(
         revision=revision,
@@ -177,8 +179,6 @@ def add_outside_comment(
     name = " ".join((name or "").split())
     if not name:
         raise ValidationError({"name": _("Give your name: the editors see it with your comment.")})
-    if quote.strip() and not field:
-        field = field_quoting(revision, quote)
     return _write(
         _locked(revision),
         body=body,

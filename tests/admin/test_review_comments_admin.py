@@ -138,3 +138,11 @@ def test_the_article_review_page_shares_everything_pending(moderator_client, pro
     assert (
         sharing.path_for(link) in moderator_client.get(f"/admin/articles/article/{article.pk}/review/").content.decode()
     )
+
+
+def test_a_pasted_passage_finds_its_field_when_none_is_chosen(editor_client, proposal):
+    editor_client.post(
+        f"/admin/articles/revision/{proposal.pk}/comments/", {"field": "", "quote": "April 2013", "body": "Day?"}
+    )
+    comment = ReviewComment.objects.get()
+    assert (comment.field, comment.start) == ("body", BODY.index("April 2013"))
