@@ -1,6 +1,7 @@
 """axe-core on the review conversation's screens, in English and French, light and dark: the share page,
 its "no longer works" page, and the review pages with comments, a resolved and an outdated thread, and
-share links. Screenshots of the share page and the review page for the README (docs/)."""
+share links. Screenshots of the share page and the review page go to test-artifacts/ (the README's
+docs/review-comments.png and docs/share-page.png are copies of them)."""
 
 from __future__ import annotations
 
@@ -14,7 +15,7 @@ from tests.reading.test_accessibility_browser import _axe_violations, _session_c
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
-DOCS = Path(__file__).resolve().parents[2] / "docs"
+ARTIFACTS = Path("test-artifacts")
 
 
 @pytest.fixture
@@ -97,16 +98,17 @@ def test_the_review_pages_with_comments_have_no_axe_violations(browser, live_ser
 
 def test_screenshots_for_the_readme(browser, live_server, conversation):
     """The README's pictures of the two screens, taken from the demo."""
+    ARTIFACTS.mkdir(exist_ok=True)
     site = conversation["site"]
     context = browser.new_context(viewport={"width": 1280, "height": 900}, locale="en-GB")
     context.add_cookies([_session_cookie(site.moderator, live_server)])
     page = context.new_page()
     try:
         page.goto(f"{live_server.url}/admin/articles/revision/{site.revision.pk}/change/#comments")
-        page.locator("#comments").screenshot(path=str(DOCS / "review-comments.png"))
+        page.locator("#comments").screenshot(path=str(ARTIFACTS / "review-comments.png"))
         outside = browser.new_context(viewport={"width": 1100, "height": 1400}, locale="en-GB").new_page()
         outside.goto(live_server.url + sharing.path_for(conversation["link"]))
-        outside.screenshot(path=str(DOCS / "share-page.png"))
+        outside.screenshot(path=str(ARTIFACTS / "share-page.png"))
         outside.context.close()
     finally:
         context.close()
