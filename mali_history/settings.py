@@ -266,6 +266,8 @@ SITE_URL = os.environ.get("DJANGO_SITE_URL", "http://127.0.0.1:8000")
 # raise them for one import): everything imported is reviewed by a person, on one page.
 ARTICLE_IMPORT_MAX_BYTES = int(os.environ.get("ARTICLE_IMPORT_MAX_BYTES", 5 * 1024 * 1024))
 ARTICLE_IMPORT_MAX_SECTIONS = int(os.environ.get("ARTICLE_IMPORT_MAX_SECTIONS", 500))
+# Share links for reviewers without an account (articles.revisions.sharing): how long a new one works.
+SHARE_LINK_DAYS = int(os.environ.get("DJANGO_SHARE_LINK_DAYS", 14))
 
 # Figures: uploads are validated and re-encoded by articles.images.
 FIGURE_MAX_UPLOAD_BYTES = int(os.environ.get("FIGURE_MAX_UPLOAD_BYTES", 5 * 1024 * 1024))

@@ -16,6 +16,7 @@ from django.utils.safestring import mark_safe
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
+from articles.admin import comments as conversation
 from articles.admin import workflows as workflow_admin
 from articles.admin.addresses import OldAddressesAdmin
 from articles.admin.base import ModeratedAdmin, markdown_widget, without_delete_icon
@@ -261,7 +262,10 @@ class ArticleAdmin(OldAddressesAdmin, ModeratedAdmin):
             "items": items,
             "can_moderate": moderation.can_moderate(request.user),
             "reject_form": RejectForm(),
+            # Share links to everything pending here, for reviewers without an account.
+            **conversation.article_share_context(request, article),
         }
+        context["can_share"] = context["can_share"] and bool(items)
         request.current_app = self.admin_site.name
         return TemplateResponse(request, "admin/articles/article_review.html", context)
 

@@ -17,6 +17,7 @@ from django.utils.timesince import timesince
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
+from articles.admin import comments as conversation
 from articles.admin import conflicts as conflict_forms
 from articles.admin import figure_review
 from articles.admin import workflows as workflow_admin
@@ -38,7 +39,7 @@ from articles.models import (
     RevisionAction,
     RevisionStatus,
 )
-from articles.revisions import diffing, merging, moderation, review_steps, step_decisions
+from articles.revisions import diffing, figure_proposals, merging, moderation, review_steps, step_decisions
 
 
 class RevisionStatusFilter(admin.SimpleListFilter):
@@ -76,7 +77,7 @@ class ContentTypeFilter(admin.SimpleListFilter):
 
 
 @admin.register(Revision)
-class RevisionAdmin(EditorialRecordAdmin):
+class RevisionAdmin(conversation.ReviewConversationViews, EditorialRecordAdmin):
     # Few, narrow columns: summary, size and status stay in a 1280 px window beside the filters.
     list_display = (
         "object_link",
@@ -194,6 +195,7 @@ class RevisionAdmin(EditorialRecordAdmin):
                 self.admin_site.admin_view(self.resolve_view),
                 name="articles_revision_resolve",
             ),
+            *self.conversation_urls(),
         ] + super().get_urls()
 
     def change_view(self, request, object_id, form_url="", extra_context=None):
@@ -246,9 +248,11 @@ class RevisionAdmin(EditorialRecordAdmin):
             "approve_form": ApproveForm(initial={"merge": bool(merged and merged.is_clean)}),
             "events": revision.events.select_related("actor").order_by("at", "pk"),
             # Figures its text shows that wait for approval: offered to approve with it.
-            "pending_figures": moderation.figure_proposals_shown_by(revision) if revision.is_pending else [],
+            "pending_figures": figure_proposals.figure_proposals_shown_by(revision) if revision.is_pending else [],
             "figure": figure_review.figure_proposal(revision),
             "together": figure_review.proposed_together(revision),
+            # The conversation: comments, replies, share links (articles.admin.comments).
+            **conversation.conversation_context(request, revision, **(extra_context or {})),
         }
         request.current_app = self.admin_site.name
         return TemplateResponse(request, "admin/articles/revision_review.html", context)

@@ -6,12 +6,13 @@ header is believed only when the connection came from a proxy in ``TRUSTED_PROXI
 default: nginx on the same machine; the balancer's addresses when app nodes sit behind one), and
 only its last entry, the one the proxy wrote: anything left of it is the client's own claim.
 
-Sign-in throttling, the correction form's rate limit and the metrics endpoint all ask here.
+Sign-in throttling, the rate limits of the public forms and the metrics endpoint all ask here.
 """
 
 from __future__ import annotations
 
 from django.conf import settings
+from django.core.cache import cache
 from django.http import HttpRequest
 
 LOOPBACK = ("127.0.0.1", "::1")
@@ -30,3 +31,17 @@ def client_address(request: HttpRequest | None, proxies: tuple[str, ...] | None 
     if forwarded and remote in (trusted_proxies() if proxies is None else proxies):
         return forwarded.split(",")[-1].strip() or remote
     return remote
+
+
+def count_hit(scope: str, key: str, window_seconds: int) -> int:
+    """Count one more request from ``key`` in ``scope``; return how many there were in the window.
+
+    Kept in the shared cache, so a limit holds across processes and nodes.
+    """
+    cache_key = f"{scope}:{key}"
+    cache.add(cache_key, 0, timeout=window_seconds)
+    try:
+        return cache.incr(cache_key)
+    except ValueError:  # expired between add and incr
+        cache.set(cache_key, 1, timeout=window_seconds)
+        return 1

@@ -11,6 +11,7 @@ The models live in the modules of this package, by concern; every one is importa
 from articles.models.addresses import RetiredSlug, RetiredSlugQuerySet
 from articles.models.api_tokens import ApiToken, ApiTokenQuerySet
 from articles.models.base import ModeratedContent, ModeratedQuerySet, PublicationState
+from articles.models.comments import COMMENT_MAX_LENGTH, QUOTE_MAX_LENGTH, ReviewComment, ShareLink
 from articles.models.content import (
     Article,
     Citation,
@@ -45,9 +46,11 @@ from articles.models.workflows import WORKFLOW_KINDS, Workflow, WorkflowAssignme
 MODERATED_MODELS = (Article, Section, Topic, Source, Figure, TimelineEvent)
 
 __all__ = [
+    "COMMENT_MAX_LENGTH",
     "MODERATED_MODELS",
     "ApiToken",
     "ApiTokenQuerySet",
+    "QUOTE_MAX_LENGTH",
     "Article",
     "ArticleVersion",
     "Citation",
@@ -63,10 +66,12 @@ __all__ = [
     "PublicationState",
     "RetiredSlug",
     "RetiredSlugQuerySet",
+    "ReviewComment",
     "Revision",
     "RevisionAction",
     "RevisionStatus",
     "SearchEntry",
+    "ShareLink",
     "SearchEntryKind",
     "Section",
     "SectionQuerySet",

@@ -292,6 +292,13 @@ class ModerationEvent(models.Model):
         STEP_APPROVED = "step_approved", _("Step approved")
         CHANGES_REQUESTED = "changes_requested", _("Changes requested")
         RESUBMITTED = "resubmitted", _("Resubmitted for review")
+        # The review's conversation (articles.revisions.comments, sharing).
+        COMMENTED = "commented", _("Commented")
+        OUTSIDE_COMMENT = "outside_comment", _("Commented as an outside reviewer")
+        COMMENT_RESOLVED = "comment_resolved", _("Resolved a comment")
+        COMMENT_REOPENED = "comment_reopened", _("Reopened a comment")
+        SHARED = "shared", _("Shared for outside review")
+        SHARE_REVOKED = "share_revoked", _("Revoked a share link")
 
     revision = models.ForeignKey(Revision, verbose_name=_("revision"), on_delete=models.PROTECT, related_name="events")
     kind = models.CharField(_("event"), max_length=32, choices=Kind.choices)

@@ -348,28 +348,27 @@ def _as_read(content: dict) -> dict:
     }
 
 
-def preview_article(article: Article, revision: Revision | None = None) -> article_page.ArticlePage:
-    """The article page as it would read with ``revision`` applied, saving nothing.
+def preview_article(article: Article, *revisions: Revision | None) -> article_page.ArticlePage:
+    """The article page as it would read with ``revisions`` applied (in order), saving nothing.
 
-    The revision's object is a detached copy, fetched for the preview alone: live rows in memory
-    elsewhere are never changed.
+    Each revision's object is a detached copy, fetched for the preview alone: live rows in memory
+    elsewhere are never changed. Revisions of other kinds (sources, topics…) are left out.
     """
     article = Article.objects.select_related("lead_figure").get(pk=article.pk)
     sections = list(Section.objects.for_reading().filter(article=article))
-    if revision is not None and revision.action in (
-        RevisionAction.CREATE,
-        RevisionAction.CHANGE,
-        RevisionAction.RESTORE,
-    ):
-        target = revision.as_object()
-        if isinstance(target, Article) and target.pk == article.pk:
-            article = target
-            fragments.render_dek(article)
-        elif isinstance(target, Section):
-            sections = [s for s in sections if s.pk != target.pk]
-            if target.article_id == article.pk:
-                fragments.render_section(target)
-                sections.append(target)
-    elif revision is not None and revision.model_class is Section:
-        sections = [s for s in sections if s.pk != revision.object_id]  # deleted or unpublished
+    for revision in revisions:
+        if revision is None:
+            continue
+        if revision.action in (RevisionAction.CREATE, RevisionAction.CHANGE, RevisionAction.RESTORE):
+            target = revision.as_object()
+            if isinstance(target, Article) and target.pk == article.pk:
+                article = target
+                fragments.render_dek(article)
+            elif isinstance(target, Section):
+                sections = [s for s in sections if s.pk != target.pk]
+                if target.article_id == article.pk:
+                    fragments.render_section(target)
+                    sections.append(target)
+        elif revision.model_class is Section:
+            sections = [s for s in sections if s.pk != revision.object_id]  # deleted or unpublished
     return article_page.compose(article, sections)

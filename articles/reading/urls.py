@@ -3,7 +3,7 @@ from django.urls import path
 from django.views.generic import TemplateView
 
 from articles.publishing.caching import PUBLISH, public_page
-from articles.reading import citations, discovery, feeds, sitemaps, views
+from articles.reading import citations, discovery, feeds, outside_review, sitemaps, views
 
 app_name = "articles"
 
@@ -31,6 +31,8 @@ urlpatterns = [
     path("articles/<slug:slug>/history/", views.article_history, name="article_history"),
     path("articles/<slug:slug>/history/compare/", views.article_compare, name="article_compare"),
     path("articles/<slug:slug>/sections/<slug:anchor>/suggest/", views.suggest_correction, name="suggest_correction"),
+    # Proposals shown to a reviewer without an account, through a signed link (never cached).
+    path("review/<str:token>/", outside_review.outside_review, name="outside_review"),
     path("topics/", views.topic_list, name="topic_list"),
     path("topics/<slug:slug>/", views.topic_detail, name="topic_detail"),
     path("sources/", views.source_list, name="source_list"),

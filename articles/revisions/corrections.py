@@ -10,7 +10,6 @@ import hashlib
 
 from django.conf import settings
 from django.contrib.auth.models import User
-from django.core.cache import cache
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.mail import send_mail
 from django.db import transaction
@@ -37,14 +36,7 @@ def client_key(request: HttpRequest) -> str:
 
 
 def check_rate_limit(key: str) -> None:
-    cache_key = f"corrections:{key}"
-    cache.add(cache_key, 0, timeout=WINDOW_SECONDS)
-    try:
-        count = cache.incr(cache_key)
-    except ValueError:
-        cache.set(cache_key, 1, timeout=WINDOW_SECONDS)
-        count = 1
-    if count > RATE_LIMIT:
+    if clients.count_hit("corrections", key, WINDOW_SECONDS) > RATE_LIMIT:
         raise ValidationError(
             _("You have sent %(limit)s suggestions in the last hour. Thank you! Please try again later.")
             % {"limit": RATE_LIMIT},

@@ -18,7 +18,7 @@ from django.db import transaction
 from django.utils.translation import gettext as _
 
 from articles.models import ModeratedContent, ModerationEvent, Revision, RevisionAction, RevisionStatus
-from articles.revisions import audit, validation
+from articles.revisions import audit, comments, validation
 from articles.revisions.permissions import can_moderate
 
 TEXT_FIELDS = {
@@ -275,6 +275,7 @@ def rebase(revision: Revision, obj: ModeratedContent, data: dict, actor: User, k
     revision.base_id = obj.live_revision_id
     revision.save(update_fields=["data", "base", "original_data", "original_base", "updated_at"])
     audit.record(revision, kind, actor, note)
+    comments.follow_revision(revision)
 
 
 def field_label(model: type[ModeratedContent], name: str) -> str:

@@ -28,7 +28,17 @@ from articles.models import (
     Section,
 )
 from articles.publishing import metrics, publish
-from articles.revisions import audit, corrections, merging, notifications, review_steps, step_decisions, validation
+from articles.revisions import (
+    audit,
+    comments,
+    corrections,
+    merging,
+    notifications,
+    review_steps,
+    step_decisions,
+    validation,
+)
+from articles.revisions.figure_proposals import figure_proposals_shown_by, refuse_unapproved_figures
 from articles.revisions.permissions import can_moderate, can_propose, display_name
 
 
@@ -93,6 +103,7 @@ def amend(*, revision: Revision, user: User, data: dict, summary: str) -> Revisi
     revision.object_repr = str(obj)[:300]
     revision.save(update_fields=["data", "summary", "object_repr", "updated_at"])
     audit.record(revision, ModerationEvent.Kind.AMENDED, user, revision.summary)
+    comments.follow_revision(revision)
     return revision
 
 
@@ -307,35 +318,6 @@ def approve(
             _("This proposal is already %(status)s.") % {"status": action.revision.get_status_display().lower()}
         )
     return action.execute()
-
-
-def refuse_unapproved_figures(revision: Revision) -> None:
-    """Text that shows a figure readers may not see yet waits for it: the refusal names the figure."""
-    if revision.action not in (RevisionAction.CREATE, RevisionAction.CHANGE, RevisionAction.RESTORE):
-        return
-    errors = [
-        error
-        for name in ("body", "dek", "text")
-        for error in publish.unapproved_figure_errors(revision.data.get(name) or "")
-    ]
-    if errors:
-        raise ValidationError(errors, code="unapproved_figure")
-
-
-def figure_proposals_shown_by(revision: Revision) -> list[Revision]:
-    """The pending proposals of figures whose image the proposal's text shows (not public yet)."""
-    names = set()
-    for name in ("body", "dek", "text"):
-        names |= publish.shown_media_names(revision.data.get(name) or "")
-    if not names or revision.action not in (RevisionAction.CREATE, RevisionAction.CHANGE, RevisionAction.RESTORE):
-        return []
-    return list(
-        Revision.objects.pending()
-        .filter(content_type__app_label="articles", content_type__model="figure", data__image__in=sorted(names))
-        .exclude(action__in=(RevisionAction.DELETE, RevisionAction.UNPUBLISH))
-        .select_related("content_type")
-        .order_by("created_at", "pk")
-    )
 
 
 # Sources, topics and figures go first (sections and articles cite and show them), in the lock order.

@@ -10,7 +10,7 @@ from django.tasks import task
 from django.urls import reverse
 from django.utils.translation import gettext as _
 
-from articles.models import ModerationEvent, Revision, RevisionStatus
+from articles.models import ModerationEvent, ReviewComment, Revision, RevisionStatus
 from articles.revisions import review_steps
 
 
@@ -171,3 +171,53 @@ def send_step_event(event_id: int) -> None:
         changes_requested(event)
     elif event.kind in (ModerationEvent.Kind.STEP_APPROVED, ModerationEvent.Kind.RESUBMITTED):
         back_for_review(event)
+
+
+# --- Comments on proposals (articles.revisions.comments) ----------------------------------------
+
+
+def comment_recipients(comment: ReviewComment) -> list[str]:
+    """Who hears of a comment: the proposal's author, and the moderators for a new thread or the
+    thread's other writers for a reply. Never its own writer; never an outside reviewer, whose
+    address is for the editors to answer from their own mail."""
+    revision = comment.revision
+    emails = set()
+    if revision.author is not None and revision.author.is_active:
+        emails.add(revision.author.email)
+    if comment.parent_id is None:
+        emails.update(moderator_emails())
+    else:
+        thread = ReviewComment.objects.filter(Q(pk=comment.parent_id) | Q(parent_id=comment.parent_id))
+        emails.update(thread.filter(author__is_active=True).values_list("author__email", flat=True))
+    if comment.author is not None:
+        emails.discard(comment.author.email)
+    emails.discard("")
+    emails.discard(None)
+    return sorted(emails)
+
+
+def comment_posted(comment: ReviewComment) -> None:
+    recipients = comment_recipients(comment)
+    if not recipients:
+        return
+    revision = comment.revision
+    who = comment.author_name
+    if comment.is_outside:
+        who = _("%(name)s (outside reviewer, %(email)s)") % {"name": who, "email": comment.author_email or "—"}
+    subject = _("Comment on: %(object)s") % {"object": revision.object_repr}
+    quote = f"“{comment.quote}”\n\n" if comment.quote else ""
+    body = _("%(who)s commented on the proposal “%(object)s”:\n\n%(quote)s%(comment)s\n\nReply: %(link)s\n") % {
+        "who": who,
+        "object": revision.object_repr,
+        "quote": quote,
+        "comment": comment.body,
+        "link": _absolute(comment.get_admin_url()),
+    }
+    send_mass_mail([(subject, body, None, [email]) for email in recipients], fail_silently=False)
+
+
+@task()
+def send_comment_posted(comment_id: int) -> None:
+    comment = ReviewComment.objects.filter(pk=comment_id).select_related("revision__author", "author").first()
+    if comment is not None:
+        comment_posted(comment)

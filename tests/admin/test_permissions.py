@@ -61,6 +61,14 @@ MATRIX.update(
         # Only the author may withdraw; the pending proposal here is another editor's.
         ("admin:articles_revision_withdraw", "POST"): (LOGIN, LOGIN, 403, 403, 302),
         ("admin:articles_revision_add", "GET"): (LOGIN, LOGIN, 403, 403, 403),
+        # Comments (articles.admin.comments): anyone who may propose; resolving is for the thread's
+        # writer (a moderator here), the proposal's author (another editor) and moderators.
+        ("admin:articles_revision_comment", "POST"): (LOGIN, LOGIN, 302, 302, 302),
+        ("admin:articles_revision_resolve_comment", "POST"): MODERATE_POST,
+        # Share links for outside reviewers: moderators make and revoke them.
+        ("admin:articles_revision_share", "POST"): MODERATE_POST,
+        ("admin:articles_revision_share_article", "POST"): MODERATE_POST,
+        ("admin:articles_revision_revoke_share", "POST"): MODERATE_POST,
         ("admin:articles_revision_delete", "GET"): (LOGIN, LOGIN, 403, 403, 403),
         ("admin:articles_revision_history", "GET"): STAFF_READ,
         ("admin:articles_moderationevent_changelist", "GET"): STAFF_READ,
@@ -78,6 +86,9 @@ MATRIX.update(
         ("articles:article_preview", "GET"): (404, 404, 200, 200, 200),
         ("articles:suggest_correction", "GET"): PUBLIC,
         ("articles:suggest_correction", "POST"): PUBLIC,
+        # The share page: whoever has the link reads and comments (then goes back to the page).
+        ("articles:outside_review", "GET"): PUBLIC,
+        ("articles:outside_review", "POST"): (302, 302, 302, 302, 302),
         ("admin:articles_correctionsuggestion_changelist", "GET"): STAFF_READ,
         ("admin:articles_correctionsuggestion_change", "GET"): STAFF_READ,
         ("admin:articles_correctionsuggestion_change", "POST"): MODERATE_POST,
@@ -206,6 +217,10 @@ def world(moderator, editor):
         "timelineevent": timeline_event,
     }
     correction = CorrectionSuggestion.objects.create(section=section, problem="A date is wrong.")
+    from articles.revisions import comments, sharing
+
+    comment = comments.add_comment(revision=pending, user=moderator, body="Which source?")
+    share_link = sharing.share(moderator=moderator, revisions=[pending])
     from articles.admin import uploads
 
     pending_figure = uploads.figure_upload(
@@ -223,6 +238,8 @@ def world(moderator, editor):
     return {
         "workflow": workflow,
         "token": token,
+        "comment": comment,
+        "share_link": share_link,
         "pending_figure": pending_figure,
         "correction": correction,
         "objects": objects,
@@ -280,6 +297,16 @@ def _url(name, world):
         return reverse(name)
     if name.startswith("admin:articles_workflow_"):
         return reverse(name) if name.endswith(("_changelist", "_add")) else reverse(name, args=[world["workflow"].pk])
+    if name == "admin:articles_revision_resolve_comment":
+        return reverse(name, args=[world["pending"].pk, world["comment"].pk])
+    if name == "admin:articles_revision_share_article":
+        return reverse(name, args=[world["article"].pk])
+    if name == "admin:articles_revision_revoke_share":
+        return reverse(name, args=[world["share_link"].pk])
+    if name == "articles:outside_review":
+        from articles.revisions import sharing
+
+        return sharing.path_for(world["share_link"])
     if name.startswith("admin:articles_correctionsuggestion_") and not name.endswith(("_changelist", "_add")):
         return reverse(name, args=[world["correction"].pk])
     if name.startswith("admin:articles_revision_") or name.startswith("admin:articles_moderationevent_"):
@@ -334,7 +361,7 @@ def _api_url(name, world):
     return reverse(name, kwargs=kwargs)
 
 
-def _post_data(name):
+def _post_data(name, world):
     if name.startswith("api:"):
         return {"summary": "From a browser", "title": "New title", "key": "new-key"}
     if name == "admin:articles_apitoken_add":
@@ -357,6 +384,12 @@ def _post_data(name):
         return {"code": "000000"}
     if name in ("admin:two_factor_recovery_codes", "admin:two_factor_remove"):
         return {"answer": "not the password"}
+    if name == "admin:articles_revision_comment":
+        return {"body": "A remark."}
+    if name in ("admin:articles_revision_share", "admin:articles_revision_share_article"):
+        return {"days": "7"}
+    if name == "articles:outside_review":
+        return {"name": "Awa", "email": "awa@example.net", "body": "Looks right.", "revision": world["pending"].pk}
     if name == "admin:articles_source_import":
         from django.core.files.uploadedfile import SimpleUploadedFile
 
@@ -395,7 +428,7 @@ CELLS = [
 def test_permission_cell(name, method, role, expected, world, editor, login_as):
     client = login_as(role)
     url = _url(name, world)
-    response = client.post(url, _post_data(name)) if method == "POST" else client.get(url)
+    response = client.post(url, _post_data(name, world)) if method == "POST" else client.get(url)
     if expected == LOGIN:
         assert response.status_code == 302 and "/admin/login/" in response["Location"]
     else:

@@ -86,7 +86,19 @@ def build_site():
         obj=source, author=editor, summary="Later", data={**source.snapshot(), "title": "Resolution 2100 (2013)"}
     )
     moderation.approve(revision=scheduled, moderator=moderator, publish_at=timezone.now() + datetime.timedelta(days=3))
-    moderation.propose(obj=second, author=editor, summary="Still pending", data={**second.snapshot(), "body": "Z."})
+    still = moderation.propose(
+        obj=second, author=editor, summary="Still pending", data={**second.snapshot(), "body": "Z."}
+    )
+    # The review's conversation: a passage comment with a reply, resolved; a share link and an outside comment.
+    from articles.revisions import comments, sharing
+
+    thread = comments.add_comment(revision=still, user=moderator, body="Why?", field="body", quote="Z.")
+    comments.add_comment(revision=still, user=editor, body="Shorter.", parent=thread)
+    comments.resolve(comment=thread, user=moderator)
+    link = sharing.share(moderator=moderator, revisions=[still], label="Reviewer")
+    comments.add_outside_comment(
+        link=link, revision=still, name="Awa", email="awa@example.net", body="Fine.", client="x"
+    )
     # An old address, kept so that links to it keep working.
     moderation.publish_directly(
         obj=topic, moderator=moderator, summary="New address", data={**topic.snapshot(), "slug": "un-mission-mali"}
@@ -170,6 +182,9 @@ def test_backup_and_restore_round_trip_everything(tmp_path):
         "articles.citation",
         "articles.section_topics",
         "articles.retiredslug",
+        "articles.reviewcomment",
+        "articles.sharelink",
+        "articles.sharelink_revisions",
         "auth.user",
         "auth.user_groups",
         "auth.group_permissions",
