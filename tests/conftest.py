@@ -205,3 +205,45 @@ def run_tasks():
                 results.append(error)
 
     return run
+
+
+@pytest.fixture
+def shared_redis_cache(settings):
+    """The cache as several app processes share it: Redis database 15, under a prefix of this test's own.
+
+    Test runs clear (FLUSHDB) the database they use; database 15 with a fresh prefix keeps another
+    run's keys and this one's apart. Returns ``start(script, *args)``: a Python process running
+    ``script`` with Django set up on the same cache, as another app process would be.
+    """
+    import subprocess
+    import sys
+    import uuid
+    from pathlib import Path
+
+    url = "redis://127.0.0.1:6379/15"
+    try:
+        import redis
+
+        redis.Redis.from_url(url, socket_connect_timeout=0.5).ping()
+    except Exception:  # noqa: BLE001
+        if os.environ.get("CI"):
+            pytest.fail("CI must run this test against Redis on 127.0.0.1:6379.")
+        pytest.skip("needs Redis on 127.0.0.1:6379")
+    prefix = f"shared-cache-test-{uuid.uuid4().hex}"
+    settings.CACHES = {"default": {"BACKEND": "mali_history.cache.RedisCache", "LOCATION": url, "KEY_PREFIX": prefix}}
+    root = Path(__file__).resolve().parents[1]
+    env = {
+        **os.environ,
+        "REDIS_URL": url,
+        "DJANGO_CACHE_PREFIX": prefix,
+        "DJANGO_SETTINGS_MODULE": "mali_history.settings",
+        "PYTHONPATH": str(root),
+    }
+    env.pop("DATABASE_URL", None)
+
+    def start(script: str, *args: str) -> subprocess.Popen:
+        return subprocess.Popen(
+            [sys.executable, "-c", script, *args], env=env, cwd=root, stdout=subprocess.PIPE, text=True
+        )
+
+    return start

@@ -157,3 +157,22 @@ def mandate_site(moderator) -> dict:
         body="The Council set up the mission in April 2013 [@unsc-res-2100].",
     )
     return {"topic": topic_obj, "source": source_obj, "article": article_obj, "section": section_obj}
+
+
+# --- Review steps (tests/revisions/test_review_steps.py, tests/admin/test_review_steps_admin.py) -----
+
+
+def two_step_workflow():
+    """Sections fact-checked by the "Fact-checkers" group, then copy-edited and published by moderators."""
+    from django.contrib.auth.models import Group
+    from django.contrib.contenttypes.models import ContentType
+
+    from articles.models import Workflow
+
+    workflow = Workflow.objects.create(name="Fact-checked")
+    fact_check = workflow.steps.create(
+        position=1, name="Fact-check", group=Group.objects.get_or_create(name="Fact-checkers")[0]
+    )
+    publish = workflow.steps.create(position=2, name="Copy-edit and publish", group=Group.objects.get(name="Moderator"))
+    workflow.assignments.create(content_type=ContentType.objects.get_for_model(Section))
+    return fact_check, publish

@@ -121,16 +121,6 @@ def test_behind_the_local_proxy_the_forwarded_address_counts(client, editor):
     assert login_throttle.client_ip(request) == "198.51.100.1"
 
 
-def _redis_available() -> bool:
-    try:
-        import redis
-
-        redis.Redis.from_url("redis://127.0.0.1:6379/15", socket_connect_timeout=0.5).ping()
-        return True
-    except Exception:  # noqa: BLE001
-        return False
-
-
 COUNT_FAILURES = """
 import django
 django.setup()
@@ -139,36 +129,9 @@ print(login_throttle.register_failure("editor", "192.0.2.1"))
 """
 
 
-def test_failures_from_several_processes_add_up_in_the_shared_cache(settings):
-    """Four worker processes each see one failure; the fifth, here, reaches the limit.
-
-    Redis database 15, under a prefix of its own: test runs clear the cache (FLUSHDB) of the
-    database they use, and another run on the same machine must not wipe this one's counts.
-    """
-    if not _redis_available():
-        if os.environ.get("CI"):
-            pytest.fail("CI must run this test against Redis on 127.0.0.1:6379.")
-        pytest.skip("needs Redis on 127.0.0.1:6379")
-    prefix = f"throttle-test-{uuid.uuid4().hex}"
-    settings.CACHES = {
-        "default": {
-            "BACKEND": "django.core.cache.backends.redis.RedisCache",
-            "LOCATION": "redis://127.0.0.1:6379/15",
-            "KEY_PREFIX": prefix,
-        }
-    }
-    env = {
-        **os.environ,
-        "REDIS_URL": "redis://127.0.0.1:6379/15",
-        "DJANGO_CACHE_PREFIX": prefix,
-        "DJANGO_SETTINGS_MODULE": "mali_history.settings",
-        "PYTHONPATH": str(ROOT),
-    }
-    env.pop("DATABASE_URL", None)
-    processes = [
-        subprocess.Popen([sys.executable, "-c", COUNT_FAILURES], env=env, cwd=ROOT, stdout=subprocess.PIPE, text=True)
-        for _ in range(4)
-    ]
+def test_failures_from_several_processes_add_up_in_the_shared_cache(shared_redis_cache):
+    """Four worker processes each see one failure; the fifth, here, reaches the limit."""
+    processes = [shared_redis_cache(COUNT_FAILURES) for _ in range(4)]
     results = [int(p.communicate(timeout=60)[0].strip().splitlines()[-1]) for p in processes]
     assert sorted(results) == [0, 0, 0, 0]  # four failures: not yet locked
     from django.core.cache import caches

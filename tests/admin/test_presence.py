@@ -8,11 +8,7 @@ from __future__ import annotations
 
 import io
 import json
-import os
 import re
-import subprocess
-import sys
-import uuid
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -276,16 +272,6 @@ def test_the_saved_token_changes_when_this_editor_saves_a_proposal_and_only_then
 # ---------------------------------------------------------------- several processes, one cache
 
 
-def _redis_available() -> bool:
-    try:
-        import redis
-
-        redis.Redis.from_url("redis://127.0.0.1:6379/15", socket_connect_timeout=0.5).ping()
-        return True
-    except Exception:  # noqa: BLE001
-        return False
-
-
 RECORD_IN_ANOTHER_PROCESS = """
 import sys, django
 django.setup()
@@ -298,40 +284,11 @@ print("ok")
 """
 
 
-def test_editors_on_several_app_processes_see_each_other_through_the_shared_cache(settings, editor):
-    """Two other processes (as on two app machines) record their editors; this one sees both.
-
-    Redis database 15, under a prefix of its own, as in tests/admin/test_access.py.
-    """
-    if not _redis_available():
-        if os.environ.get("CI"):
-            pytest.fail("CI must run this test against Redis on 127.0.0.1:6379.")
-        pytest.skip("needs Redis on 127.0.0.1:6379")
-    prefix = f"presence-test-{uuid.uuid4().hex}"
-    settings.CACHES = {
-        "default": {
-            "BACKEND": "mali_history.cache.RedisCache",
-            "LOCATION": "redis://127.0.0.1:6379/15",
-            "KEY_PREFIX": prefix,
-        }
-    }
-    env = {
-        **os.environ,
-        "REDIS_URL": "redis://127.0.0.1:6379/15",
-        "DJANGO_CACHE_PREFIX": prefix,
-        "DJANGO_SETTINGS_MODULE": "mali_history.settings",
-        "PYTHONPATH": str(ROOT),
-    }
-    env.pop("DATABASE_URL", None)
+def test_editors_on_several_app_processes_see_each_other_through_the_shared_cache(shared_redis_cache, editor):
+    """Two other processes (as on two app machines) record their editors; this one sees both."""
     section = Section(pk=4242)
     processes = [
-        subprocess.Popen(
-            [sys.executable, "-c", RECORD_IN_ANOTHER_PROCESS, str(pk), username, name, str(section.pk)],
-            env=env,
-            cwd=ROOT,
-            stdout=subprocess.PIPE,
-            text=True,
-        )
+        shared_redis_cache(RECORD_IN_ANOTHER_PROCESS, str(pk), username, name, str(section.pk))
         for pk, username, name in ((9001, "aminata", "Aminata"), (9002, "moussa", "Moussa"))
     ]
     assert [p.communicate(timeout=60)[0].strip().splitlines()[-1] for p in processes] == ["ok", "ok"]

@@ -30,11 +30,7 @@ def checker(db):
 
 @pytest.fixture
 def two_steps(checker, moderator):
-    workflow = Workflow.objects.create(name="Fact-checked")
-    fact_check = workflow.steps.create(position=1, name="Fact-check", group=Group.objects.get(name="Fact-checkers"))
-    publish = workflow.steps.create(position=2, name="Copy-edit and publish", group=Group.objects.get(name="Moderator"))
-    workflow.assignments.create(content_type=ContentType.objects.get_for_model(Section))
-    return fact_check, publish
+    return factories.two_step_workflow()
 
 
 def propose(section, author, body="Proposed text."):
