@@ -92,7 +92,7 @@ def conversation_context(request, revision: Revision, comment_form: CommentForm 
         thread.can_resolve = comments.may_resolve(thread, request.user)
         thread.field_label = comments.field_label(revision, thread.field) if thread.field else ""
     links = share_links_context(request, sharing.links_for_revision(revision))
-    links["can_share"] = links["can_share"] and revision.is_pending
+    links["can_share"] = links["can_share"] and revision.is_amendable
     return {
         "threads": threads,
         "open_threads": sum(1 for t in threads if not t.is_resolved),

@@ -263,6 +263,11 @@ class Revision(models.Model):
         return self.status == RevisionStatus.PENDING
 
     @property
+    def is_amendable(self):
+        """Not decided yet: waiting for review, or sent back to its author for changes (``amendable()``)."""
+        return self.status in (RevisionStatus.PENDING, RevisionStatus.RETURNED)
+
+    @property
     def is_returned(self):
         return self.status == RevisionStatus.RETURNED
 

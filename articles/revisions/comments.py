@@ -174,7 +174,7 @@ def add_outside_comment(
     check_outside_rate_limit(client)
     if sharing.state(link) != sharing.ACTIVE:
         raise ValidationError(_("This review link no longer works."), code="gone")
-    if not link.revisions.filter(pk=revision.pk).pending().exists():
+    if not link.revisions.filter(pk=revision.pk).amendable().exists():
         raise ValidationError(_("This change is no longer open for comments."), code="gone")
     name = " ".join((name or "").split())
     if not name:

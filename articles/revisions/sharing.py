@@ -64,8 +64,8 @@ def path_for(link: ShareLink) -> str:
 
 
 def shown_revisions(link: ShareLink) -> QuerySet[Revision]:
-    """What the link still shows: its proposals that are pending, oldest first."""
-    return link.revisions.pending().select_related("content_type", "article").order_by("created_at", "pk")
+    """What the link still shows: its proposals not decided yet (pending, or back with their author), oldest first."""
+    return link.revisions.amendable().select_related("content_type", "article").order_by("created_at", "pk")
 
 
 def state(link: ShareLink) -> str:
@@ -93,7 +93,7 @@ def share(
     days = default_days() if days is None else days
     if not 1 <= days <= MAX_DAYS:
         raise ValidationError({"days": _("A link lasts from 1 to %(max)s days.") % {"max": MAX_DAYS}})
-    pending = [r for r in revisions if r.is_pending]
+    pending = [r for r in revisions if r.is_amendable]
     if not pending:
         raise ValidationError(_("Nothing pending to share: a link shows proposals waiting for review."))
     link = ShareLink.objects.create(
@@ -127,7 +127,7 @@ def revoke(*, link: ShareLink, moderator: User) -> ShareLink:
     link.revoked_by = moderator
     link.save(update_fields=["revoked_at", "revoked_by"])
     note = _("Link #%(number)s") % {"number": link.pk}
-    for revision in link.revisions.pending():
+    for revision in link.revisions.amendable():
         audit.record(revision, ModerationEvent.Kind.SHARE_REVOKED, moderator, note)
     return link
 

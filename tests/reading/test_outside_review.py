@@ -9,7 +9,7 @@ from django.test import Client
 from django.utils import timezone
 
 from articles.models import ModerationEvent, ReviewComment, ShareLink
-from articles.revisions import moderation, sharing
+from articles.revisions import moderation, sharing, step_decisions
 from tests import factories
 
 pytestmark = pytest.mark.django_db
@@ -197,6 +197,15 @@ def test_a_link_stops_working_once_revoked_expired_or_decided(how, client, link,
     assert response["X-Robots-Tag"].startswith("noindex")
     assert _comment(client, link).status_code == 410
     assert not ReviewComment.objects.exists()
+
+
+def test_a_link_keeps_working_while_the_proposal_is_back_with_its_author(client, link, site, moderator):
+    """Changes requested is not a decision: the outside reviewer may still comment on the proposal."""
+    step_decisions.request_changes(revision=site["proposal"], reviewer=moderator, message="Cite the resolution.")
+    response = client.get(_url(link))
+    assert response.status_code == 200 and "renewed in June 2014" in response.content.decode()
+    assert _comment(client, link).status_code in (200, 302)
+    assert ReviewComment.objects.get().revision == site["proposal"]
 
 
 def test_a_source_proposal_is_shown_without_an_article(client, moderator, editor):
