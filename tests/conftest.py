@@ -247,3 +247,28 @@ def shared_redis_cache(settings):
         )
 
     return start
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _live_server_one_request_at_a_time():
+    """On SQLite the live server's threads share the test database's one connection (an in-memory
+    database cannot be opened twice): two requests at once, such as a page's script and its
+    heartbeat, could read each other's results. There it answers one request at a time, closing
+    each connection; PostgreSQL gives each thread a connection of its own and keeps the threads.
+    """
+    if connection.vendor != "sqlite":
+        yield
+        return
+    from django.core.servers.basehttp import WSGIServer
+    from django.test.testcases import LiveServerThread
+
+    class OneRequestAtATime(WSGIServer):
+        request_queue_size = 64  # A browser opens several connections at once: let them wait, not fail.
+
+        def __init__(self, *args, connections_override=None, **kwargs):
+            super().__init__(*args, **kwargs)
+
+    threaded = LiveServerThread.server_class
+    LiveServerThread.server_class = OneRequestAtATime
+    yield
+    LiveServerThread.server_class = threaded
