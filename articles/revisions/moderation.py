@@ -13,6 +13,7 @@ from collections.abc import Iterable
 from django.contrib.auth.models import User
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
+from django.db.models import Q
 from django.tasks import task
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -165,15 +166,15 @@ class PublishRevision:
         self.over = False
 
     def _lock(self) -> tuple[Revision, ModeratedContent]:
-        revision = (
-            Revision.objects.select_for_update(of=("self",)).select_related("content_type").get(pk=self.revision.pk)
-        )
+        revision = review_steps.with_workflow_flag(
+            Revision.objects.select_for_update(of=("self",)).select_related("content_type")
+        ).get(pk=self.revision.pk)
         model = revision.model_class
         if model is Section:
-            # The article it is in and the one it moves to, each by primary key.
-            current = Section.objects.filter(pk=revision.object_id).order_by().values_list("article_id", flat=True)
-            article_ids = sorted({pk for pk in (*current, revision.data.get("article")) if pk})
-            list(Article.objects.select_for_update(no_key=True).filter(pk__in=article_ids).order_by("pk").values("pk"))
+            # The article it is in and the one it moves to, each by primary key, in one statement.
+            current = Section.objects.filter(pk=revision.object_id).values("article_id")
+            articles = Q(pk__in=current) | Q(pk=revision.data.get("article") or 0)
+            list(Article.objects.select_for_update(no_key=True).filter(articles).order_by("pk").values("pk"))
         obj = (
             model._default_manager.select_for_update(no_key=True, of=("self",))
             .select_related("live_revision")
@@ -277,7 +278,7 @@ def approve(
     ``seen_step``: the step the reviewer's page showed (a step's primary key, "" for the default step).
     """
     if event_kind not in DIRECT_KINDS:
-        step = review_steps.current_step(Revision.objects.get(pk=revision.pk))
+        step = review_steps.current_step(review_steps.with_workflow_flag(Revision.objects).get(pk=revision.pk))
         review_steps.check_may_decide(moderator, step, refusal=_("Only moderators can approve proposals."))
         if not step.is_last:
             if publish_at is not None:

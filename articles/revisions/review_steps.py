@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 from django.contrib.auth.models import AnonymousUser, User
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db.models import Q
+from django.db.models import Exists, OuterRef, Q, QuerySet
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
@@ -61,8 +61,19 @@ def steps_for(content_type_id: int) -> list[WorkflowStep]:
     return list(WorkflowStep.objects.filter(workflow__assignments__content_type_id=content_type_id).in_order())
 
 
+def with_workflow_flag(revisions: QuerySet[Revision]) -> QuerySet[Revision]:
+    """Revisions that know whether their kind of content has a workflow, read in the same query: for
+    the default single step, ``current_step`` then needs no query of its own (publishing keeps its
+    query budget)."""
+    return revisions.annotate(
+        kind_has_workflow=Exists(WorkflowAssignment.objects.filter(content_type_id=OuterRef("content_type_id")))
+    )
+
+
 def current_step(revision: Revision) -> ReviewStep:
     """The step the proposal waits at (or was last at): its own, else the first of its kind's workflow."""
+    if revision.review_step_id is None and getattr(revision, "kind_has_workflow", True) is False:
+        return ReviewStep(None)
     if revision.review_step_id is not None:
         steps = list(WorkflowStep.objects.filter(workflow__steps__pk=revision.review_step_id).in_order())
         at = next((i for i, s in enumerate(steps) if s.pk == revision.review_step_id), None)
