@@ -174,6 +174,24 @@ def _refuse_occupied(manifest: dict) -> None:
         )
 
 
+# A batch ends at ``batch_size`` rows or at about this much archive text, whichever comes first: a
+# few hundred frozen article versions (a whole page of HTML each) would otherwise be held at once.
+MAX_BATCH_CHARS = 4_000_000
+
+
+def _sized_batches(sized_rows, max_rows: int, max_chars: int):
+    """Lists of rows from ``(row, size)`` pairs, each within ``max_rows`` rows and about ``max_chars``."""
+    batch, chars = [], 0
+    for row, size in sized_rows:
+        if batch and (len(batch) >= max_rows or chars + size > max_chars):
+            yield batch
+            batch, chars = [], 0
+        batch.append(row)
+        chars += size
+    if batch:
+        yield batch
+
+
 class _Loader:
     """Saves deserialised rows a batch at a time, as ``loaddata`` would one by one.
 
@@ -188,11 +206,12 @@ class _Loader:
         self.deferred = []
 
     def load(self, objects, *, label: str, total: int) -> None:
+        """``objects``: ``(row, size)`` pairs, the size being that of the row's line in the archive."""
         done = 0
         # Rows are deserialised a batch at a time, and a batch holds one model: natural keys are
         # looked up once the models before it are saved (a format-1 archive mixes them in one list).
-        for _, same_model in groupby(objects, key=lambda row: row["model"]):
-            for batch in batched(same_model, self.batch_size):
+        for _, same_model in groupby(objects, key=lambda sized: sized[0]["model"]):
+            for batch in _sized_batches(same_model, self.batch_size, MAX_BATCH_CHARS):
                 rows = list(serializers.deserialize("python", batch, handle_forward_references=True))
                 model = type(rows[0].object)
                 self.models.add(model)
@@ -266,9 +285,10 @@ def _load(path: Path, manifest: dict, written: list, progress: Progress, batch_s
                 text = io.TextIOWrapper(reader, encoding="utf-8")
                 try:
                     if manifest["version"] == 1:
-                        loader.load(json.load(text), label="rows", total=sum(manifest["rows"].values()))
+                        rows = ((row, 0) for row in json.load(text))
+                        loader.load(rows, label="rows", total=sum(manifest["rows"].values()))
                     else:
-                        rows = (json.loads(line) for line in text)
+                        rows = ((json.loads(line), len(line)) for line in text)
                         loader.load(rows, label=entry["model"], total=entry["rows"])
                 except (json.JSONDecodeError, UnicodeDecodeError, DeserializationError) as error:
                     raise BackupError(f"{member.name} cannot be read: {error}") from error

@@ -440,3 +440,13 @@ def test_progress_is_shown_with_verbosity_two(tmp_path):
     err = io.StringIO()
     call_command("backup", str(tmp_path / "quiet.tar.gz"), stdout=io.StringIO(), stderr=err)
     assert err.getvalue() == ""
+
+
+def test_restore_batches_end_at_a_size_as_well_as_a_count():
+    """Large rows (frozen article pages) are restored a few at a time, small ones hundreds at a time."""
+    from articles.ops.restore import _sized_batches
+
+    rows = [({"n": n}, 3_000_000 if n < 4 else 10) for n in range(10)]
+    sizes = [len(batch) for batch in _sized_batches(iter(rows), max_rows=5, max_chars=4_000_000)]
+    assert sizes == [1, 1, 1, 5, 2]
+    assert [row["n"] for batch in _sized_batches(iter(rows), 5, 4_000_000) for row in batch] == list(range(10))
