@@ -282,6 +282,30 @@ class Gunicorn:
             stderr=subprocess.DEVNULL,
         )
 
+    def sign_in(self, username, *, form_from=None) -> str:
+        """Sign in to the admin with the form ``form_from`` served (this server by default); the session id."""
+        page, body = (form_from or self).request("GET", "/admin/login/")
+        assert page.status == 200
+        csrf_cookie = re.search(r"csrftoken=([^;]+)", " ".join(page.headers.get_all("Set-Cookie"))).group(1)
+        token = re.search(rb'name="csrfmiddlewaretoken" value="([^"]+)"', body).group(1).decode()
+        origin = f"https://127.0.0.1:{self.port}"
+        form = urllib.parse.urlencode(
+            {"csrfmiddlewaretoken": token, "username": username, "password": factories.PASSWORD, "next": "/admin/"}
+        )
+        signed_in, _ = self.request(
+            "POST",
+            "/admin/login/",
+            body=form,
+            headers={
+                "Content-Type": "application/x-www-form-urlencoded",
+                "Cookie": f"csrftoken={csrf_cookie}",
+                "Origin": origin,
+                "Referer": f"{origin}/admin/login/",
+            },
+        )
+        assert signed_in.status == 302 and signed_in.headers["Location"] == "/admin/"
+        return re.search(r"sessionid=([^;]+)", " ".join(signed_in.headers.get_all("Set-Cookie"))).group(1)
+
     def request(self, method, path, body=None, headers=()):
         """One request as nginx forwards it (X-Forwarded-Proto: https), waiting for the server to start."""
         deadline = time.monotonic() + 30
@@ -365,36 +389,20 @@ def test_through_gunicorn_a_reader_gets_an_article_and_an_editor_signs_in(tmp_pa
         finally:
             connection.close()
 
-        page, body = server.request("GET", "/admin/login/")
-        assert page.status == 200
-        csrf_cookie = re.search(r"csrftoken=([^;]+)", " ".join(page.headers.get_all("Set-Cookie"))).group(1)
-        token = re.search(rb'name="csrfmiddlewaretoken" value="([^"]+)"', body).group(1).decode()
-        origin = f"https://127.0.0.1:{server.port}"
-        form = urllib.parse.urlencode(
-            {"csrfmiddlewaretoken": token, "username": "chief", "password": factories.PASSWORD, "next": "/admin/"}
-        )
-        signed_in, _ = server.request(
-            "POST",
-            "/admin/login/",
-            body=form,
-            headers={
-                "Content-Type": "application/x-www-form-urlencoded",
-                "Cookie": f"csrftoken={csrf_cookie}",
-                "Origin": origin,
-                "Referer": f"{origin}/admin/login/",
-            },
-        )
-        assert signed_in.status == 302 and signed_in.headers["Location"] == "/admin/"
-        cookies = " ".join(signed_in.headers.get_all("Set-Cookie"))
-        session = re.search(r"sessionid=([^;]+)", cookies).group(1)
+        session = server.sign_in("chief")
         admin, body = server.request("GET", "/admin/", headers={"Cookie": f"sessionid={session}"})
         assert admin.status == 200 and b"chief" in body
+        page, body = server.request("GET", "/admin/login/")
+        token = re.search(rb'name="csrfmiddlewaretoken" value="([^"]+)"', body).group(1).decode()
+        form = urllib.parse.urlencode(
+            {"csrfmiddlewaretoken": token, "username": "chief", "password": factories.PASSWORD}
+        )
         refused, _ = server.request(
             "POST",
             "/admin/login/",
             body=form,
-            headers={"Content-Type": "application/x-www-form-urlencoded", "Origin": origin},
-        )  # No CSRF cookie.
+            headers={"Content-Type": "application/x-www-form-urlencoded", "Origin": f"https://127.0.0.1:{server.port}"},
+        )  # A token, but no CSRF cookie.
         assert refused.status == 403
     finally:
         server.stop()

@@ -10,7 +10,6 @@ import re
 import shutil
 import subprocess
 import sys
-import urllib.parse
 from pathlib import Path
 
 import pytest
@@ -171,26 +170,7 @@ def test_a_session_and_a_csrf_token_from_one_node_work_on_another(migrated, tmp_
     nodes = [Gunicorn({**env, "DJANGO_MEDIA_ROOT": str(tmp_path / f"media-{n}")}) for n in "ab"]
     a, b = nodes
     try:
-        form_page, body = a.request("GET", "/admin/login/")
-        csrf_cookie = re.search(r"csrftoken=([^;]+)", " ".join(form_page.headers.get_all("Set-Cookie"))).group(1)
-        token = re.search(rb'name="csrfmiddlewaretoken" value="([^"]+)"', body).group(1).decode()
-        form = urllib.parse.urlencode(
-            {"csrfmiddlewaretoken": token, "username": "chief", "password": factories.PASSWORD, "next": "/admin/"}
-        )
-        origin = f"https://127.0.0.1:{b.port}"
-        signed_in, _ = b.request(  # the form from node A, posted to node B
-            "POST",
-            "/admin/login/",
-            body=form,
-            headers={
-                "Content-Type": "application/x-www-form-urlencoded",
-                "Cookie": f"csrftoken={csrf_cookie}",
-                "Origin": origin,
-                "Referer": f"{origin}/admin/login/",
-            },
-        )
-        assert signed_in.status == 302 and signed_in.headers["Location"] == "/admin/"
-        session = re.search(r"sessionid=([^;]+)", " ".join(signed_in.headers.get_all("Set-Cookie"))).group(1)
+        session = b.sign_in("chief", form_from=a)  # the form from node A, posted to node B
         for node in (a, b):  # the session node B opened is good on node A too
             admin, body = node.request("GET", "/admin/", headers={"Cookie": f"sessionid={session}"})
             assert admin.status == 200 and b"chief" in body
