@@ -12,8 +12,8 @@
   per storage of ``STORAGE_FOLDERS``;
 * ``manifest.json``, last: format, date, and the rows, size and SHA-256 of every other member.
 
-Nothing is held whole: rows are read ``BATCH_SIZE`` at a time with a queryset iterator, serialised
-and written to a temporary file beside the archive (a tar member states its size before its
+Nothing is held whole: rows are read in primary key order, a batch of at most ``BATCH_SIZE`` rows
+and about ``MAX_BATCH_CHARS`` characters at a time, serialised and written to a temporary file beside the archive (a tar member states its size before its
 content), then copied into the archive; media files are copied file by file. Checksums are
 computed while streaming. The memory a backup needs is one batch, whatever the size of the site.
 
@@ -33,7 +33,6 @@ import json
 import tarfile
 import tempfile
 from dataclasses import dataclass
-from itertools import batched
 from pathlib import Path
 
 import django
@@ -50,8 +49,12 @@ FORMAT = "mali-history-backup"
 VERSION = 2
 #: Formats this version restores: 1 wrote every row in one data.json.
 READABLE_VERSIONS = (1, 2)
-#: Rows serialised and written at a time.
+#: Rows serialised and written (or restored) at a time, at most.
 BATCH_SIZE = 500
+#: Rows of a table's first batch, before its rows' width is known.
+FIRST_BATCH_SIZE = 20
+#: Characters of serialised rows a batch ends at, about: wide rows come fewer at a time.
+MAX_BATCH_CHARS = 4_000_000
 #: Bytes copied at a time.
 BLOCK = 256 * 1024
 #: Models whose rows are kept, besides every model of the articles app.
@@ -158,8 +161,27 @@ class _RowSerializer(PythonSerializer):
         return label_of(model) in NAMED_BY_NATURAL_KEY and super()._model_supports_natural_key(model)
 
 
-def _rows(model, batch_size: int):
-    """The model's rows as serialised dicts, read and serialised ``batch_size`` at a time."""
+def _batch_sizes(first: int, most: int, max_chars: int):
+    """A generator of batch lengths that keeps a batch near ``max_chars`` of output: send it each batch's size.
+
+    The first batch is short, since a table's row width is unknown until it is read; each next one
+    is as many rows as the last batch's average width fits in ``max_chars``, growing at most eightfold
+    a time and never past ``most``. Frozen article versions, a whole page each, come some tens at a time,
+    moderation events hundreds.
+    """
+    rows = min(first, most)
+    while True:
+        chars = yield rows
+        fitting = max_chars * rows // max(chars, 1)
+        rows = max(1, min(most, rows * 8, fitting))
+
+
+def _lines(model, batch_size: int, max_chars: int):
+    """The model's rows as JSON lines, read in primary key order, a batch of about ``max_chars`` at a time.
+
+    Batches follow the primary key (``pk > last``), not a cursor, so each batch's length can follow
+    the width of the rows before it.
+    """
     queryset = model._default_manager.order_by("pk")
     # Foreign keys written as natural keys (content types) come with the row, not a query each.
     natural = [
@@ -169,12 +191,26 @@ def _rows(model, batch_size: int):
     ]
     if natural:
         queryset = queryset.select_related(*natural)
-    for batch in batched(queryset.iterator(chunk_size=batch_size), batch_size):
-        yield from _RowSerializer().serialize(
-            batch,
+    sizes = _batch_sizes(FIRST_BATCH_SIZE, batch_size, max_chars)
+    length, batch = next(sizes), queryset
+    while True:
+        rows = list(batch[:length])
+        if not rows:
+            return
+        chars = 0
+        for row in _RowSerializer().serialize(
+            rows,
             use_natural_foreign_keys=True,
             use_natural_primary_keys=label_of(model) in MATCHED_BY_NATURAL_KEY,
-        )
+        ):
+            line = (json.dumps(row, cls=_ExactJSONEncoder, ensure_ascii=False) + "\n").encode()
+            chars += len(line)
+            yield line
+        if len(rows) < length:
+            return
+        batch = queryset.filter(pk__gt=rows[-1].pk)
+        del rows
+        length = sizes.send(chars)
 
 
 def _add_table(archive, model, *, spool_dir: Path, batch_size: int, progress: Progress) -> dict:
@@ -182,8 +218,7 @@ def _add_table(archive, model, *, spool_dir: Path, batch_size: int, progress: Pr
     name = f"data/{label}.jsonl"
     sha256, size, count = hashlib.sha256(), 0, 0
     with tempfile.TemporaryFile(dir=spool_dir, prefix=".backup-") as spool:
-        for row in _rows(model, batch_size):
-            line = (json.dumps(row, cls=_ExactJSONEncoder, ensure_ascii=False) + "\n").encode()
+        for line in _lines(model, batch_size, MAX_BATCH_CHARS):
             spool.write(line)
             sha256.update(line)
             size += len(line)

@@ -36,6 +36,7 @@ from articles.ops.backup import (
     DERIVED_MODELS,
     FORMAT,
     MATCHED_BY_NATURAL_KEY,
+    MAX_BATCH_CHARS,
     READABLE_VERSIONS,
     STORAGE_FOLDERS,
     BackupError,
@@ -174,11 +175,8 @@ def _refuse_occupied(manifest: dict) -> None:
         )
 
 
-# A batch ends at ``batch_size`` rows or at about this much archive text, whichever comes first: a
-# few hundred frozen article versions (a whole page of HTML each) would otherwise be held at once.
-MAX_BATCH_CHARS = 4_000_000
-
-
+# A batch ends at ``batch_size`` rows or at about ``MAX_BATCH_CHARS`` of archive text, whichever comes
+# first: a few hundred frozen article versions (a whole page of HTML each) would otherwise be held at once.
 def _sized_batches(sized_rows, max_rows: int, max_chars: int):
     """Lists of rows from ``(row, size)`` pairs, each within ``max_rows`` rows and about ``max_chars``."""
     batch, chars = [], 0

@@ -419,6 +419,36 @@ def test_backup_and_restore_hold_one_batch_not_the_whole_database(tmp_path):
     assert restore_peak < data_size / 4, f"restore peaked at {restore_peak:,} bytes"
 
 
+def test_wide_rows_come_a_few_at_a_time_at_the_default_batch_size(tmp_path, monkeypatch):
+    """Rows of 40,000 characters: a batch ends at about MAX_BATCH_CHARS, not at BATCH_SIZE rows."""
+    monkeypatch.setattr(backup, "MAX_BATCH_CHARS", 400_000)
+    monkeypatch.setattr(restore, "MAX_BATCH_CHARS", 400_000)
+    user = factories.make_user("root", superuser=True)
+    content_type = ContentType.objects.get_for_model(Article)
+    messages = [secrets.token_hex(20_000) for _ in range(300)]  # 12 MB, fewer rows than one BATCH_SIZE
+    LogEntry.objects.bulk_create(
+        LogEntry(user=user, content_type=content_type, object_id=str(n), action_flag=ADDITION, change_message=m)
+        for n, m in enumerate(messages)
+    )
+    archive = tmp_path / "site.tar.gz"
+
+    tracemalloc.start()
+    try:
+        backup.write_backup(archive)
+        _, backup_peak = tracemalloc.get_traced_memory()
+        LogEntry.objects.all().delete()
+        User.objects.all().delete()
+        tracemalloc.reset_peak()
+        restore.restore_backup(archive)
+        _, restore_peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+
+    assert list(LogEntry.objects.order_by("pk").values_list("change_message", flat=True)) == messages
+    assert backup_peak < 12_000_000 / 4, f"backup peaked at {backup_peak:,} bytes"
+    assert restore_peak < 12_000_000 / 4, f"restore peaked at {restore_peak:,} bytes"
+
+
 def test_progress_is_shown_with_verbosity_two(tmp_path):
     build_site()
     archive = tmp_path / "site.tar.gz"
