@@ -64,6 +64,20 @@ def assert_published_exactly_once(revisions: list[Revision]) -> None:
     assert sorted(m.to[0] for m in mail.outbox) == ["editor@example.org"] * len(revisions)
 
 
+def run_batch_worker(worker_id: str) -> None:
+    """``db_worker --batch`` under a node's id: runs what is queued, then stops."""
+    Worker(
+        queue_names=["default"],
+        interval=0,
+        batch=True,
+        backend_name="default",
+        startup_delay=False,
+        max_tasks=None,
+        worker_id=worker_id,
+        excluded_queue_names=[],
+    ).run()
+
+
 def test_two_workers_and_a_cron_catch_up_publish_each_due_revision_once(monkeypatch):
     """Two db_worker loops and `manage.py publish_scheduled` at the same moment, on PostgreSQL row locks."""
     require_postgres()
@@ -83,16 +97,7 @@ def test_two_workers_and_a_cron_catch_up_publish_each_due_revision_once(monkeypa
     def worker(worker_id):
         try:
             start.wait()
-            Worker(
-                queue_names=["default"],
-                interval=0,
-                batch=True,
-                backend_name="default",
-                startup_delay=False,
-                max_tasks=None,
-                worker_id=worker_id,
-                excluded_queue_names=[],
-            ).run()
+            run_batch_worker(worker_id)
         except Exception as error:  # noqa: BLE001 - reported below
             errors.append(error)
         finally:
@@ -124,16 +129,7 @@ def test_two_workers_and_a_cron_catch_up_publish_each_due_revision_once(monkeypa
     assert {t.worker_ids[-1] for t in tasks} == {"node-a", "node-b"}
     # The cron's own publishes enqueue their e-mails after commit: one may arrive after both workers
     # found the queue empty and stopped; the next worker run sends it.
-    Worker(
-        queue_names=["default"],
-        interval=0,
-        batch=True,
-        backend_name="default",
-        startup_delay=False,
-        max_tasks=None,
-        worker_id="node-c",
-        excluded_queue_names=[],
-    ).run()
+    run_batch_worker("node-c")
     assert_published_exactly_once(revisions)
 
 
